@@ -1,0 +1,46 @@
+"""chutes-build: define, build and ship chutes as one content-addressed build graph.
+
+The public face is the definitions (the same names and methods as the
+``chutes`` SDK) and the errors. Importing this package stays cheap: no
+networkx, trio or httpx, since the same classes are imported inside built
+images.
+"""
+
+from ._chute import Chute, ChutePack, Cord, Hook, Job
+from ._errors import (
+    BuildError,
+    CacheError,
+    ChutesBuildError,
+    DefinitionError,
+    DeployError,
+    DuplicatePath,
+    GraphError,
+    InvalidPath,
+    LoadError,
+    WorkspaceError,
+)
+from ._image import Image
+from ._node_selector import GPUS, NodeSelector
+from ._version import __version__
+
+__all__ = [
+    "GPUS",
+    "BuildError",
+    "CacheError",
+    "Chute",
+    "ChutePack",
+    "ChutesBuildError",
+    "Cord",
+    "DefinitionError",
+    "DeployError",
+    "DuplicatePath",
+    "GraphError",
+    "Hook",
+    "Image",
+    "InvalidPath",
+    "Job",
+    "LoadError",
+    "NodeSelector",
+    "WorkspaceError",
+    "__version__",
+]

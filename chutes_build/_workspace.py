@@ -1,0 +1,305 @@
+"""Finding a workspace's chute files and importing each one in isolation.
+
+A workspace is the folder of the nearest ``pyproject.toml`` with a
+``[tool.chutes-build]`` table. Each chute file is imported under a unique
+module name with the SDK aliases active; local modules it imports are
+tracked (so a cached evaluation can be invalidated when they change) and
+never leak from one folder's ``helpers.py`` into another's.
+"""
+
+from __future__ import annotations
+
+import builtins
+import glob
+import hashlib
+import importlib.util
+import os
+import sys
+import tomllib
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from ._chute import Chute, ChutePack
+from ._context import workspace_root
+from ._errors import ChutesBuildError, LoadError, WorkspaceError
+from ._image import Image
+from ._sdk import sdk_aliases
+
+__all__ = ["LoadedFile", "Workspace", "WorkspaceConfig", "discover", "find_workspace", "load_file", "load_paths"]
+
+_SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache", ".pytest_cache", "build", "dist"}
+
+
+class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The ``[tool.chutes-build]`` table (keys may use ``-`` or ``_``)."""
+
+    chutes: list[str] = msgspec.field(default_factory=lambda: ["**/*.py"])
+    exclude: list[str] = msgspec.field(default_factory=list)
+    cache_dir: str | None = None
+    network: str | None = None
+    base_images: dict[str, str] = msgspec.field(default_factory=dict)
+    port_base: int = 18000
+    remote_cache: str | None = None
+    tag_from_key: bool = False
+
+
+class Workspace(msgspec.Struct, kw_only=True):
+    root: str
+    config: WorkspaceConfig
+    pyproject: str | None = None
+
+
+def _read_config(pyproject: str) -> WorkspaceConfig | None:
+    try:
+        with open(pyproject, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"cannot parse {pyproject}: {exc}", fix="fix the TOML syntax", file=pyproject) from None
+    table = data.get("tool", {}).get("chutes-build")
+    if table is None:
+        return None
+    normalised = {str(k).replace("-", "_"): v for k, v in table.items()}
+    try:
+        return msgspec.convert(normalised, WorkspaceConfig)
+    except msgspec.ValidationError as exc:
+        raise WorkspaceError(
+            f"invalid [tool.chutes-build] table: {exc}",
+            fix="see the README's workspace section for the keys and their types",
+            file=pyproject,
+        ) from None
+
+
+def find_workspace(start: str | None = None) -> Workspace:
+    """The workspace enclosing ``start`` (a file or folder), or ``start``'s folder as an ad-hoc one."""
+    here = os.path.abspath(start or os.getcwd())
+    folder = here if os.path.isdir(here) else os.path.dirname(here)
+    probe = folder
+    while True:
+        pyproject = os.path.join(probe, "pyproject.toml")
+        if os.path.isfile(pyproject):
+            config = _read_config(pyproject)
+            if config is not None:
+                return Workspace(root=probe, config=config, pyproject=pyproject)
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    return Workspace(root=folder, config=WorkspaceConfig())
+
+
+def _walk_glob(root: str, pattern: str) -> Iterable[str]:
+    for hit in glob.iglob(pattern, root_dir=root, recursive=True):
+        parts = hit.replace(os.sep, "/").split("/")
+        if not any(p in _SKIP_DIRS or (p.startswith(".") and p not in (".", "..")) for p in parts[:-1]):
+            yield os.path.normpath(os.path.join(root, hit))
+
+
+def _looks_like_chute_file(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    return "Chute(" in text or "_chute(" in text
+
+
+def discover(workspace: Workspace, paths: list[str] | None = None) -> list[str]:
+    """Absolute paths of the chute files selected by ``paths`` (or the workspace globs)."""
+    config, root = workspace.config, workspace.root
+    candidates: set[str] = set()
+    for pattern in config.chutes:
+        candidates.update(p for p in _walk_glob(root, pattern) if p.endswith(".py") and os.path.isfile(p))
+    for pattern in config.exclude:
+        candidates.difference_update(_walk_glob(root, pattern))
+    explicit_globs = config.chutes != WorkspaceConfig().chutes
+    if not paths:
+        found = candidates
+        return sorted(p for p in found if explicit_globs or _looks_like_chute_file(p))
+    selected: set[str] = set()
+    for raw in paths:
+        path = os.path.abspath(raw)
+        if os.path.isfile(path):
+            selected.add(path)
+        elif os.path.isdir(path):
+            inside = {c for c in candidates if c.startswith(path.rstrip(os.sep) + os.sep)}
+            selected.update(c for c in inside if explicit_globs or _looks_like_chute_file(c))
+        else:
+            raise WorkspaceError(f"no such file or folder: {raw}", fix="check the path")
+    return sorted(selected)
+
+
+class LoadedFile:
+    """The outcome of importing one chute file."""
+
+    __slots__ = ("chutes", "deps", "error", "images", "module", "path", "rel")
+
+    def __init__(self, path: str, rel: str) -> None:
+        self.path, self.rel = path, rel
+        self.module: Any = None
+        self.chutes: list[tuple[str, Chute]] = []
+        self.images: list[tuple[str, Image]] = []
+        self.deps: list[str] = []
+        self.error: ChutesBuildError | None = None
+
+
+class _Recorder:
+    """Records which local modules import which while chute files load."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.edges: dict[str, set[str]] = {}
+        self._original = builtins.__import__
+
+    def is_local(self, module: Any) -> bool:
+        file = getattr(module, "__file__", None)
+        if not file:
+            return False
+        file = os.path.abspath(file)
+        return file.startswith(self.root + os.sep) and "site-packages" not in file and not file.startswith(sys.prefix + os.sep)
+
+    def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+        module = self._original(name, globals, locals, fromlist, level)
+        importer = (globals or {}).get("__name__")
+        if importer:
+            targets = set()
+            full = importlib.util.resolve_name("." * level + name, (globals or {}).get("__package__")) if level else name
+            parts = full.split(".")
+            targets.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+            targets.update(f"{full}.{item}" for item in fromlist or () if f"{full}.{item}" in sys.modules)
+            self.edges.setdefault(importer, set()).update(t for t in targets if self.is_local(sys.modules.get(t)))
+        return module
+
+    def closure(self, start: str) -> set[str]:
+        seen, stack = set(), [start]
+        while stack:
+            for dep in self.edges.get(stack.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    stack.append(dep)
+        return seen
+
+
+def _evict_shadowed(search: list[str], local: dict[str, str]) -> None:
+    """Drop cached local modules that this file's search path would resolve elsewhere."""
+    for name, file in list(local.items()):
+        top = name.split(".")[0]
+        for folder in search:
+            if os.path.exists(os.path.join(folder, top + ".py")) or os.path.isdir(os.path.join(folder, top)):
+                resolved_top = os.path.join(folder, top)
+                if not os.path.abspath(file).startswith(resolved_top):
+                    for cached in [n for n in local if n == top or n.startswith(top + ".")]:
+                        sys.modules.pop(cached, None)
+                        local.pop(cached, None)
+                break
+
+
+def _user_frame(tb, root: str) -> tuple[str | None, int | None]:
+    file = line = None
+    for frame, lineno in traceback.walk_tb(tb):
+        name = os.path.abspath(frame.f_code.co_filename)
+        if name.startswith(root + os.sep):
+            file, line = name, lineno
+    return file, line
+
+
+def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
+    if isinstance(exc, ChutesBuildError):
+        return exc.locate(path, None)
+    if isinstance(exc, SyntaxError):
+        return LoadError(f"syntax error: {exc.msg}", file=exc.filename or path, line=exc.lineno,
+                         fix="fix the syntax; `python -m py_compile FILE` shows the same error")  # fmt: skip
+    file, line = _user_frame(exc.__traceback__, root)
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return LoadError(f"importing the chute file raised {detail}", file=file or path, line=line,
+                     fix="fix the error at that line (run the file with python to reproduce it)")  # fmt: skip
+
+
+class _Session:
+    """State shared while loading many files: the import recorder and cached local modules."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.realpath(root)
+        self.recorder = _Recorder(self.root)
+        self.local: dict[str, str] = {}
+
+
+def _collect(loaded: LoadedFile) -> None:
+    seen: set[int] = set()
+    for attr, value in vars(loaded.module).items():
+        if attr.startswith("__"):
+            continue
+        chute = value.chute if isinstance(value, ChutePack) else value
+        if isinstance(chute, Chute) and id(chute) not in seen:
+            seen.add(id(chute))
+            loaded.chutes.append((attr, chute))
+        elif isinstance(value, Image):
+            loaded.images.append((attr, value))
+
+
+def _load_one(path: str, session: _Session) -> LoadedFile:
+    path = os.path.realpath(path)
+    loaded = LoadedFile(path, os.path.relpath(path, session.root).replace(os.sep, "/"))
+    modname = "_chute_" + hashlib.sha1(loaded.rel.encode()).hexdigest()[:16]
+    search = [os.path.dirname(path), session.root]
+    _evict_shadowed(search, session.local)
+    before = set(sys.modules)
+    saved_path = list(sys.path)
+    sys.path[:0] = [p for p in search if p not in sys.path[:2]]
+    token = workspace_root.set(session.root)
+    builtins.__import__ = session.recorder
+    try:
+        spec = importlib.util.spec_from_file_location(modname, path)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        loaded.module = module
+        sys.modules[modname] = module
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
+        loaded.error = _convert(exc, path, session.root)
+    finally:
+        builtins.__import__ = session.recorder._original
+        workspace_root.reset(token)
+        sys.path[:] = saved_path
+        sys.modules.pop(modname, None)
+    for name in set(sys.modules) - before:
+        if session.recorder.is_local(sys.modules.get(name)):
+            session.local[name] = sys.modules[name].__file__
+    deps = session.recorder.closure(modname)
+    loaded.deps = sorted({os.path.relpath(os.path.realpath(session.local.get(d) or sys.modules[d].__file__), session.root).replace(os.sep, "/")
+                          for d in deps if d in session.local or d in sys.modules})  # fmt: skip
+    if loaded.error is None:
+        _collect(loaded)
+    return loaded
+
+
+def load_file(path: str, root: str | None = None) -> LoadedFile:
+    """Import one chute file (``root`` defaults to its workspace's root)."""
+    root = root or find_workspace(path).root
+    with sdk_aliases():
+        return _load_one(path, _Session(root))
+
+
+def load_paths(workspace: Workspace, files: list[str], require_chute: bool = True) -> list[LoadedFile]:
+    """Import each file in isolation; errors are recorded per file, never raised."""
+    session = _Session(workspace.root)
+    results = []
+    with sdk_aliases():
+        try:
+            for path in files:
+                loaded = _load_one(path, session)
+                if loaded.error is None and require_chute and not loaded.chutes:
+                    loaded.error = LoadError(
+                        "no chute found in this file",
+                        file=path,
+                        fix="define a Chute at module level (chute = Chute(...)), or exclude the file "
+                        "from [tool.chutes-build] chutes",
+                    )
+                results.append(loaded)
+        finally:
+            for name in session.local:
+                sys.modules.pop(name, None)
+    return results

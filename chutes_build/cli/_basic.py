@@ -1,0 +1,90 @@
+"""``ls`` and ``dockerfile``: what the workspace defines, and the SDK-identical Dockerfile."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.table import Table
+
+from .._chute import Chute, ChutePack
+from .._errors import DefinitionError, LoadError
+from .._image import Image
+from .._workspace import find_workspace, load_paths
+from ._common import JSON, PATHS, console, load_workspace, print_json, report_errors
+
+
+def _image_label(image: Image | str) -> str:
+    return f"{image.name}:{image.tag}" if isinstance(image, Image) else image
+
+
+def chute_summary(rel: str, attr: str, chute: Chute) -> dict:
+    """A chute as plain data, for ``ls --json``."""
+    selector = chute.node_selector.dict() if chute.node_selector else None
+    return {
+        "file": rel,
+        "attr": attr,
+        "name": chute.name,
+        "username": chute.username,
+        "uid": chute.uid,
+        "image": _image_label(chute.image),
+        "image_uid": chute.image.uid if isinstance(chute.image, Image) else None,
+        "prebuilt": not isinstance(chute.image, Image),
+        "standard_template": chute.standard_template,
+        "concurrency": chute.concurrency,
+        "cords": [c.definition() for c in chute.cords],
+        "node_selector": selector,
+        "supported_gpus": chute.node_selector.supported_gpus if chute.node_selector else [],
+    }
+
+
+def ls(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
+    """List the chutes found: their image, cords and node selector."""
+    _, files = load_workspace(paths)
+    rows = [chute_summary(f.rel, attr, c) for f in files if f.error is None for attr, c in f.chutes]
+    failed = report_errors(files)
+    if as_json:
+        errors = [{"file": f.rel, "error": str(f.error)} for f in files if f.error is not None]
+        print_json({"chutes": rows, "errors": errors})
+    else:
+        table = Table("chute", "file", "image", "cords", "gpus")
+        for row in rows:
+            selector = row["node_selector"]
+            gpus = f"{selector['gpu_count']}x >={selector['min_vram_gb_per_gpu']}GB" if selector else "-"
+            cords = ", ".join(c["path"] for c in row["cords"]) or "-"
+            table.add_row(row["name"], f"{row['file']}:{row['attr']}", row["image"], cords, gpus)
+        console.print(table)
+        console.print(f"{len(rows)} chutes in {len(files)} files, {failed} with errors")
+    if failed:
+        raise typer.Exit(1)
+
+
+def dockerfile(target: str = typer.Argument(..., metavar="FILE.py:ATTR", help="A chute, template result or image.")) -> None:
+    """Print the Dockerfile the chutes SDK writes for an image (or a chute's image)."""
+    path, _, attr = target.rpartition(":")
+    if not path or not attr or not path.endswith(".py"):
+        raise DefinitionError(f"expected FILE.py:ATTR, got {target!r}", fix="e.g. chutes-build dockerfile my_chute.py:chute", file="<command line>")
+    if not os.path.isfile(path):
+        raise LoadError(f"no such file: {path}", fix="check the path", file="<command line>")
+    workspace = find_workspace(path)
+    loaded = load_paths(workspace, [path], require_chute=False)[0]
+    if loaded.error is not None:
+        raise loaded.error
+    if not hasattr(loaded.module, attr):
+        names = sorted(a for a, _ in loaded.chutes + loaded.images)
+        raise LoadError(f"{path} has no attribute {attr!r}", file=path, fix=f"use one of: {', '.join(names) or '(none defined)'}")
+    value = getattr(loaded.module, attr)
+    if isinstance(value, ChutePack):
+        value = value.chute
+    if isinstance(value, Chute):
+        if not isinstance(value.image, Image):
+            raise DefinitionError(f"chute {value.name!r} uses the prebuilt image {value.image!r}, which has no Dockerfile here", file=path, fix="point at a chute whose image is an Image")
+        value = value.image
+    if not isinstance(value, Image):
+        raise LoadError(f"{attr!r} in {path} is a {type(value).__name__}, not a Chute or Image", file=path, fix="name a Chute, a template's result or an Image")
+    typer.echo(str(value))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ls")(ls)
+    app.command("dockerfile")(dockerfile)

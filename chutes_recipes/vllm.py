@@ -1,0 +1,3 @@
+"""Template module: vllm (filled in by the recipes)."""
+
+__all__: list[str] = []
