@@ -24,7 +24,6 @@ from ._node_selector import GPUS, NodeSelector
 from ._version import __version__
 
 __all__ = [
-    "GPUS",
     "BuildError",
     "CacheError",
     "Chute",
@@ -34,6 +33,7 @@ __all__ = [
     "DefinitionError",
     "DeployError",
     "DuplicatePath",
+    "GPUS",
     "GraphError",
     "Hook",
     "Image",

@@ -36,6 +36,10 @@ class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
     def render(self) -> str:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
 
+    def __str__(self) -> str:
+        """The Dockerfile line, as ``str()`` of an SDK directive gives it."""
+        return self.render()
+
     @property
     def instruction(self) -> str:
         """The Dockerfile instruction keyword (``RUN``, ``ENV`` ...)."""

@@ -20,6 +20,7 @@ The ``str()`` of each error is the full, user-facing message:
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -41,6 +42,8 @@ _PACKAGE_DIRS = (
     os.path.dirname(os.path.abspath(__file__)),
     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "chutes_recipes"),
 )
+#: Frames in these folders are never "the user's call" (``importlib.import_module``).
+_IMPORT_DIRS = (os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep,)
 
 
 def user_location(skip_recipes: bool = True) -> tuple[str | None, int | None]:
@@ -50,7 +53,7 @@ def user_location(skip_recipes: bool = True) -> tuple[str | None, int | None]:
     Frames inside importlib's bootstrap are skipped too.
     """
     frame = sys._getframe(1)
-    dirs = _PACKAGE_DIRS if skip_recipes else _PACKAGE_DIRS[:1]
+    dirs = (_PACKAGE_DIRS if skip_recipes else _PACKAGE_DIRS[:1]) + _IMPORT_DIRS
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith("<") and not os.path.abspath(filename).startswith(dirs):

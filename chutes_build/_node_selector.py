@@ -43,7 +43,9 @@ CONSUMER_GPUS = frozenset({"3090", "4090", "5090"})
 
 
 def _fail(field: str, message: str, fix: str) -> DefinitionError:
-    return DefinitionError(f"node selector {field} {message}", fix=fix, field=f"$.node_selector.{field}")
+    where = f"$.node_selector.{field}" if field else "$.node_selector"
+    text = " ".join(filter(None, ("node selector", field, message)))
+    return DefinitionError(text, fix=fix, field=where)
 
 
 def _bounded_int(name: str, value: Any, low: int, high: int) -> int:

@@ -26,7 +26,6 @@ _SIMPLE: dict[Any, dict[str, Any]] = {
     list: {"type": "array", "items": {}},
     dict: {"type": "object"},
     None: {"type": "null"},
-    type(None): {"type": "null"},
     bytes: {"type": "string", "contentEncoding": "base64"},
 }
 
@@ -53,7 +52,13 @@ def _model_schema(tp: Any) -> dict[str, Any]:
 
 def _ref(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     name = tp.__name__
-    if name not in definitions:
+    if name not in definitions and is_pydantic_model(tp):
+        # Exactly the SDK's SchemaExtractor: pydantic's nested models stay under
+        # the model's own "$defs" (the platform has always received them so).
+        schema = _model_schema(tp)
+        definitions[name] = {k: v for k, v in schema.items() if k not in ("title", "definitions")}
+        definitions.update(schema.get("definitions", {}))
+    elif name not in definitions:
         schema = _model_schema(tp)
         definitions[name] = {k: v for k, v in schema.items() if k not in ("title", "definitions", "$defs")}
         definitions.update(schema.get("definitions", {}) or schema.get("$defs", {}))
@@ -61,8 +66,12 @@ def _ref(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
 
 
 def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of one type hint; named models go into ``definitions``."""
-    if tp is None or tp is type(None):
+    """The JSON Schema of one type hint; named models go into ``definitions``.
+
+    As in the SDK, ``NoneType`` (what ``get_type_hints`` makes of ``None``) maps
+    to ``{}``, so ``Optional[int]`` is ``{"oneOf": [{"type": "integer"}, {}]}``.
+    """
+    if tp is None:
         return {"type": "null"}
     if inspect.isclass(tp) and issubclass(tp, enum.Enum):
         values = [e.value for e in tp]

@@ -155,6 +155,24 @@ class _Loader(importlib.abc.Loader):
         return None
 
 
+def _requested_name(fullname: str) -> str:
+    """The module the user's import statement named.
+
+    Importing ``chutes.entrypoint.run`` asks the finder for its parent
+    ``chutes.entrypoint`` first; importlib's frames above us still hold the full
+    name, so the error can name what the user wrote.
+    """
+    frame = sys._getframe(1)
+    requested = fullname
+    machinery = ("<frozen importlib", __file__)
+    while frame is not None and frame.f_code.co_filename.startswith(machinery):
+        name = frame.f_locals.get("name")
+        if isinstance(name, str) and name.startswith(requested + "."):
+            requested = name
+        frame = frame.f_back
+    return requested
+
+
 class _Finder(importlib.abc.MetaPathFinder):
     def __init__(self) -> None:
         self.modules = _build_modules()
@@ -170,7 +188,8 @@ class _Finder(importlib.abc.MetaPathFinder):
             self.modules[fullname] = module
         if module is None:
             raise DefinitionError(
-                f"module {fullname!r} of the chutes SDK is not available in chutes-build",
+                f"module {_requested_name(fullname)!r} of the chutes SDK "
+                "is not available in chutes-build",
                 fix="import from chutes.image, chutes.chute, chutes.chute.node_selector or "
                 "chutes.chute.template.{vllm,sglang,embedding,diffusion}, or from chutes_build",
             )

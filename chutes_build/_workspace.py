@@ -10,6 +10,7 @@ never leak from one folder's ``helpers.py`` into another's.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import glob
 import hashlib
 import importlib.util
@@ -213,8 +214,10 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
                          fix="fix the syntax; `python -m py_compile FILE` shows the same error")  # fmt: skip
     file, line = _user_frame(exc.__traceback__, root)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return LoadError(f"importing the chute file raised {detail}", file=file or path, line=line,
-                     fix="fix the error at that line (run the file with python to reproduce it)")  # fmt: skip
+    error = LoadError(f"importing the chute file raised {detail}", file=file or path, line=line,
+                      fix="fix the error at that line (run the file with python to reproduce it)")  # fmt: skip
+    error.__cause__ = exc  # --debug shows the user's traceback
+    return error
 
 
 class _Session:
@@ -255,7 +258,9 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         loaded.module = module
         sys.modules[modname] = module
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        # What the file prints goes to stderr: stdout carries `ls --json` and Dockerfiles.
+        with contextlib.redirect_stdout(sys.stderr):
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included

@@ -58,7 +58,11 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     try:
-        app(args=argv, standalone_mode=False)
+        # With standalone_mode=False click returns (not raises) the code of a
+        # ``typer.Exit`` raised inside a command.
+        result = app(args=argv, standalone_mode=False)
+        if isinstance(result, int) and not isinstance(result, bool):
+            return result
     except ChutesBuildError as exc:
         if os.environ.get("CHUTES_BUILD_DEBUG"):
             raise

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .._workspace import LoadedFile, Workspace, discover, find_workspace, load_paths
 
@@ -30,7 +33,9 @@ def report_errors(files: list[LoadedFile]) -> int:
     """Print each file's load error to stderr; return how many there were."""
     errors = [f.error for f in files if f.error is not None]
     for error in errors:
-        err_console.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+        if os.environ.get("CHUTES_BUILD_DEBUG"):
+            err_console.print(escape("".join(traceback.format_exception(error))), soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(str(error))}", markup=True, soft_wrap=True)
     return len(errors)
 
 

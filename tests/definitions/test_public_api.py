@@ -1,0 +1,45 @@
+"""The package's public face: ``__all__`` is sorted and complete."""
+
+from __future__ import annotations
+
+import types
+
+import chutes_build
+
+
+def test_all_is_sorted() -> None:
+    assert chutes_build.__all__ == sorted(chutes_build.__all__)
+
+
+def test_all_is_complete_and_exists() -> None:
+    public = {
+        name
+        for name, value in vars(chutes_build).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public <= set(chutes_build.__all__)
+    missing = [name for name in chutes_build.__all__ if not hasattr(chutes_build, name)]
+    assert missing == []
+    assert len(set(chutes_build.__all__)) == len(chutes_build.__all__)
+
+
+def test_every_error_class_derives_from_the_root() -> None:
+    errors = [
+        getattr(chutes_build, n) for n in chutes_build.__all__ if n.endswith(("Error", "Path"))
+    ]
+    assert errors and all(issubclass(e, chutes_build.ChutesBuildError) for e in errors)
+
+
+def test_importing_the_definitions_stays_cheap() -> None:
+    """The same classes are imported inside built images: no engine dependencies."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, chutes_build, chutes_build._workspace\n"
+        "heavy = ('networkx', 'trio', 'httpx', 'typer', 'rich', 'pydantic', 'starlette')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
