@@ -1,0 +1,88 @@
+"""Fixtures of the recipe tests: running the reference SDK in a subprocess.
+
+The SDK (``chutes==0.6.9``) comes from the suite's ``sdk_python`` fixture
+(tests/conftest.py, made by scripts/sdk-venv). The SDK is never imported into
+the test process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+
+#: SDK outputs by (interpreter, code, cwd): the SDK is deterministic, so each script runs once.
+_RESULTS: dict[tuple, str] = {}
+
+#: Python run in the SDK: dumps a template result's chute and cords as JSON.
+DUMP_HELPERS = """
+import inspect, json, sys
+
+def cord_json(cord):
+    return {
+        "function": cord._func.__name__,
+        "path": cord.path,
+        "passthrough_path": cord.passthrough_path,
+        "passthrough_port": cord._passthrough_port,
+        "public_api_path": cord.public_api_path,
+        "public_api_method": cord._public_api_method,
+        "method": cord._method,
+        "stream": cord._stream,
+        "passthrough": cord._passthrough,
+        "sglang_passthrough": cord._sglang_passthrough,
+        "output_content_type": cord.output_content_type,
+        "input_schema": cord.input_schema,
+        "minimal_input_schema": cord.minimal_input_schema,
+        "output_schema": cord.output_schema,
+    }
+
+def pack_json(pack):
+    chute = pack.chute
+    image = chute.image
+    return {
+        "pack_fields": sorted(type(pack).model_fields),
+        "name": chute.name,
+        "username": chute._username,
+        "image": image if isinstance(image, str) else str(image),
+        "standard_template": chute.standard_template,
+        "revision": chute.revision,
+        "concurrency": chute.concurrency,
+        "max_instances": chute.max_instances,
+        "scaling_threshold": chute.scaling_threshold,
+        "shutdown_after_seconds": chute.shutdown_after_seconds,
+        "allow_external_egress": chute.allow_external_egress,
+        "tee": chute.tee,
+        "startup_hooks": len(chute._startup_hooks),
+        "cords": [cord_json(c) for c in chute.cords],
+    }
+"""
+
+
+@pytest.fixture
+def run_sdk(sdk_python: str):
+    """``run_sdk(code)``: run ``code`` (which prints one JSON document) in the SDK's python."""
+
+    def run(code: str, cwd: str | None = None) -> object:
+        key = (sdk_python, code, cwd)
+        if key not in _RESULTS:
+            _RESULTS[key] = _run(code, cwd)
+        return json.loads(_RESULTS[key])
+
+    def _run(code: str, cwd: str | None) -> str:
+        script = DUMP_HELPERS + textwrap.dedent(code)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHUTES_")}
+        done = subprocess.run(
+            [sdk_python, "-c", script],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"SDK script failed:\n{done.stderr[-4000:]}"
+        return done.stdout.strip().splitlines()[-1]
+
+    return run

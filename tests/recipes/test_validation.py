@@ -1,0 +1,182 @@
+"""Definition-time checks and purity: no network, no process, no download while defining."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+
+import pytest
+
+from chutes_build import DefinitionError, NodeSelector
+from chutes_recipes import (
+    build_diffusion_chute,
+    build_embedding_chute,
+    build_sglang_chute,
+    build_vllm_chute,
+)
+from chutes_recipes._engine import sglang_command, vllm_command
+
+from ._offline import no_network
+
+REV = "0123456789abcdef0123456789abcdef01234567"
+LLM_TEMPLATES = [build_vllm_chute, build_sglang_chute, build_embedding_chute]
+
+
+@pytest.fixture
+def offline():
+    """Any connection attempt or process start fails the test."""
+    with no_network():
+        yield
+
+
+def test_the_offline_guard_works(offline) -> None:
+    with pytest.raises(AssertionError, match="network or process use"):
+        socket.create_connection(("127.0.0.1", 9))
+    with pytest.raises(AssertionError, match="network or process use"):
+        socket.socket().connect(("127.0.0.1", 9))
+    with pytest.raises(AssertionError, match="network or process use"):
+        subprocess.Popen(["true"])
+
+
+@pytest.mark.parametrize("template", LLM_TEMPLATES, ids=lambda t: t.__name__)
+def test_missing_revision_is_a_definition_error_without_a_lookup(offline, template) -> None:
+    with pytest.raises(DefinitionError) as info:
+        template("demo", "Qwen/Qwen2.5-0.5B-Instruct", NodeSelector())
+    text = str(info.value)
+    assert re.match(
+        rf"^.*test_validation\.py:\d+: {template.__name__}\(\) needs revision= to lock "
+        r"Qwen/Qwen2\.5-0\.5B-Instruct to one Hugging Face commit",
+        text,
+    ), text
+    assert re.search(
+        r"\n  fix: pass revision='<40-hex commit sha>'; .*git ls-remote "
+        r"https://huggingface\.co/Qwen/Qwen2\.5-0\.5B-Instruct refs/heads/main",
+        text,
+    )
+    assert info.value.field == "$.revision"
+    assert info.value.file == __file__
+
+
+@pytest.mark.parametrize("template", LLM_TEMPLATES, ids=lambda t: t.__name__)
+@pytest.mark.parametrize("args", ["--revision abc", "--max-model-len 10 --revision=abc"])
+def test_revision_in_engine_args_is_refused(template, args: str) -> None:
+    with pytest.raises(
+        DefinitionError, match=r"^.*: Revision is now a top-level argument to build_\w+_chute!"
+    ):
+        template("demo", "org/model", NodeSelector(), revision=REV, engine_args=args)
+
+
+def test_tokenizer_revision_flag_is_not_mistaken_for_revision() -> None:
+    pack = build_vllm_chute(
+        "demo", "org/model", NodeSelector(), revision=REV, engine_args="--tokenizer-revision x"
+    )
+    assert pack.chute.revision == REV
+
+
+@pytest.mark.parametrize(
+    ("template", "args", "pattern"),
+    [
+        (build_vllm_chute, "--served-model-name x", r"may not set --served-model-name"),
+        (build_vllm_chute, "--api-key k", r"may not set --api-key"),
+        (build_sglang_chute, "--api-key k", r"may not set --api-key"),
+        (
+            build_vllm_chute,
+            "--tp 2 --tensor-parallel-size 2",
+            r"sets the tensor-parallel size twice",
+        ),
+        (build_vllm_chute, ["--x"], r"engine_args must be one string"),
+    ],
+)
+def test_engine_flags_the_template_owns_are_refused(template, args, pattern: str) -> None:
+    with pytest.raises(DefinitionError, match=pattern):
+        template("demo", "org/model", NodeSelector(), revision=REV, engine_args=args)
+
+
+@pytest.mark.parametrize("revision", [123, "has space"])
+def test_revision_must_be_a_sha_like_string(revision) -> None:
+    with pytest.raises(DefinitionError, match=r"revision must be a commit sha"):
+        build_vllm_chute("demo", "org/model", NodeSelector(), revision=revision)
+
+
+def test_definitions_are_pure(offline) -> None:
+    packs = [
+        build_vllm_chute("demo", "org/model", NodeSelector(), revision=REV),
+        build_sglang_chute("demo", "org/model", NodeSelector(), revision=REV),
+        build_embedding_chute("demo", "BAAI/bge-small-en-v1.5", NodeSelector(), revision=REV),
+        build_diffusion_chute("demo", "sd", "https://civitai.com/models/123/x", NodeSelector()),
+    ]
+    hooks = [[h.func.__name__ for h in p.chute.startup_hooks] for p in packs]
+    assert hooks == [
+        ["initialize_vllm"],
+        ["initialize_sglang"],
+        ["initialize_vllm_embedding"],
+        ["initialize_pipeline"],
+    ]
+    assert all(not hasattr(p.chute, "_vllm_process") for p in packs)
+
+
+def test_diffusion_keeps_the_callers_pipeline_args() -> None:
+    args = {"variant": "fp16"}
+    build_diffusion_chute("demo", "sd", "org/sd", NodeSelector(), revision=REV, pipeline_args=args)
+    assert args == {"variant": "fp16"}
+
+
+def test_vllm_command_adds_the_sdk_flags() -> None:
+    argv = vllm_command("org/m", "org/m", REV, "KEY", 2, "--max-model-len 8192", python="py")
+    text = " ".join(argv)
+    assert argv[:3] == ["py", "-m", "vllm.entrypoints.openai.api_server"]
+    assert (
+        f"--model org/m --served-model-name org/m --revision {REV} --api-key KEY --port 10101"
+        in text
+    )
+    for flag in (
+        "--tensor-parallel-size 2",
+        "--enable-prompt-tokens-details",
+        "--disable-custom-all-reduce",
+        "--no-enable-log-requests",
+        "--no-enable-log-outputs",
+        "--no-enable-log-deltas",
+        "--max-model-len 8192",
+    ):
+        assert flag in text
+    assert "--enable-return-hidden-states" not in text
+    assert "--enable-return-hidden-states" in " ".join(
+        vllm_command("o/affine-x", "o/affine-x", REV, "K", 1, None)
+    )
+
+
+def test_vllm_command_keeps_user_choices() -> None:
+    text = " ".join(
+        vllm_command("o/m", "o/m", REV, "K", 4, "--tensor-parallel-size 2 --enable-log-requests")
+    )
+    assert "--tensor-parallel-size 4" not in text and "--tensor-parallel-size 2" in text
+    assert "--no-enable-log-requests" not in text
+
+
+def test_embedding_command_passes_the_pooler_config() -> None:
+    config = {"pooling_type": "CLS", "enable_chunked_processing": True, "max_embed_len": 3072000}
+    argv = vllm_command("BAAI/bge", "BAAI/bge", REV, "K", 1, None, pooler_config=config)
+    index = argv.index("--pooler-config")
+    assert (
+        argv[index + 1]
+        == '{"pooling_type": "CLS", "enable_chunked_processing": true, "max_embed_len": 3072000}'
+    )
+    assert "--enable-prompt-tokens-details" not in argv
+
+
+def test_sglang_command_adds_the_sdk_flags() -> None:
+    argv = sglang_command("o/m", REV, "KEY", 2, None, python="py")
+    text = " ".join(argv)
+    assert argv[:3] == ["py", "-m", "sglang.launch_server"]
+    for flag in (
+        "--model-path o/m",
+        "--tp 2",
+        f"--revision {REV}",
+        "--enable-cache-report",
+        "--gc-threshold 50000 100 100",
+        "--log-requests-level 0",
+        "--api-key KEY",
+    ):
+        assert flag in text
+    assert "--tp 2" not in " ".join(sglang_command("o/m", REV, "K", 2, "--tp=4"))
