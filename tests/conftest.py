@@ -36,6 +36,7 @@ def sdk_python() -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-# Docker engine fixtures (docker_engine, docker_client, busybox_image, python_base_image)
+# Docker engine fixtures (docker_engine, docker_client, busybox_image, python_base_image,
+# new_tags), defined in tests/docker_fixtures.py,
 # are shared by every suite that builds or runs images.
-pytest_plugins = ["tests.builders.conftest"]
+pytest_plugins = ["tests.docker_fixtures"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SCRIPTS
+from tests.docker_fixtures import SCRIPTS
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="docker-up runs as root here")
 

@@ -17,7 +17,7 @@ import trio
 from chutes_build.builders import DockerClient, find_docker
 from tests.conftest import require
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 
 
