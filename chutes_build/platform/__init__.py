@@ -1,0 +1,85 @@
+"""The chutes.ai platform: settings, request signing, the API client, remote cache.
+
+Imported only by entry points and builders (it pulls in httpx and trio); the
+definitions never import it.
+"""
+
+from ._client import ChutesClient
+from ._config import (
+    DEFAULT_API_URL,
+    PlatformSettings,
+    config_path,
+    load_settings,
+    render_config,
+    write_config,
+)
+from ._errors import (
+    ImageConflict,
+    PaymentRequired,
+    PlatformAuthError,
+    PlatformConfigError,
+    PlatformConflict,
+    PlatformError,
+    PlatformNotFound,
+    PlatformUnavailable,
+    RemoteBuildFailed,
+    SecretFileRefused,
+)
+from ._ops import BUILT, ImageResult, deploy, ensure_image, wait_for_image
+from ._payloads import (
+    ContextArchive,
+    build_context,
+    deploy_body,
+    encode_json,
+    encode_multipart,
+    image_digest,
+    image_fields,
+)
+from ._remote_cache import RemoteCache, RemoteCacheStats, remote_cache_from_env
+from ._secret_files import secret_reason
+from ._signing import SDK_COMPAT_VERSION, Signer, auth_headers, signing_message
+from ._sse import LogLine
+from ._wallet import Wallet, read_wallet
+
+__all__ = [
+    "BUILT",
+    "DEFAULT_API_URL",
+    "SDK_COMPAT_VERSION",
+    "ChutesClient",
+    "ContextArchive",
+    "ImageConflict",
+    "ImageResult",
+    "LogLine",
+    "PaymentRequired",
+    "PlatformAuthError",
+    "PlatformConfigError",
+    "PlatformConflict",
+    "PlatformError",
+    "PlatformNotFound",
+    "PlatformSettings",
+    "PlatformUnavailable",
+    "RemoteBuildFailed",
+    "RemoteCache",
+    "RemoteCacheStats",
+    "SecretFileRefused",
+    "Signer",
+    "Wallet",
+    "auth_headers",
+    "build_context",
+    "config_path",
+    "deploy",
+    "deploy_body",
+    "encode_json",
+    "encode_multipart",
+    "ensure_image",
+    "image_digest",
+    "image_fields",
+    "load_settings",
+    "read_wallet",
+    "remote_cache_from_env",
+    "render_config",
+    "secret_reason",
+    "signing_message",
+    "wait_for_image",
+    "write_config",
+]

@@ -1,0 +1,255 @@
+"""Request bodies for the platform: the image upload form and the deploy body.
+
+Bodies are rendered once to bytes; those exact bytes are hashed for the
+signature and sent (CHUTES_API.md §1.1). Nothing here pickles anything: the
+upload's ``image`` field carries base64 of a JSON description (the server only
+stores that field; the SDK sends a pickle there).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import re
+import secrets
+import stat
+import zipfile
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from .._chute import Chute
+from .._errors import DeployError
+from .._image import Image
+from ._errors import SecretFileRefused
+from ._secret_files import secret_reason
+
+__all__ = [
+    "ContextArchive",
+    "build_context",
+    "deploy_body",
+    "encode_json",
+    "encode_multipart",
+    "image_digest",
+    "image_fields",
+]
+
+FILENAME_RE = re.compile(r"^[a-z][a-z0-9_]*\.py$")
+REF_STR_RE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+FileSource = str | bytes | os.PathLike
+
+
+def encode_json(obj: Any) -> bytes:
+    """Compact JSON (no spaces), like the SDK's orjson bodies."""
+    return msgspec.json.encode(obj)
+
+
+@dataclass(frozen=True)
+class ContextArchive:
+    """A build context: a deterministic zip of the given files and its digest."""
+
+    data: bytes
+    files: tuple[str, ...]
+    digest: str
+
+
+def _normalise(rel: str) -> str:
+    rel = rel.replace("\\", "/")
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if rel.startswith("/") or not parts or ".." in parts:
+        raise SecretFileRefused(
+            f"build context path {rel!r} is not a relative path inside the context",
+            fix="give context files as paths relative to the chute's folder",
+        )
+    return "/".join(parts)
+
+
+def _read(source: FileSource) -> tuple[bytes, int]:
+    if isinstance(source, bytes):
+        return source, 0o644
+    with open(source, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        return handle.read(), 0o755 if mode & stat.S_IXUSR else 0o644
+
+
+def build_context(
+    files: Mapping[str, FileSource], explicit: Collection[str] = ()
+) -> ContextArchive:
+    """Zip exactly ``files`` (relative path -> file path or bytes), refusing secrets.
+
+    A secret-looking file (see :func:`secret_reason`) is refused unless its
+    relative path is in ``explicit`` (files the user named one by one).
+    """
+    allowed = {_normalise(p) for p in explicit}
+    entries: dict[str, tuple[bytes, int]] = {}
+    for rel, source in files.items():
+        rel = _normalise(rel)
+        data, mode = _read(source)
+        reason = secret_reason(rel, data)
+        if reason and rel not in allowed:
+            raise SecretFileRefused(
+                f"refusing to upload {rel}: it looks like {reason}",
+                fix="remove it from the image's add() sources, or name the file itself "
+                "explicitly if it really belongs in the image",
+                file=rel,
+            )
+        if rel == "Dockerfile":
+            raise SecretFileRefused(
+                "a context file named Dockerfile at the top would replace the generated one",
+                fix="rename the file or add it from a subfolder",
+                file=rel,
+            )
+        entries[rel] = (data, mode)
+    buffer = io.BytesIO()
+    digest = hashlib.sha256(b"chutes-build/context/v1\0")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for rel in sorted(entries):
+            data, mode = entries[rel]
+            info = zipfile.ZipInfo(rel, _ZIP_TIME)
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+            digest.update(f"{rel}\0{mode:o}\0{hashlib.sha256(data).hexdigest()}\0".encode())
+    return ContextArchive(buffer.getvalue(), tuple(sorted(entries)), digest.hexdigest())
+
+
+def image_digest(dockerfile: str, archive: ContextArchive) -> str:
+    """Content digest of a remote image: its Dockerfile text and its context files."""
+    payload = (
+        b"chutes-build/remote-image/v1\0" + dockerfile.encode() + b"\0" + archive.digest.encode()
+    )
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _image_description(image: Image, digest: str) -> str:
+    description = {
+        "format": "chutes-build/image-description/v1",
+        "username": image.username,
+        "name": image.name,
+        "tag": image.tag,
+        "readme": image.readme,
+        "dockerfile": str(image),
+        "content_digest": digest,
+    }
+    return base64.b64encode(encode_json(description)).decode()
+
+
+def image_fields(
+    image: Image, archive: ContextArchive, *, public: bool = False, logo_id: str | None = None
+) -> list[tuple[str, Any]]:
+    """The multipart fields of ``POST /images/``, in the SDK's order (§3.2)."""
+    digest = image_digest(str(image), archive)
+    return [
+        ("username", image.username),
+        ("name", image.name),
+        ("tag", image.tag),
+        ("readme", image.readme or ""),
+        ("dockerfile", str(image)),
+        ("public", str(bool(public))),
+        ("logo_id", str(logo_id) if logo_id else "__none__"),
+        ("wait", "False"),
+        ("image", _image_description(image, digest)),
+        ("build_context", ("chute.zip", archive.data, "application/zip")),
+    ]
+
+
+def encode_multipart(
+    fields: list[tuple[str, Any]], boundary: str | None = None
+) -> tuple[bytes, str]:
+    """Render a whole multipart/form-data body in memory; return it and its Content-Type."""
+    boundary = boundary or secrets.token_hex(16)
+    out = io.BytesIO()
+    for name, value in fields:
+        out.write(f"--{boundary}\r\n".encode())
+        if isinstance(value, tuple):
+            filename, data, content_type = value
+            out.write(
+                f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n".encode()
+            )
+            out.write(data)
+        else:
+            out.write(f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
+            out.write(str(value).encode())
+        out.write(b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+def _port(port: Any) -> dict[str, Any]:
+    if isinstance(port, Mapping):
+        return {"name": port["name"], "port": port["port"], "proto": port["proto"]}
+    return {"name": port.name, "port": port.port, "proto": port.proto}
+
+
+def _job(job: Any) -> dict[str, Any]:
+    ports = [_port(p) for p in job.ports]
+    if getattr(job, "ssh", False) and not any(p["port"] == 2202 for p in ports):
+        ports.append({"name": "ssh", "port": 2202, "proto": "tcp"})
+    return {"ports": ports, "timeout": job.timeout, "name": job.name, "upload": job.upload}
+
+
+def _check_refs(filename: str, ref_str: str) -> None:
+    if not FILENAME_RE.match(filename):
+        raise DeployError(
+            f"chute filename {filename!r} is not accepted by the platform "
+            "(must match ^[a-z][a-z0-9_]*\\.py$)",
+            fix="rename the chute file to lowercase letters, digits and underscores",
+            field="$.filename",
+        )
+    if not REF_STR_RE.match(ref_str):
+        raise DeployError(
+            f"chute reference {ref_str!r} is not accepted by the platform "
+            "(must match ^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$)",
+            fix="use a lowercase module name and a lowercase variable name, e.g. my_chute:chute",
+            field="$.ref_str",
+        )
+
+
+def deploy_body(
+    chute: Chute,
+    *,
+    code: str,
+    filename: str,
+    ref_str: str,
+    public: bool = False,
+    logo_id: str | None = None,
+) -> dict[str, Any]:
+    """The JSON body of ``POST /chutes/`` with every field the SDK sends (§4.2)."""
+    _check_refs(filename, ref_str)
+    if chute.node_selector is None:
+        raise DeployError(
+            f"chute {chute.name!r} has no node_selector; the platform requires one",
+            fix="pass node_selector=NodeSelector(gpu_count=1, min_vram_gb_per_gpu=16)",
+            field="$.node_selector",
+        )
+    image = chute.image.uid if isinstance(chute.image, Image) else chute.image
+    return {
+        "name": chute.name,
+        "tagline": chute.tagline,
+        "readme": chute.readme,
+        "logo_id": logo_id,
+        "image": image,
+        "public": bool(public),
+        "standard_template": chute.standard_template,
+        "node_selector": chute.node_selector.dict(),
+        "filename": filename,
+        "ref_str": ref_str,
+        "code": code,
+        "concurrency": chute.concurrency,
+        "max_instances": chute.max_instances,
+        "scaling_threshold": chute.scaling_threshold,
+        "shutdown_after_seconds": chute.shutdown_after_seconds,
+        "allow_external_egress": chute.allow_external_egress,
+        "encrypted_fs": chute.encrypted_fs,
+        "tee": chute.tee,
+        "lock_modules": chute.lock_modules,
+        "revision": chute.revision,
+        "cords": [cord.definition() for cord in chute.cords],
+        "jobs": [_job(job) for job in chute.jobs],
+    }
