@@ -36,7 +36,7 @@ from ._payloads import (
     image_fields,
 )
 from ._remote_cache import RemoteCache, RemoteCacheStats, remote_cache_from_env
-from ._secret_files import secret_reason
+from .._secret_files import secret_reason
 from ._signing import SDK_COMPAT_VERSION, Signer, auth_headers, signing_message
 from ._sse import LogLine
 from ._wallet import Wallet, read_wallet

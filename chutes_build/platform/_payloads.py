@@ -26,7 +26,7 @@ from .._chute import Chute
 from .._errors import DeployError
 from .._image import Image
 from ._errors import SecretFileRefused
-from ._secret_files import secret_reason
+from .._secret_files import secret_reason
 
 __all__ = [
     "ContextArchive",
