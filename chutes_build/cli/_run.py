@@ -1,0 +1,58 @@
+"""``chutes-build run FILE.py:CHUTE [--dev]``: serve one chute in-process, no engine needed."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+
+def run(
+    target: str = typer.Argument(..., help="FILE.py:CHUTE (the module-level Chute variable)."),
+    dev: bool = typer.Option(
+        False, "--dev", help="Plain JSON on cord and public paths; no signatures or encryption."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    max_body_mb: float = typer.Option(64.0, "--max-body-mb", help="Larger request bodies get 413."),
+    threads: int = typer.Option(
+        None,
+        "--threads",
+        help="Worker threads for sync cords (default: concurrency + 1, at least 4).",
+    ),
+    log_level: str = typer.Option("info", "--log-level", help="Log level of the server."),
+) -> None:
+    """Serve a chute's cords with the in-image runtime (the same server that images run)."""
+    import asyncio
+    import logging
+
+    from chutes_runtime import Runtime
+    from chutes_runtime.__main__ import parse_settings
+
+    argv = [
+        target,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--max-body-mb",
+        str(max_body_mb),
+        "--log-level",
+        log_level,
+    ]
+    argv += ["--dev"] if dev else []
+    argv += ["--threads", str(threads)] if threads else []
+    settings = parse_settings(argv, dict(os.environ))
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        started = asyncio.run(Runtime(settings).serve())
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if not started:
+        raise typer.Exit(3)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

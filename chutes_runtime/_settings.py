@@ -1,0 +1,39 @@
+"""The runtime's settings: read once at the entry point, passed down as one struct."""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ["Settings"]
+
+MiB = 1024 * 1024
+
+
+class Settings(msgspec.Struct, kw_only=True):
+    """Everything the server reads from its command line and environment.
+
+    ``dev`` serves plain JSON on the cords' paths and public paths with no
+    signatures or encryption; production mode (the default) speaks the
+    platform's protocol (CHUTES_API.md §6).
+    """
+
+    target: str
+    dev: bool = False
+    host: str = "0.0.0.0"
+    port: int = 8000
+    max_body_bytes: int = 64 * MiB
+    threads: int | None = None
+    miner_ss58: str | None = None
+    validator_ss58: str | None = None
+    #: Requests from 127.0.0.1 skip signatures and encryption (the SDK's rule).
+    trust_localhost: bool = True
+    nonce_window_s: int = 540
+    launch_jwt: str | None = None
+    external_host: str | None = None
+    port_mappings: list[dict] = msgspec.field(default_factory=list)
+    log_level: str = "info"
+    #: ``"h1"``: the runtime's own HTTP/1.1 protocol; ``"h11"``: uvicorn's h11 one.
+    http: str = "h1"
+
+    def pool_size(self, concurrency: int) -> int:
+        return self.threads or max(4, concurrency + 1)

@@ -1,0 +1,120 @@
+"""Entry points: `python -m chutes_runtime` settings, `chutes-build run`, and launch failures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from chutes_runtime import Runtime, Settings
+from chutes_runtime.__main__ import parse_settings
+
+from .conftest import CHUTES, free_port
+
+
+def test_settings_read_cli_and_platform_environment() -> None:
+    env = {
+        "CHUTES_LAUNCH_JWT": "a.b.c",
+        "CHUTES_PORT_PRIMARY": "31000",
+        "CHUTES_PORT_TCP_9000": "32000",
+    }
+    argv = [
+        "app:chute",
+        "--port",
+        "8000",
+        "--miner-ss58",
+        "m",
+        "--validator-ss58",
+        "v",
+        "--max-body-mb",
+        "1",
+    ]
+    settings = parse_settings(argv, env)
+    assert (settings.dev, settings.launch_jwt, settings.max_body_bytes) == (
+        False,
+        "a.b.c",
+        1024 * 1024,
+    )
+    assert settings.port_mappings == [
+        {"proto": "tcp", "internal_port": 8000, "external_port": 31000, "default": True},
+        {"proto": "tcp", "internal_port": 8001, "external_port": 8001, "default": True},
+        {"proto": "TCP", "internal_port": 9000, "external_port": 32000, "default": False},
+    ]
+
+
+def test_production_without_keys_or_token_fails_with_a_fix() -> None:
+    from chutes_runtime._production import LaunchError
+
+    target = os.path.join(CHUTES, "sdk_chute.py:chute")
+    with pytest.raises(
+        LaunchError, match=r"^production mode needs --miner-ss58 and --validator-ss58\n  fix: "
+    ):
+        asyncio.run(Runtime(Settings(target=target)).serve())
+    settings = Settings(target=target, miner_ss58="m", validator_ss58="v")
+    with pytest.raises(LaunchError, match=r"^production mode needs CHUTES_LAUNCH_JWT\n  fix: "):
+        asyncio.run(Runtime(settings).serve())
+
+
+def test_missing_chute_file_is_a_load_error() -> None:
+    from chutes_build import LoadError
+
+    with pytest.raises(LoadError, match=r"no such chute file: .*nope\.py"):
+        asyncio.run(Runtime(Settings(target="/nonexistent/nope.py:chute", dev=True)).serve())
+
+
+def test_wrong_chute_name_lists_the_chutes_found() -> None:
+    from chutes_build import LoadError
+
+    target = os.path.join(CHUTES, "sdk_chute.py:nothere")
+    with pytest.raises(LoadError, match=r"no chute named 'nothere' .*\(chutes found: chute\)"):
+        asyncio.run(Runtime(Settings(target=target, dev=True)).serve())
+
+
+@pytest.mark.parametrize("command", ["module", "cli"])
+def test_entry_points_serve_in_a_subprocess(command: str) -> None:
+    port = free_port()
+    target = os.path.join(CHUTES, "sdk_chute.py") + ":chute"
+    if command == "module":
+        argv = [sys.executable, "-m", "chutes_runtime", target]
+    else:
+        argv = [os.path.join(os.path.dirname(sys.executable), "chutes-build"), "run", target]
+    argv += ["--dev", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        answer = None
+        for _ in range(600):
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/echo", json={"text": "hi"})
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                time.sleep(0.05)
+        assert answer is not None and answer.json() == {"text": ">hi"}
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_unreachable_validator_is_a_launch_error() -> None:
+    import substrateinterface  # noqa: F401 - installed by scripts/setup (platform extra)
+
+    from chutes_runtime._production import LaunchError
+
+    from .validator import FakeGpu, make_jwt
+
+    url = f"http://127.0.0.1:{free_port()}/instances/launch_config/cfg"
+    settings = Settings(
+        target=os.path.join(CHUTES, "sdk_chute.py:chute"),
+        miner_ss58="5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty",
+        validator_ss58="5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+        launch_jwt=make_jwt({"url": url}),
+    )
+    with pytest.raises(
+        LaunchError, match=r"^cannot reach the validator at http://127\.0\.0\.1:\d+/.*/nonce"
+    ):
+        asyncio.run(Runtime(settings, gpu=FakeGpu()).serve())
