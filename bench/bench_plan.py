@@ -1,0 +1,261 @@
+"""Benchmark ``chutes-build plan`` on a synthetic monorepo against the chutes SDK.
+
+Generates N chutes (one file each, a shared base, a few families with shared
+layers, a local helper module per family), then measures in one run:
+
+- sdk:   the least the SDK must do for the same files: import each one and
+         render ``str(image)`` (in a venv with ``chutes==0.6.9``);
+- cold:  ``chutes-build plan --json`` on an empty cache (imports every file);
+- warm:  the same command again after a simulated build (every node's result
+         in the action cache, the run recorded): nothing changed, no import;
+- edit:  after editing one family's helper module (re-imports that family,
+         its deploy nodes are dirty and explained);
+
+and the peak memory (ru_maxrss) of each process. Targets: cold <= 1.5x the
+SDK's time, warm >= 5x faster than the SDK.
+
+    python bench/bench_plan.py [--chutes 1000] [--families 8] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+CHUTE = """\
+from chutes.image import Image
+from chutes.chute import Chute, NodeSelector
+from {helper} import FAMILY, PACKAGES
+
+image = (
+    Image(username="bench", name="chute-{i:05d}", tag="v1", readme="chute {i}")
+    .from_base("parachutes/python:3.12")
+    .apt_install(["curl", "git"])
+    .apt_install(PACKAGES)
+    .with_env("FAMILY", FAMILY)
+    .run_command("pip install --no-cache-dir numpy==1.26.4 {family_pkg}")
+    .run_command("echo {i} > /etc/chute-id")
+)
+
+chute = Chute(
+    username="bench",
+    name="chute-{i:05d}",
+    image=image,
+    concurrency={concurrency},
+    node_selector=NodeSelector(gpu_count={gpus}, min_vram_gb_per_gpu=24),
+)
+
+
+@chute.cord(public_api_path="/echo", public_api_method="POST")
+async def echo(self, text: str) -> str:
+    return text
+
+
+@chute.cord(public_api_path="/health", public_api_method="GET", method="GET")
+async def health(self) -> dict:
+    return {{"ok": True}}
+"""
+
+HELPER = """\
+FAMILY = "{family}"
+PACKAGES = ["libgl1", "ffmpeg-{n}"]
+"""
+
+SDK_SCRIPT = r"""
+import importlib.util, os, sys, time
+start = time.perf_counter()
+import chutes.image, chutes.chute  # the SDK's own import is part of its cost
+total = 0
+for path in sys.argv[1:]:
+    folder = os.path.dirname(path)
+    sys.path.insert(0, folder)
+    name = "c_" + os.path.basename(path)[:-3]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    total += len(str(module.image))
+    sys.path.remove(folder)
+    for mod in [m for m in sys.modules if m.startswith("helpers_")]:
+        del sys.modules[mod]
+import resource
+print(total, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def generate(root: str, chutes: int, families: int) -> None:
+    with open(os.path.join(root, "pyproject.toml"), "w") as handle:
+        handle.write(
+            '[project]\nname = "bench"\nversion = "0"\n\n'
+            '[tool.chutes-build]\nchutes = ["chutes/**/chute_*.py"]\n'
+        )
+    for f in range(families):
+        folder = os.path.join(root, "chutes", f"family{f}")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, f"helpers_{f}.py"), "w") as handle:
+            handle.write(HELPER.format(family=f"family{f}", n=f))
+    for i in range(chutes):
+        f = i % families
+        text = CHUTE.format(i=i, helper=f"helpers_{f}", family_pkg=f"pkg-family{f}",
+                            concurrency=1 + i % 4, gpus=1 + i % 2)  # fmt: skip
+        with open(os.path.join(root, "chutes", f"family{f}", f"chute_{i:05d}.py"), "w") as handle:
+            handle.write(text)
+
+
+def sdk_python() -> str:
+    if os.path.exists("/tmp/sdkvenv/bin/python"):
+        return "/tmp/sdkvenv/bin/python"
+    return subprocess.run(
+        [os.path.join(REPO, "scripts", "sdk-venv")], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def plan_cmd() -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from chutes_build.cli import main; sys.exit(main())",
+        "plan",
+        "--json",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chutes", type=int, default=1000)
+    parser.add_argument("--families", type=int, default=8)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each measurement; the best is kept"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the generated monorepo")
+    args = parser.parse_args()
+    root = tempfile.mkdtemp(prefix="bench-plan-")
+    try:
+        run(root, args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def run(root: str, args: argparse.Namespace) -> None:
+    generate(root, args.chutes, args.families)
+    files = sorted(
+        os.path.join(dp, f)
+        for dp, _, fs in os.walk(os.path.join(root, "chutes"))
+        for f in fs
+        if f.startswith("chute_")
+    )
+    env = dict(
+        os.environ, CHUTES_BUILD_CACHE_DIR=os.path.join(root, ".cache"), PYTHONDONTWRITEBYTECODE="1"
+    )
+    sdk = sdk_python()
+    script = os.path.join(root, "sdk_baseline.py")
+    with open(script, "w") as handle:
+        handle.write(SDK_SCRIPT)
+    results: dict[str, tuple[float, int]] = {}
+    for _ in range(args.repeat):
+        shutil.rmtree(os.path.join(root, ".cache"), ignore_errors=True)
+        measure(results, "sdk", [sdk, script, *files], env, root)
+        measure(results, "cold", plan_cmd(), env, root)
+        subprocess.run([sys.executable, "-c", FAKE_BUILD, root], env=env, check=True)
+        _, _, out = measure(results, "warm", plan_cmd(), env, root)
+        measure(results, "lib", [sys.executable, "-c", LIB_PLAN, root], env, root)
+        summary = json.loads(out)["summary"]
+    helper = os.path.join(root, "chutes", "family0", "helpers_0.py")
+    for n in range(args.repeat):
+        with open(helper, "a") as handle:
+            handle.write(f"EDIT = {n}\n")
+        _, _, out = measure(results, "edit", plan_cmd(), env, root)
+    report(results, summary, json.loads(out)["summary"], args)
+
+
+def measure(
+    results: dict, name: str, cmd: list[str], env: dict, cwd: str
+) -> tuple[float, int, str]:
+    # Peak RSS of children is a running maximum, so each child is measured in its own runner.
+    runner = [sys.executable, "-c", RUSAGE_RUNNER, *cmd]
+    proc = subprocess.run(runner, env=env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{name} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    out, _, tail = proc.stdout.rpartition("\nRSS ")
+    rss, elapsed = int(tail.split()[0]), float(tail.split()[1])
+    best = results.get(name)
+    if best is None or elapsed < best[0]:
+        results[name] = (elapsed, max(int(rss), best[1] if best else 0))
+    else:
+        results[name] = (best[0], max(int(rss), best[1]))
+    return elapsed, int(rss), out
+
+
+LIB_PLAN = r"""
+import json, sys
+from chutes_build._workspace import find_workspace
+from chutes_build.cache import DiskStore, default_cache_dir
+from chutes_build.graph import compile_workspace, plan
+workspace = find_workspace(sys.argv[1])
+with DiskStore(default_cache_dir(workspace.config.cache_dir, workspace.root)) as store:
+    result = plan(compile_workspace(workspace, None, store), store)
+print(json.dumps({"summary": result.summary}))
+"""
+
+FAKE_BUILD = r"""
+import sys
+from chutes_build._workspace import find_workspace
+from chutes_build.cache import ActionResult, DiskStore, default_cache_dir
+from chutes_build.graph import compile_workspace, record_run
+workspace = find_workspace(sys.argv[1])
+with DiskStore(default_cache_dir(workspace.config.cache_dir, workspace.root)) as store:
+    graph = compile_workspace(workspace, None, store)
+    for key in graph.keys():
+        store.put_action(key, ActionResult(kind=graph.node(key)["kind"]))
+    record_run(store, graph)
+"""
+
+RUSAGE_RUNNER = r"""
+import resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+elapsed = time.perf_counter() - start
+sys.stderr.write(proc.stderr)
+sys.stdout.write(proc.stdout)
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stdout.write("\nRSS %d %.6f" % (rss, elapsed))
+sys.exit(proc.returncode)
+"""
+
+
+def report(results: dict, warm_summary: dict, edit_summary: dict, args: argparse.Namespace) -> None:
+    sdk, cold, warm, edit, lib = (results[k] for k in ("sdk", "cold", "warm", "edit", "lib"))
+    print(
+        f"synthetic monorepo: {args.chutes} chutes, {args.families} families; best of {args.repeat}"
+    )
+    dirty, chutes = edit_summary["dirty"], len(edit_summary["dirty_chutes"])
+    print(
+        f"graph: {warm_summary['nodes']} nodes, {warm_summary['dirty']} dirty after a build; "
+        f"a helper edit re-imports {edit_summary['imported']} files, dirties {dirty} nodes "
+        f"({chutes} chutes)"
+    )
+    rows = [
+        ("sdk import + str(image)", sdk),
+        ("plan, cold cache", cold),
+        ("plan, warm no-op", warm),
+        ("plan, one helper edited", edit),
+        ("warm no-op, library only", lib),
+    ]
+    for label, (seconds, rss) in rows:
+        print(f"  {label:26s} {seconds:7.3f} s   peak RSS {rss / 1024:7.1f} MiB")
+    print(f"cold / sdk  = {cold[0] / sdk[0]:.2f}x   (target <= 1.5x)")
+    print(f"sdk / warm  = {sdk[0] / warm[0]:.1f}x faster   (target >= 5x)")
+    print(f"sdk / edit  = {sdk[0] / edit[0]:.1f}x faster")
+    print(f"sdk / lib   = {sdk[0] / lib[0]:.1f}x faster   (warm, without the CLI's typer start-up)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Atomic files and the checksummed envelope every cache entry is stored in.
+
+An entry is written to a temporary file in the same file system, flushed with
+``fsync`` and renamed over its final name, so a reader sees either the old
+entry, the new one, or none: never a partial one. Each entry starts with a
+magic, the store format version and an xxh3-128 checksum of the payload, so a
+torn or foreign file is detected on read (a miss, never a crash).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+import tempfile
+
+import xxhash
+
+from .._errors import CacheError
+
+__all__ = ["STORE_VERSION", "atomic_write", "open_envelope", "seal"]
+
+#: Version of the on-disk layout and envelope. A mismatch reads as a miss.
+STORE_VERSION = 1
+
+_MAGIC = b"CBC\x01"
+_HEADER = struct.Struct("<4sI16s")
+
+
+def seal(payload: bytes) -> bytes:
+    """``payload`` with a header carrying the format version and its checksum."""
+    return _HEADER.pack(_MAGIC, STORE_VERSION, xxhash.xxh3_128_digest(payload)) + payload
+
+
+def open_envelope(data: bytes) -> tuple[bytes | None, str]:
+    """Return ``(payload, "")`` when ``data`` is a valid envelope, else ``(None, why)``."""
+    if len(data) < _HEADER.size:
+        return None, "truncated entry"
+    magic, version, checksum = _HEADER.unpack_from(data)
+    if magic != _MAGIC:
+        return None, "not a cache entry"
+    if version != STORE_VERSION:
+        return None, f"format version {version}, expected {STORE_VERSION}"
+    payload = data[_HEADER.size :]
+    if xxhash.xxh3_128_digest(payload) != checksum:
+        return None, "checksum mismatch"
+    return payload, ""
+
+
+def _unusable(path: str, exc: OSError) -> CacheError:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why, fix = (
+            "is not writable",
+            "make it writable, or point CHUTES_BUILD_CACHE_DIR at a writable folder",
+        )
+    elif exc.errno == errno.ENOSPC:
+        why, fix = "is on a full disk", "free space, or run `chutes-build cache gc --max-size 5GB`"
+    else:
+        why, fix = (
+            f"cannot be written ({exc.strerror})",
+            "check the folder, or set CHUTES_BUILD_CACHE_DIR",
+        )
+    return CacheError(f"the cache folder {path} {why}", fix=fix)
+
+
+def atomic_write(path: str, data: bytes, tmp_dir: str, root: str, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in ``tmp_dir``, fsync, rename)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=".w-")
+    except OSError as exc:
+        raise _unusable(root, exc) from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _unusable(root, exc) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,172 @@
+"""The local disk store: one file per entry under a cache folder.
+
+Layout (``STORE_VERSION`` 1)::
+
+    <root>/cas/ab/ab12...      blobs, named by the xxh3-128 digest of their bytes
+    <root>/ac/cd/cd34...       action results (checksummed envelopes)
+    <root>/records/<ns>/<name> stat cache, evaluation cache, recorded graphs
+    <root>/tmp/                temporary files, renamed into place when complete
+    <root>/stats.log           hit and miss counts, one appended line per process
+
+A file's mtime is its last use: reads touch it, and ``gc`` evicts the oldest.
+Two processes may share a folder: every write is a rename of a complete file,
+and the counters are appended with one ``write`` each.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import time
+
+from .._errors import CacheError
+from ._atomic import atomic_write
+from ._store import _COUNTERS, AREAS, Entry, Store
+
+__all__ = ["DiskStore", "default_cache_dir"]
+
+_STALE_TMP = 3600.0
+
+
+def default_cache_dir(configured: str | None = None, workspace_root: str | None = None) -> str:
+    """Where the cache lives: ``$CHUTES_BUILD_CACHE_DIR``, else the workspace's
+    ``cache_dir`` (relative to its root), else ``$XDG_CACHE_HOME/chutes-build``
+    (``~/.cache/chutes-build``)."""
+    env = os.environ.get("CHUTES_BUILD_CACHE_DIR")
+    if env:
+        return os.path.abspath(os.path.expanduser(env))
+    if configured:
+        path = os.path.expanduser(configured)
+        return os.path.abspath(os.path.join(workspace_root or os.getcwd(), path))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.path.abspath(base), "chutes-build")
+
+
+class DiskStore(Store):
+    """A :class:`Store` in a folder; safe to share between processes."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__()
+        self.root = self.location = os.path.abspath(root)
+        self._tmp = os.path.join(self.root, "tmp")
+        try:
+            for area in (*AREAS, "tmp"):
+                os.makedirs(os.path.join(self.root, area), exist_ok=True)
+        except OSError as exc:
+            raise CacheError(
+                f"cannot create the cache folder {self.root}: {exc.strerror}",
+                fix="point CHUTES_BUILD_CACHE_DIR (or cache_dir in pyproject.toml) "
+                "at a writable folder",
+            ) from None
+        if not os.access(self.root, os.W_OK) or not os.access(self._tmp, os.W_OK):
+            raise CacheError(
+                f"the cache folder {self.root} is read-only",
+                fix="make it writable, or point CHUTES_BUILD_CACHE_DIR at a writable folder",
+            )
+
+    def _path(self, area: str, name: str) -> str:
+        if area == "records":
+            return os.path.join(self.root, area, *name.split("/"))
+        return f"{self.root}{os.sep}{area}{os.sep}{name[:2]}{os.sep}{name}"
+
+    def _read(self, area: str, name: str) -> bytes | None:
+        path = self._path(area, name)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+        return data
+
+    def _write(self, area: str, name: str, data: bytes, durable: bool = True) -> None:
+        atomic_write(self._path(area, name), data, self._tmp, self.root, durable)
+
+    def _exists(self, area: str, name: str) -> bool:
+        return os.path.exists(self._path(area, name))
+
+    def _remove(self, area: str, name: str) -> int:
+        path = self._path(area, name)
+        try:
+            size = os.stat(path).st_size
+            os.unlink(path)
+        except FileNotFoundError:
+            return 0
+        return size
+
+    def entries(self) -> list[Entry]:
+        found = []
+        for area in AREAS:
+            top = os.path.join(self.root, area)
+            for dirpath, _, filenames in os.walk(top):
+                for filename in filenames:
+                    path = os.path.join(dirpath, filename)
+                    try:
+                        st = os.stat(path)
+                    except FileNotFoundError:
+                        continue
+                    name = os.path.relpath(path, top).replace(os.sep, "/")
+                    if area != "records":
+                        name = filename
+                    found.append(Entry(area, name, st.st_size, st.st_mtime))
+        return found
+
+    def gc(self, max_size=None, older_than=None, now=None):
+        """Evict as :meth:`Store.gc` does, fold ``stats.log`` into one line (counts
+        appended meanwhile may be lost: they are statistics), and remove temporary
+        files that a killed process left behind (older than an hour)."""
+        result = super().gc(max_size=max_size, older_than=older_than, now=now)
+        totals = json.dumps(self._saved_counters(), separators=(",", ":")) + "\n"
+        atomic_write(os.path.join(self.root, "stats.log"), totals.encode(), self._tmp, self.root)
+        cutoff = (time.time() if now is None else now) - _STALE_TMP
+        with os.scandir(self._tmp) as found:
+            for entry in found:
+                try:
+                    if entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                except FileNotFoundError:
+                    continue
+        return result
+
+    def _saved_counters(self) -> dict[str, int]:
+        totals = dict.fromkeys(_COUNTERS, 0)
+        try:
+            with open(os.path.join(self.root, "stats.log"), encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except FileNotFoundError:
+            return totals
+        for line in lines:
+            try:
+                counts = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(counts, dict):
+                for name in _COUNTERS:
+                    value = counts.get(name, 0)
+                    totals[name] += value if isinstance(value, int) else 0
+        return totals
+
+    def flush_stats(self) -> None:
+        if not any(self._counters.values()):
+            return
+        line = (json.dumps(self._counters, separators=(",", ":")) + "\n").encode()
+        try:
+            fd = os.open(
+                os.path.join(self.root, "stats.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+            )
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EROFS, errno.ENOSPC, errno.EPERM):
+                raise
+            return
+        self._counters = dict.fromkeys(_COUNTERS, 0)
+
+    def __repr__(self) -> str:
+        return f"DiskStore({self.root!r})"

@@ -1,0 +1,218 @@
+"""``graph``, ``plan``, ``why`` and ``cache stats|gc``: the build graph and the local cache."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .._errors import GraphError
+from .._workspace import Workspace, find_workspace
+from ..cache import DiskStore, Store, default_cache_dir, parse_age, parse_size
+from ._common import JSON, PATHS, console, err_console
+
+FORMAT = typer.Option("tree", "--format", "-f", help="tree, dot, mermaid, json or html.")
+OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
+
+cache_app = typer.Typer(help="Inspect and trim the local cache.", no_args_is_help=True)
+
+
+def open_store(workspace: Workspace) -> DiskStore:
+    """The workspace's disk store (``CHUTES_BUILD_CACHE_DIR`` > ``cache_dir`` > user cache)."""
+    return DiskStore(default_cache_dir(workspace.config.cache_dir, workspace.root))
+
+
+def _compile(paths: list[str] | None, store: Store | None = None):
+    from ..graph import compile_workspace
+
+    workspace = find_workspace(paths[0] if paths else None)
+    store = store or open_store(workspace)
+    graph = compile_workspace(workspace, paths, store)
+    # A short-lived command keeps its graph to the end: move it out of the cycle
+    # collector's reach, whose full passes over it cost more than planning (measured).
+    gc.freeze()
+    return workspace, store, graph
+
+
+def _report(graph) -> int:
+    for _rel, error in graph.errors:
+        err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    return len(graph.errors)
+
+
+def graph(paths: list[str] = PATHS, fmt: str = FORMAT, output: str = OUTPUT) -> None:
+    """Show the build graph of the workspace's chutes (with each node's cache status)."""
+    from ..graph import FORMATS, plan, render
+
+    if fmt not in FORMATS:
+        raise GraphError(f"unknown graph format {fmt!r}", fix=f"use one of: {', '.join(FORMATS)}")
+    _, store, built = _compile(paths)
+    with store:
+        text = render(
+            built, fmt, plan(built, store), title=f"chutes-build: {os.path.basename(built.root)}"
+        )
+    failed = _report(built)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text if fmt != "tree" else console.render_str(text).plain)
+        err_console.print(f"wrote {output} ({len(built)} nodes)")
+    elif fmt == "tree":
+        console.print(text, soft_wrap=True)
+    else:
+        typer.echo(text)
+    if failed:
+        raise typer.Exit(1)
+
+
+def plan(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
+    """Say which nodes are cached and which must be built or deployed, and why."""
+    from ..graph import plan as make_plan
+
+    _, store, built = _compile(paths)
+    with store:
+        result = make_plan(built, store)
+    failed = _report(built)
+    if as_json:
+        nodes = [
+            {"key": n.key, "kind": n.kind, "label": n.label, "status": n.status, "reason": n.reason,
+             "reasons": n.reasons, "chutes": n.chutes}
+            for n in result.nodes
+        ]  # fmt: skip
+        errors = [{"file": rel, "error": str(err)} for rel, err in built.errors]
+        summary = {**result.summary, "imported": len(built.imported)}
+        print_json({"nodes": nodes, "summary": summary, "errors": errors})
+    else:
+        _print_plan(result)
+    if failed:
+        raise typer.Exit(1)
+
+
+#: Dirty nodes listed by the human ``plan`` output; ``--json`` lists them all.
+PLAN_ROWS = 60
+
+
+def _print_plan(result) -> None:
+    dirty = [n for n in result.nodes if n.status == "dirty"]
+    if dirty:
+        table = Table("kind", "node", "key", "why")
+        for n in dirty[:PLAN_ROWS]:
+            table.add_row(n.kind, escape(n.label), n.key[:12], escape(n.reason))
+        console.print(table)
+        if len(dirty) > PLAN_ROWS:
+            console.print(f"... and {len(dirty) - PLAN_ROWS} more dirty nodes (--json lists all)")
+    s = result.summary
+    chutes = ", ".join(s["dirty_chutes"][:10]) + (" ..." if len(s["dirty_chutes"]) > 10 else "")
+    console.print(f"{s['nodes']} nodes: {s['cached']} cached, {s['dirty']} dirty")
+    if chutes:
+        console.print(f"chutes to deploy ({len(s['dirty_chutes'])}): {escape(chutes)}")
+
+
+def why(
+    target: str = typer.Argument(
+        ..., help="A chute name, image name:tag, file.py:attr or key prefix."
+    ),
+    paths: list[str] = PATHS,
+    as_json: bool = JSON,
+) -> None:
+    """Explain one node input by input: what changed since the last recorded run."""
+    from ..graph import explain
+
+    _, store, built = _compile(paths)
+    with store:
+        node, changes = explain(built, built.resolve(target), store)
+    if as_json:
+        print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes]})
+        return
+    console.print(f"{node.kind} [bold]{escape(node.label)}[/]  {node.key}  {node.status}")
+    table = Table("input", "status", "before", "now")
+    for c in changes:
+        style = "dim" if c.status == "unchanged" else "yellow"
+        table.add_row(
+            escape(c.name), f"[{style}]{c.status}[/]", escape(_cut(c.old)), escape(_cut(c.new))
+        )
+    console.print(table)
+    console.print(
+        "cached: nothing to do" if node.status == "cached" else f"dirty: {escape(node.reason)}"
+    )
+
+
+def _cut(value: str | None) -> str:
+    if value is None:
+        return "-"
+    return value if len(value) <= 40 else value[:37] + "..."
+
+
+def _plain(value) -> dict:
+    import msgspec
+
+    return msgspec.to_builtins(value)
+
+
+@cache_app.command("stats")
+def cache_stats(as_json: bool = JSON) -> None:
+    """Entries, bytes and hit rates of the local cache."""
+    store = open_store(find_workspace(None))
+    stats = store.stats()
+    rates = {what: stats.hit_rate(what) for what in ("ac", "cas", "eval")}
+    if as_json:
+        print_json({**_plain(stats), "total_bytes": stats.total_bytes, "hit_rates": rates})
+        return
+    table = Table("area", "entries", "bytes")
+    for area, count in stats.entries.items():
+        table.add_row(area, str(count), _size(stats.bytes[area]))
+    console.print(f"cache at {stats.location}")
+    console.print(table)
+    for what, rate in rates.items():
+        total = stats.counters[f"{what}_hit"] + stats.counters[f"{what}_miss"]
+        shown = f"{rate:.1%} of {total}" if rate is not None else "no lookups yet"
+        console.print(f"{what} hit rate: {shown}")
+
+
+@cache_app.command("gc")
+def cache_gc(
+    max_size: str = typer.Option(
+        None, "--max-size", help="Evict least recently used entries above this size."
+    ),
+    older_than: str = typer.Option(
+        None, "--older-than", help="Evict entries unused for this long (30m, 7d)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Evict least recently used entries from the local cache."""
+    size = parse_size(max_size) if max_size is not None else None
+    age = parse_age(older_than) if older_than is not None else None
+    result = open_store(find_workspace(None)).gc(max_size=size, older_than=age)
+    if as_json:
+        print_json(_plain(result))
+        return
+    console.print(
+        f"removed {result.removed} entries ({_size(result.freed)}); "
+        f"kept {result.kept} ({_size(result.kept_bytes)})"
+    )
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def print_json(data) -> None:
+    """JSON on stdout (msgspec: a plan of thousands of nodes prints in milliseconds)."""
+    import sys
+
+    import msgspec
+
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("graph")(graph)
+    app.command("plan")(plan)
+    app.command("why")(why)
+    app.add_typer(cache_app, name="cache")

@@ -1,0 +1,74 @@
+"""The build graph: compile chute files into content-keyed nodes, plan, explain, render.
+
+``compile_workspace(workspace, paths, store)`` returns a :class:`BuildGraph`
+whose ``.nx`` is a ``networkx.DiGraph``: nodes are keyed by their content
+key, and an edge ``a -> b`` means ``b`` uses ``a``'s result. ``graph.keys()``
+lists keys in build order. Every node's attribute dict holds:
+
+- ``key``, ``kind`` (``base`` | ``layer`` | ``image`` | ``deploy``), ``label``,
+  ``text``, ``deps`` (input keys, in order), ``chutes`` (names of the chutes
+  that use the node) and ``inputs`` (what ``why`` compares; read it with
+  ``inputs_of(attrs)``, since a deploy node's are made on demand).
+  ``graph.slots()`` says where each node sits (``deploy:user/name``,
+  ``image:user/name:tag``, ``layer:user/name:tag#depth``), which is how a
+  node is matched with its predecessor in the last recorded run.
+- ``base``: ``ref`` (the ``FROM`` reference after ``base_images``
+  substitution), ``requested`` (before it), ``line`` (``FROM ref``),
+  ``parent`` = ``None``.
+- ``layer``: ``parent`` (key of the node below), ``line`` (the Dockerfile
+  line to build with), ``instruction``, ``directive`` (the directive as a
+  dict), ``files`` (``[{path, digest, mode}]`` for a local ``add``: the
+  builder places each file in the build context at its workspace-relative
+  ``path``; ``line`` names the source by that path).
+- ``image``: ``username``, ``name``, ``tag``, ``uid``, ``readme``, ``top``
+  (key of the last layer), ``base`` (key of the base node), ``chutes``;
+  ``graph.chain(key)`` lists the layers base-first and
+  ``graph.dockerfile(key)`` joins their lines.
+- ``deploy``: ``chute``, ``username``, ``uid``, ``file`` (workspace-relative),
+  ``attr``, ``image`` (image node key, ``None`` for a prebuilt image),
+  ``image_ref`` (``user/name:tag`` or the prebuilt reference), ``code``
+  (``{path: digest}`` of the chute file and its local imports),
+  ``code_digest``, ``definition`` (cords, node selector, settings).
+
+A node is cached when ``store.has_action(key)``. A builder stores each
+finished node's result with ``store.put_action(key, ActionResult(...))``
+(only once the node fully succeeded) and, at the end of a run, records the
+graph it ran with :func:`record_run`; :func:`plan` and :func:`explain` then
+report cached and dirty nodes and name the cause.
+"""
+
+from ._compile import compile_snapshots, inputs_of
+from ._evaluate import Evaluation, evaluate, evaluation_key
+from ._graph import KINDS, BuildGraph
+from ._keys import digest_of, node_key
+from ._load import compile_workspace
+from ._plan import InputChange, NodePlan, Plan, RecordedGraph, explain, last_run, plan, record_run
+from ._render import FORMATS, node_dicts, render
+from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "BuildGraph",
+    "ChuteSnapshot",
+    "Evaluation",
+    "FileSnapshot",
+    "ImageSnapshot",
+    "InputChange",
+    "NodePlan",
+    "Plan",
+    "RecordedGraph",
+    "compile_snapshots",
+    "compile_workspace",
+    "digest_of",
+    "evaluate",
+    "evaluation_key",
+    "explain",
+    "inputs_of",
+    "last_run",
+    "node_dicts",
+    "node_key",
+    "plan",
+    "record_run",
+    "render",
+]

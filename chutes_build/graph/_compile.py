@@ -1,0 +1,260 @@
+"""Compile snapshots into the build graph: base, layer, image and deploy nodes.
+
+Each directive becomes a layer on top of its parent, so identical prefixes
+have identical keys and collapse into one node. An ``add`` of local files
+is keyed by the files it selects (workspace-relative path, content digest,
+permission bits), never by their mtimes; its build line names the files by
+their workspace-relative path, which is where the builder puts them in the
+context. The chute's code is an input of its deploy node, not of its image.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import Any
+
+import msgspec
+
+from .._directives import Add, Directive, From
+from .._errors import ChutesBuildError, GraphError
+from .._files import select_files
+from .._image import DEFAULT_BASE_IMAGE
+from ..cache import FileDigests
+from ._graph import BuildGraph
+from ._keys import digest_of, node_key
+from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain
+
+__all__ = ["compile_snapshots", "inputs_of"]
+
+_LABEL_WIDTH = 72
+
+#: One layer before it enters the graph: (key, attrs, parent key, files).
+_Layer = tuple[str, dict[str, Any], str]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _LABEL_WIDTH else text[: _LABEL_WIDTH - 3] + "..."
+
+
+class _Compiler:
+    def __init__(
+        self,
+        graph: BuildGraph,
+        base_images: dict[str, str],
+        digests: FileDigests,
+        ignore: tuple[str, ...],
+    ) -> None:
+        self.graph, self.base_images, self.digests, self.ignore = (
+            graph,
+            base_images,
+            digests,
+            ignore,
+        )
+        self.root = digests.root
+        self.layers: dict[tuple[str, Directive], _Layer] = {}
+        self.selections: dict[tuple[str, str, tuple[str, ...]], list[list[Any]]] = {}
+        self.images: dict[str, tuple[str, str]] = {}
+        self.deploys: dict[str, str] = {}
+        self.users: dict[str, set[str]] = {}
+        self.bases: dict[str, _Layer] = {}
+
+    # -- nodes -----------------------------------------------------------------------------------
+
+    def base(self, requested: str) -> _Layer:
+        if requested not in self.bases:
+            self.bases[requested] = self._base(requested)
+        return self.bases[requested]
+
+    def _base(self, requested: str) -> _Layer:
+        ref = self.base_images.get(requested, requested)
+        line = f"FROM {ref}"
+        attrs = {
+            "kind": "base",
+            "label": ref,
+            "text": line,
+            "line": line,
+            "ref": ref,
+            "requested": requested,
+            "parent": None,
+            "inputs": {"ref": ref},
+        }
+        return node_key("base", {"ref": ref}), attrs, ""
+
+    def select(self, add: Add, rel: str) -> list[list[Any]]:
+        origin = add.origin if os.path.isabs(add.origin) else os.path.join(self.root, add.origin)
+        memo = (origin, add.source, add.exclude)
+        if memo not in self.selections:
+            selected, escaping = select_files(
+                add.source, origin, self.root, add.exclude, self.ignore
+            )
+            if escaping:
+                raise GraphError(
+                    f"add() source {add.source!r} reaches outside the workspace: {escaping[0]}",
+                    file=rel,
+                    fix="move the files into the workspace",
+                )
+            if not selected:
+                raise GraphError(
+                    f"add() source {add.source!r} selects no file (missing, excluded or ignored)",
+                    file=rel,
+                    fix="check the path and the .dockerignore/.chutesignore patterns",
+                )
+            files = []
+            for path in selected:
+                try:
+                    found = self.digests.get(path)
+                except OSError as exc:
+                    raise GraphError(
+                        f"cannot read {path}: {exc.strerror}",
+                        file=rel,
+                        fix="check the file's permissions",
+                    ) from None
+                files.append([path, found.digest, found.mode])
+            self.selections[memo] = files
+        return self.selections[memo]
+
+    def context_line(self, add: Add) -> str:
+        origin = (
+            add.origin if not os.path.isabs(add.origin) else os.path.relpath(add.origin, self.root)
+        )
+        source = posixpath.normpath(posixpath.join(origin.replace(os.sep, "/") or ".", add.source))
+        return " ".join(["ADD", *add.flags(), source, add.dest])
+
+    def layer(self, parent: str, directive: Directive, rel: str) -> _Layer:
+        memo = (parent, directive)
+        if memo not in self.layers:
+            files: list[list[Any]] = []
+            if isinstance(directive, Add) and not directive.is_url:
+                files = self.select(directive, rel)
+                line = self.context_line(directive)
+                payload: dict[str, Any] = {"line": line, "files": files}
+            else:
+                line = directive.render()
+                payload = {"line": line}
+            attrs = _layer_attrs(line, parent, directive, files)
+            self.layers[memo] = (node_key("layer", payload, (parent,)), attrs, parent)
+        return self.layers[memo]
+
+    def chain(self, image: ImageSnapshot, rel: str) -> list[_Layer]:
+        first = image.directives[0] if image.directives else None
+        chain = [self.base(first.image if isinstance(first, From) else DEFAULT_BASE_IMAGE)]
+        for directive in image.directives[1:] if isinstance(first, From) else image.directives:
+            chain.append(self.layer(chain[-1][0], directive, rel))
+        return chain
+
+    def image(self, image: ImageSnapshot, rel: str, chute: str) -> str:
+        chain = self.chain(image, rel)
+        label = f"{image.username}/{image.name}:{image.tag}"
+        payload = {"username": image.username, "name": image.name, "tag": image.tag}
+        key = node_key("image", {**payload, "readme": image.readme}, (chain[-1][0],))
+        owner = self.images.setdefault(label, (key, rel))
+        if owner[0] != key:
+            raise GraphError(
+                f"image {label} is defined differently here and in {owner[1]}",
+                file=rel,
+                fix="give one of the images another name or tag, or share one definition",
+            )
+        for layer_key, attrs, parent in chain:
+            self.graph.add(layer_key, attrs, (parent,) if parent else ())
+            self.users.setdefault(layer_key, set()).add(chute)
+        inputs = {"top": chain[-1][0], **payload, "readme": "digest:" + digest_of(image.readme)}
+        attrs = {"kind": "image", "label": label, "text": f"image {label}", **payload,
+                 "uid": image.uid, "readme": image.readme, "top": chain[-1][0], "base": chain[0][0],
+                 "names": [label, f"{image.name}:{image.tag}"], "inputs": inputs,
+                 "slot": f"image:{label}"}  # fmt: skip
+        self.graph.add(key, attrs, (chain[-1][0],))
+        self.users.setdefault(key, set()).add(chute)
+        return key
+
+    def deploy(self, snap: FileSnapshot, chute: ChuteSnapshot) -> None:
+        slot = f"{chute.username}/{chute.name}"
+        if slot in self.deploys:
+            raise GraphError(
+                f"chute {slot} is also defined in {self.deploys[slot]}",
+                file=snap.rel,
+                fix="give each chute a unique name",
+            )
+        image_key = self.image(chute.image, snap.rel, chute.name) if chute.image else None
+        self.deploys[slot] = snap.rel
+        body, code = _deploy_body(chute), snap.code
+        deps = (image_key,) if image_key else ()
+        key = node_key("deploy", {**body, "code": code}, deps)
+        image_ref = chute.image_ref or self.graph.node(image_key)["label"]
+        attrs = {"kind": "deploy", "label": chute.name, "text": f"deploy {slot}",
+                 "chute": chute.name, "username": chute.username, "uid": chute.uid,
+                 "file": snap.rel, "attr": chute.attr, "image": image_key, "image_ref": image_ref,
+                 "code": code, "code_digest": digest_of(code), "definition": body,
+                 "names": [chute.name, slot, f"{snap.rel}:{chute.attr}"], "inputs": None,
+                 "slot": f"deploy:{slot}"}  # fmt: skip
+        self.graph.add(key, attrs, deps)
+        self.users.setdefault(key, set()).add(chute.name)
+
+    def finish(self) -> None:
+        for key, names in self.users.items():
+            self.graph.node(key)["chutes"] = sorted(names)
+
+
+def _layer_attrs(line: str, parent: str, directive: Directive, files: list[list[Any]]) -> dict:
+    inputs = {"line": line, "parent": parent}
+    inputs.update((f"file:{p}", f"{d}:{m:o}") for p, d, m in files)
+    return {"kind": "layer", "label": _short(line), "text": line, "line": line, "parent": parent,
+            "instruction": line.split(" ", 1)[0], "directive": plain(directive),
+            "files": [{"path": p, "digest": d, "mode": m} for p, d, m in files],
+            "inputs": inputs}  # fmt: skip
+
+
+def _deploy_body(chute: ChuteSnapshot) -> dict[str, Any]:
+    """Everything about a chute that its deployment depends on, besides its image and code."""
+    return {"username": chute.username, "name": chute.name, "image_ref": chute.image_ref,
+            "standard_template": chute.standard_template, "revision": chute.revision,
+            "settings": chute.settings, "cords": chute.cords, "jobs": chute.jobs,
+            "hooks": chute.hooks, "node_selector": chute.node_selector}  # fmt: skip
+
+
+def inputs_of(attrs: dict[str, Any]) -> dict[str, str]:
+    """A node's inputs by name, as ``why`` compares them (a deploy node's are made on demand)."""
+    if attrs["inputs"] is None:
+        attrs["inputs"] = _deploy_inputs(attrs["definition"], attrs["code"], attrs["image"])
+    return attrs["inputs"]
+
+
+def _deploy_inputs(
+    body: dict[str, Any], code: dict[str, str], image_key: str | None
+) -> dict[str, str]:
+    inputs = {"image": image_key} if image_key else {"image_ref": body["image_ref"]}
+    inputs.update({f"code:{path}": digest for path, digest in code.items()})
+    for cord in body["cords"]:
+        inputs[f"cord:{cord.get('path')}"] = digest_of(cord)
+    for name, value in sorted(body["settings"].items()):
+        inputs[f"setting:{name}"] = _show(value)
+    for name in ("standard_template", "revision", "node_selector", "jobs", "hooks"):
+        inputs[name] = _show(body[name])
+    return inputs
+
+
+_JSON = msgspec.json.Encoder(order="deterministic")
+
+
+def _show(value: Any) -> str:
+    text = _JSON.encode(value).decode()
+    return text if len(text) <= 80 else "digest:" + digest_of(value)
+
+
+def compile_snapshots(
+    snapshots: list[FileSnapshot],
+    digests: FileDigests,
+    base_images: dict[str, str] | None = None,
+    ignore: tuple[str, ...] = (),
+) -> BuildGraph:
+    """The build graph of ``snapshots``; a chute that cannot compile is recorded in ``errors``."""
+    graph = BuildGraph(digests.root)
+    compiler = _Compiler(graph, dict(base_images or {}), digests, ignore)
+    for snap in snapshots:
+        for chute in snap.chutes:
+            try:
+                compiler.deploy(snap, chute)
+            except ChutesBuildError as exc:
+                graph.errors.append((snap.rel, exc))
+    compiler.finish()
+    return graph

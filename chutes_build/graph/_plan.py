@@ -1,0 +1,294 @@
+"""Plan and explain: which nodes are dirty, and why (like ``ninja -d explain``).
+
+A node is cached when the action cache holds a result for its key, else
+dirty. To say *why*, the builder records each graph it ran
+(:func:`record_run`); the planner finds the node that held the same place
+last time (the same chute, the same image, the same layer depth) and
+compares their inputs one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from typing import Any
+
+import msgspec
+
+from ..cache import Store, scope_id
+from ._compile import inputs_of
+from ._graph import BuildGraph
+
+__all__ = [
+    "InputChange",
+    "NodePlan",
+    "Plan",
+    "RecordedGraph",
+    "explain",
+    "last_run",
+    "plan",
+    "record_run",
+]
+
+_VERSION = 1
+_UPSTREAM = {"parent": "layer", "top": "layer", "image": "image"}
+_NAMES = {"ref": "base image", "image_ref": "prebuilt image"}
+
+
+class RecordedNode(msgspec.Struct, array_like=True):
+    kind: str
+    label: str
+    inputs: dict[str, str]
+
+
+class RecordedGraph(msgspec.Struct, kw_only=True):
+    """The graph of the last run, reduced to what explaining needs."""
+
+    version: int
+    root: str
+    nodes: dict[str, RecordedNode]
+    slots: dict[str, str]
+
+
+class InputChange(msgspec.Struct, kw_only=True):
+    name: str
+    status: str  # unchanged | changed | added | removed
+    old: str | None = None
+    new: str | None = None
+    message: str = ""
+
+
+class NodePlan(msgspec.Struct, kw_only=True):
+    key: str
+    kind: str
+    label: str
+    status: str  # cached | dirty
+    reason: str
+    reasons: list[str]
+    chutes: list[str]
+
+
+class Plan(msgspec.Struct, kw_only=True):
+    nodes: list[NodePlan]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        by_kind: dict[str, dict[str, int]] = {}
+        for node in self.nodes:
+            counts = by_kind.setdefault(node.kind, {"cached": 0, "dirty": 0})
+            counts[node.status] += 1
+        dirty = sum(1 for n in self.nodes if n.status == "dirty")
+        chutes = sorted({n.label for n in self.nodes if n.kind == "deploy" and n.status == "dirty"})
+        return {
+            "nodes": len(self.nodes),
+            "dirty": dirty,
+            "cached": len(self.nodes) - dirty,
+            "by_kind": by_kind,
+            "dirty_chutes": chutes,
+        }
+
+    def by_key(self) -> dict[str, NodePlan]:
+        return {n.key: n for n in self.nodes}
+
+
+# -- recording ----------------------------------------------------------------------
+
+
+def last_run(store: Store, root: str) -> RecordedGraph | None:
+    """The graph last recorded for the workspace at ``root``, if any."""
+    recorded = store.load_struct("graph", scope_id(root), RecordedGraph)
+    if recorded is None or recorded.version != _VERSION:
+        return None
+    return recorded
+
+
+def record_run(store: Store, graph: BuildGraph) -> None:
+    """Remember ``graph`` as the last run (merged with earlier runs over other chutes)."""
+    previous = last_run(store, graph.root)
+    slots = dict(previous.slots) if previous else {}
+    nodes = dict(previous.nodes) if previous else {}
+    rerun = tuple(f"layer:{a['label']}#" for _, a in graph.items() if a["kind"] == "image")
+    slots = {slot: key for slot, key in slots.items() if not slot.startswith(rerun)}
+    for key, places in graph.slots().items():
+        for slot in places:
+            slots[slot] = key
+    for key, attrs in graph.items():
+        nodes[key] = RecordedNode(attrs["kind"], attrs["label"], inputs_of(attrs))
+    live = set(slots.values())
+    nodes = {k: v for k, v in nodes.items() if k in live}
+    record = RecordedGraph(version=_VERSION, root=graph.root, nodes=nodes, slots=slots)
+    store.save_struct("graph", scope_id(graph.root), record)
+
+
+# -- explaining ----------------------------------------------------------------------
+
+
+class _Explainer:
+    """Finds each node's counterpart in the last recorded run and says what differs."""
+
+    def __init__(self, graph: BuildGraph, store: Store) -> None:
+        self.graph, self.store = graph, store
+        self._recorded: RecordedGraph | None | bool = False
+        self._slots: dict[str, list[str]] | None = None
+        self._images: dict[str, str] = {}
+
+    @property
+    def recorded(self) -> RecordedGraph | None:
+        """The last run, read on first need: a plan with nothing dirty never reads it."""
+        if self._recorded is False:
+            self._recorded = last_run(self.store, self.graph.root)
+        return self._recorded
+
+    def slots(self, key: str) -> list[str]:
+        if self._slots is None:
+            self._slots = self.graph.slots()
+            self._images = {a["slot"][6:]: k for k, a in self.graph.items() if a["kind"] == "image"}
+        return self._slots.get(key, [])
+
+    def _old_chain(self, image: str) -> list[str]:
+        chain, slots = [], self.recorded.slots
+        while (key := slots.get(f"layer:{image}#{len(chain)}")) is not None:
+            chain.append(key)
+        return chain
+
+    def _line(self, key: str) -> str | None:
+        node = self.recorded.nodes.get(key)
+        if node is None:
+            return None
+        ref = node.inputs.get("ref")
+        return node.inputs.get("line") or (f"FROM {ref}" if ref is not None else None)
+
+    def previous(self, attrs: dict[str, Any]) -> tuple[str | None, str]:
+        """``(key of the counterpart, "")``, or ``(None, why there is none)``."""
+        if self.recorded is None:
+            return None, "never built"
+        for slot in self.slots(attrs["key"]):
+            if not slot.startswith("layer:"):
+                if slot in self.recorded.slots and self.recorded.slots[slot] in self.recorded.nodes:
+                    return self.recorded.slots[slot], ""
+                continue
+            image, _, depth = slot[6:].rpartition("#")
+            found = self._layer(attrs, image, int(depth))
+            if found != (None, ""):
+                return found
+        return None, "never built"
+
+    def _layer(self, attrs: dict[str, Any], image: str, depth: int) -> tuple[str | None, str]:
+        old = self._old_chain(image)
+        if not old:
+            return None, ""
+        line = attrs.get("line")
+        lines = [self._line(k) for k in old]
+        if depth < len(old) and lines[depth] == line:
+            return old[depth], ""
+        same = [i for i, old_line in enumerate(lines) if old_line == line]
+        if same:
+            return old[min(same, key=lambda i: abs(i - depth))], ""
+        current = {self.graph.node(k)["line"] for k in self._chain_of(image)}
+        if depth >= len(old) or lines[depth] in current:
+            return None, f"new directive {line!r}"
+        return old[depth], ""
+
+    def _chain_of(self, image: str) -> list[str]:
+        return self.graph.chain(self._images[image])
+
+    def reasons(self, attrs: dict[str, Any]) -> list[str]:
+        previous, why = self.previous(attrs)
+        if previous is None:
+            return [why]
+        if previous == attrs["key"]:
+            return [
+                "not in the action cache (last build failed or was interrupted, "
+                "or the entry was evicted)"
+            ]
+        old = self.recorded.nodes[previous].inputs
+        changes = compare(old, inputs_of(attrs), self.graph, self.recorded.nodes)
+        changes = [c for c in changes if c.status != "unchanged"]
+        own = [c.message for c in changes if c.name not in _UPSTREAM]
+        upstream = [c.message for c in changes if c.name in _UPSTREAM]
+        return own + upstream or ["its key changed with no input change (a new key format)"]
+
+
+def _opaque(value: str | None) -> bool:
+    return value is not None and (value.startswith("digest:") or len(value) > 60)
+
+
+def _message(
+    name: str, status: str, old: str | None, new: str | None, graph: BuildGraph, known: Container
+) -> str:
+    if name in _UPSTREAM and new in graph:
+        node = graph.node(new)
+        if new in known:  # an unchanged node: the step below was removed or moved
+            where = f"{node['kind']} {node['label']!r}"
+            return f"now built on {where} (a directive below was removed or moved)"
+        return f"upstream {node['kind']} {node['label']!r} changed"
+    prefix, _, rest = name.partition(":")
+    if prefix in ("file", "code"):
+        return f"{rest} {status}"
+    if prefix == "cord":
+        return f"cord {rest} {status}"
+    if name == "line" and status == "changed":
+        return f"directive changed: {old!r} -> {new!r}"
+    what = _NAMES.get(name) or (rest or name).replace("_", " ")
+    if status != "changed" or _opaque(old) or _opaque(new):
+        return f"{what} {status}"
+    return f"{what} changed: {old} -> {new}"
+
+
+def _status(before: str | None, after: str | None) -> str:
+    if before == after:
+        return "unchanged"
+    return "added" if before is None else "removed" if after is None else "changed"
+
+
+def compare(
+    old: dict[str, str], new: dict[str, str], graph: BuildGraph, known: Container = ()
+) -> list[InputChange]:
+    """Input-by-input comparison of a node's previous and current inputs;
+    ``known`` holds the keys of the last run's nodes."""
+    changes = []
+    for name in list(new) + [n for n in old if n not in new]:
+        before, after = old.get(name), new.get(name)
+        status = _status(before, after)
+        message = (
+            "" if status == "unchanged" else _message(name, status, before, after, graph, known)
+        )
+        changes.append(
+            InputChange(name=name, status=status, old=before, new=after, message=message)
+        )
+    return changes
+
+
+def explain(graph: BuildGraph, key: str, store: Store) -> tuple[NodePlan, list[InputChange]]:
+    """One node's status and its inputs, each compared with the last recorded run."""
+    explainer = _Explainer(graph, store)
+    attrs = graph.node(key)
+    previous, why = explainer.previous(attrs)
+    if previous is None:
+        changes = [
+            InputChange(name=n, status="added", new=v, message=why)
+            for n, v in inputs_of(attrs).items()
+        ]
+    else:
+        recorded = explainer.recorded
+        changes = compare(recorded.nodes[previous].inputs, inputs_of(attrs), graph, recorded.nodes)
+    return _node_plan(attrs, store, explainer), changes
+
+
+def _node_plan(attrs: dict[str, Any], store: Store, explainer: _Explainer) -> NodePlan:
+    cached = store.has_action(attrs["key"])
+    reasons = [] if cached else explainer.reasons(attrs)
+    return NodePlan(
+        key=attrs["key"],
+        kind=attrs["kind"],
+        label=attrs["label"],
+        status="cached" if cached else "dirty",
+        reason="; ".join(reasons),
+        reasons=reasons,
+        chutes=attrs["chutes"],
+    )
+
+
+def plan(graph: BuildGraph, store: Store) -> Plan:
+    """Every node of ``graph`` in build order, cached or dirty, with the reason."""
+    explainer = _Explainer(graph, store)
+    return Plan(nodes=[_node_plan(attrs, store, explainer) for attrs in graph.nodes()])
