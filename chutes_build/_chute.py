@@ -73,8 +73,12 @@ class Cord:
         self.chute = chute
         self.func: Callable | None = None
         self.path = v.cord_path(path) if path else None
-        self.passthrough_path = v.cord_path(passthrough_path, "passthrough_path") if passthrough_path else None
-        self.public_api_path = v.cord_path(public_api_path, "public_api_path") if public_api_path else None
+        self.passthrough_path = (
+            v.cord_path(passthrough_path, "passthrough_path") if passthrough_path else None
+        )
+        self.public_api_path = (
+            v.cord_path(public_api_path, "public_api_path") if public_api_path else None
+        )
         self.public_api_method = _method(public_api_method, "public_api_method", ("GET", "POST"))
         self.method = _method(method, "method", ("GET", "POST", "PUT", "PATCH", "DELETE"))
         self.stream, self.passthrough = bool(stream), bool(passthrough)
@@ -85,29 +89,43 @@ class Cord:
         self.provision_timeout = provision_timeout
         self.session_kwargs = session_kwargs
         self.input_type: Any = None
-        self.input_models = [input_schema] if _schema.is_pydantic_model(input_schema) or _schema.is_struct(input_schema) else None
+        self.input_models = (
+            [input_schema]
+            if _schema.is_pydantic_model(input_schema) or _schema.is_struct(input_schema)
+            else None
+        )
         self.input_schema = _resolve_schema(input_schema, minimal=True)
         self.minimal_input_schema = _resolve_schema(minimal_input_schema, minimal=True)
         self.output_content_type = output_content_type
         self.output_schema = _resolve_schema(output_schema)
         if self.path and any(c.path == self.path for c in chute.cords):
-            raise DuplicatePath(f"duplicate cord path {self.path!r} in chute {chute.name!r}", fix="give each cord its own path=")
+            raise DuplicatePath(
+                f"duplicate cord path {self.path!r} in chute {chute.name!r}",
+                fix="give each cord its own path=",
+            )
 
     def __call__(self, func: Callable) -> Callable:
         if not callable(func):
-            raise DefinitionError(f"@cord must decorate a function, got {func!r}", fix="put @chute.cord() above a def")
+            raise DefinitionError(
+                f"@cord must decorate a function, got {func!r}", fix="put @chute.cord() above a def"
+            )
         self.func = func
         if not self.path:
             self.path = v.cord_path(func.__name__)
             if any(c.path == self.path for c in self.chute.cords if c is not self):
-                raise DuplicatePath(f"duplicate cord path {self.path!r} in chute {self.chute.name!r}", fix="give each cord its own path=")
+                raise DuplicatePath(
+                    f"duplicate cord path {self.path!r} in chute {self.chute.name!r}",
+                    fix="give each cord its own path=",
+                )
         if not self.passthrough_path:
             self.passthrough_path = v.cord_path(func.__name__, "passthrough_path")
         in_schema, out_schema = _schema.extract_schemas(func)
         self.input_schema = self.input_schema or in_schema
         self.output_schema = self.output_schema or out_schema
         if not self.output_content_type and isinstance(out_schema, dict):
-            self.output_content_type = "application/json" if out_schema.get("type") == "object" else "text/plain"
+            self.output_content_type = (
+                "application/json" if out_schema.get("type") == "object" else "text/plain"
+            )
         self.input_type = self.input_models[0] if self.input_models else _schema.input_model(func)
         self.chute._cords.append(self)
         return func
@@ -135,7 +153,9 @@ class Cord:
 
 def _method(value: Any, name: str, allowed: tuple[str, ...]) -> str:
     ok = isinstance(value, str) and value.upper() in allowed
-    _check(ok, name, f"{name} must be one of {', '.join(allowed)}, got {value!r}", f"set {name}='POST'")
+    _check(
+        ok, name, f"{name} must be one of {', '.join(allowed)}, got {value!r}", f"set {name}='POST'"
+    )
     return value.upper()
 
 
@@ -163,8 +183,21 @@ def _full_schema(model: Any) -> dict:
 class Job:
     """A long-running job of a chute (the SDK's ``@chute.job``)."""
 
-    def __init__(self, chute: Chute, ports: list | None = None, timeout: int | None = None, upload: bool = True, ssh: bool = False) -> None:
-        self.chute, self.ports, self.timeout, self.upload, self.ssh = chute, list(ports or []), timeout, upload, ssh
+    def __init__(
+        self,
+        chute: Chute,
+        ports: list | None = None,
+        timeout: int | None = None,
+        upload: bool = True,
+        ssh: bool = False,
+    ) -> None:
+        self.chute, self.ports, self.timeout, self.upload, self.ssh = (
+            chute,
+            list(ports or []),
+            timeout,
+            upload,
+            ssh,
+        )
         self.func: Callable | None = None
 
     def __call__(self, func: Callable) -> Callable:
@@ -201,22 +234,55 @@ class Chute:
         lock_modules: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        _check(isinstance(username, str) and bool(username), "username", f"invalid chute username {username!r}", "pass username='your-user'")
-        _check(isinstance(name, str) and 1 <= len(name) <= 128 and "\n" not in name, "name", f"invalid chute name {name!r}", "use a name of 1 to 128 characters")
+        _check(
+            isinstance(username, str) and bool(username) and v.encodable(username),
+            "username",
+            f"invalid chute username {username!r}",
+            "pass username='your-user'",
+        )
+        _check(
+            isinstance(name, str)
+            and 1 <= len(name) <= 128
+            and "\n" not in name
+            and v.encodable(name),
+            "name",
+            f"invalid chute name {name!r}",
+            "use a name of 1 to 128 characters",
+        )
         if not isinstance(image, Image):
             v.image_ref(image)
-        _check(standard_template in _TEMPLATES, "standard_template", f"unknown standard_template {standard_template!r}", "use one of vllm, sglang, diffusion, tei, embedding")
-        _check(node_selector is None or isinstance(node_selector, NodeSelector), "node_selector", f"node_selector must be a NodeSelector, got {node_selector!r}", "pass node_selector=NodeSelector(gpu_count=1)")
-        _check(isinstance(scaling_threshold, int | float) and 0 <= scaling_threshold <= 1, "scaling_threshold", f"scaling_threshold must be between 0 and 1, got {scaling_threshold!r}", "use e.g. 0.75")
+        _check(
+            standard_template in _TEMPLATES,
+            "standard_template",
+            f"unknown standard_template {standard_template!r}",
+            "use one of vllm, sglang, diffusion, tei, embedding",
+        )
+        _check(
+            node_selector is None or isinstance(node_selector, NodeSelector),
+            "node_selector",
+            f"node_selector must be a NodeSelector, got {node_selector!r}",
+            "pass node_selector=NodeSelector(gpu_count=1)",
+        )
+        _check(
+            isinstance(scaling_threshold, int | float) and 0 <= scaling_threshold <= 1,
+            "scaling_threshold",
+            f"scaling_threshold must be between 0 and 1, got {scaling_threshold!r}",
+            "use e.g. 0.75",
+        )
         self.username, self.name, self.image = username, name, image
         self.tagline, self.readme = tagline, readme
         self.standard_template, self.revision = standard_template, revision
         self.node_selector = node_selector
         self.concurrency = _int_in("concurrency", concurrency, 1, 256)
         self.max_instances = _int_in("max_instances", max_instances, 1, 100)
-        self.shutdown_after_seconds = _int_in("shutdown_after_seconds", shutdown_after_seconds, 60, 604800)
+        self.shutdown_after_seconds = _int_in(
+            "shutdown_after_seconds", shutdown_after_seconds, 60, 604800
+        )
         self.scaling_threshold = float(scaling_threshold)
-        self.allow_external_egress, self.encrypted_fs = bool(allow_external_egress), bool(encrypted_fs)
+        self.allow_external_egress, self.encrypted_fs = (
+            bool(allow_external_egress),
+            bool(encrypted_fs),
+        )
         self.passthrough_headers = dict(passthrough_headers or {})
         self.tee, self.lock_modules = bool(tee), lock_modules
         self.extra = kwargs

@@ -29,7 +29,9 @@ __all__ = [
     "Workdir",
 ]
 
-_ENV_SAFE = re.compile(r"^[^\s\"'\\]*$")
+#: An ENV value Docker reads verbatim without quotes (``$`` expands either way):
+#: no Unicode space (words split there), quote or backslash.
+_ENV_SAFE = re.compile(r"[^\s\"'\\]*")
 
 
 class _Base(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
@@ -98,8 +100,9 @@ class Env(_Base, frozen=True, kw_only=True, tag="env"):
     value: str
 
     def render(self) -> str:
-        if _ENV_SAFE.match(self.value):
+        if _ENV_SAFE.fullmatch(self.value):
             return f"ENV {self.key}={self.value}"
+        # Inside double quotes Docker turns \\ into \ and \" into " and keeps $ expanding.
         escaped = self.value.replace("\\", "\\\\").replace('"', '\\"')
         return f'ENV {self.key}="{escaped}"'
 
@@ -151,4 +154,7 @@ class Add(_Base, frozen=True, kw_only=True, tag="add"):
         return " ".join(["ADD", *self.flags(), self.source, self.dest])
 
 
-Directive = From | Maintainer | User | Workdir | AptUpdate | AptInstall | AptRemove | Env | Run | Entrypoint | Add
+Directive = (
+    From | Maintainer | User | Workdir | AptUpdate | AptInstall | AptRemove | Env | Run
+    | Entrypoint | Add
+)  # fmt: skip

@@ -35,10 +35,20 @@ __all__ = ["DEFAULT_BASE_IMAGE", "Image"]
 DEFAULT_BASE_IMAGE = "parachutes/python:3.12"
 
 _PYTHON_BUILD_PACKAGES = (
-    "build-essential", "zlib1g-dev", "libncurses5-dev", "libgdbm-dev", "libnss3-dev",
-    "libssl-dev", "libreadline-dev", "libffi-dev", "libsqlite3-dev", "wget", "libbz2-dev",
-    "libexpat1-dev", "liblzma-dev",
-)  # fmt: skip
+    "build-essential",
+    "zlib1g-dev",
+    "libncurses5-dev",
+    "libgdbm-dev",
+    "libnss3-dev",
+    "libssl-dev",
+    "libreadline-dev",
+    "libffi-dev",
+    "libsqlite3-dev",
+    "wget",
+    "libbz2-dev",
+    "libexpat1-dev",
+    "liblzma-dev",
+)
 
 
 class Image:
@@ -53,7 +63,10 @@ class Image:
     default_base_image = DEFAULT_BASE_IMAGE
 
     def __init__(self, username: str, name: str, tag: str, readme: str = "") -> None:
-        self._username = v.require_str(username, "image username", "pass username='your-user'")
+        fix = "pass username='your-user'"
+        self._username = v.require_str(username, "image username", fix)
+        if not v.encodable(username):  # the uid hashes its UTF-8 bytes
+            raise DefinitionError(f"invalid image username {username!r}", fix=fix)
         self._name = v.image_name(name, "name")
         self._tag = v.image_name(tag, "tag")
         self._readme = v.require_str(readme, "image readme", "pass readme as a string")
@@ -97,14 +110,19 @@ class Image:
         return "\n".join(d.render() for d in self._directives)
 
     def __repr__(self) -> str:
-        return f"Image({self._username}/{self._name}:{self._tag}, {len(self._directives)} directives)"
+        ref = f"{self._username}/{self._name}:{self._tag}"
+        return f"Image({ref}, {len(self._directives)} directives)"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Image):
             return NotImplemented
         return (self._username, self._name, self._tag, self._readme, self._directives) == (
-            other._username, other._name, other._tag, other._readme, other._directives,
-        )  # fmt: skip
+            other._username,
+            other._name,
+            other._tag,
+            other._readme,
+            other._directives,
+        )
 
     def __hash__(self) -> int:
         return hash((self._username, self._name, self._tag, self._directives))
@@ -112,8 +130,11 @@ class Image:
     def _with(self, directives: tuple[Directive, ...]) -> Image:
         new = object.__new__(type(self))
         new._username, new._name, new._tag, new._readme = (
-            self._username, self._name, self._tag, self._readme,
-        )  # fmt: skip
+            self._username,
+            self._name,
+            self._tag,
+            self._readme,
+        )
         new._directives = directives
         return new
 
@@ -135,13 +156,13 @@ class Image:
         v.require_str(user, "user", "pass the user name, e.g. set_user('chutes')")
         if not user.strip():
             raise DefinitionError("set_user() was given an empty user", fix="pass e.g. 'chutes'")
-        return self._append(User(user=v.single_line(user, "user")))
+        return self._append(User(user=v.expanded_word(user, "user")))
 
     def set_workdir(self, directory: str) -> Image:
         v.require_str(directory, "workdir", "pass an absolute path, e.g. '/app'")
         if not directory.strip():
             raise DefinitionError("set_workdir() was given an empty path", fix="pass e.g. '/app'")
-        return self._append(Workdir(path=v.single_line(directory, "workdir")))
+        return self._append(Workdir(path=v.expanded_word(directory, "workdir")))
 
     def with_python(self, version: str = "3.10.15") -> Image:
         """Build CPython ``version`` from source into ``/opt/python`` (as the SDK does)."""
@@ -186,7 +207,7 @@ class Image:
                     fix=f"pass with_env({key!r}, 'text')",
                 )
             value = str(value)
-        return self._append(Env(key=key, value=v.single_line(value, f"value of {key}")))
+        return self._append(Env(key=key, value=v.env_value(value, f"value of {key}")))
 
     def run_command(self, command: str) -> Image:
         return self._append(Run(command=v.run_command(command)))
@@ -203,7 +224,8 @@ class Image:
         build_dir: str | None = None,
     ) -> Image:
         """Add local files (a glob relative to the calling file's folder) or a URL."""
-        return self._append(_make_add(source, dest, keep_git_dir, checksum, chown, chmod, exclude, build_dir))
+        add = _make_add(source, dest, keep_git_dir, checksum, chown, chmod, exclude, build_dir)
+        return self._append(add)
 
     def with_entrypoint(self, *args: Any) -> Image:
         """Set the entrypoint: ``with_entrypoint('a', 'b')`` or ``with_entrypoint(['a', 'b'])``."""
@@ -214,6 +236,8 @@ class Image:
                 f"with_entrypoint() needs one or more strings, got {list(args)!r}",
                 fix="pass e.g. with_entrypoint('python', '-m', 'app') or a list of strings",
             )
+        for arg in args:
+            v.entrypoint_arg(arg)
         rest = tuple(d for d in self._directives if not isinstance(d, Entrypoint))
         return self._with((*rest, Entrypoint(args=tuple(args))))
 
@@ -221,13 +245,14 @@ class Image:
 def _make_add(source, dest, keep_git_dir, checksum, chown, chmod, exclude, build_dir) -> Add:
     v.require_str(source, "add() source", "pass a path, glob or URL as a string")
     v.require_str(dest, "add() destination", "pass the path inside the image, e.g. '/app/'")
-    v.single_line(source, "add() source")
-    v.single_line(dest, "add() destination")
-    if not source.strip() or not dest.strip() or " " in source or " " in dest:
+    if not source.strip() or not dest.strip() or any(c.isspace() for c in source + dest):
         raise DefinitionError(
-            f"add() source and destination must be non-empty and contain no spaces: {source!r} -> {dest!r}",
+            "add() source and destination must be non-empty and contain no spaces: "
+            f"{source!r} -> {dest!r}",
             fix="rename the file, or add the folder that contains it",
         )
+    v.add_path(source, "source")
+    v.add_path(dest, "destination")
     is_url = "://" in source
     excludes = v.string_list(exclude or [], "add() exclude")
     add = Add(
@@ -235,7 +260,11 @@ def _make_add(source, dest, keep_git_dir, checksum, chown, chmod, exclude, build
         dest=dest,
         is_url=is_url,
         keep_git_dir=bool(keep_git_dir) and is_url,
-        checksum=v.add_option(checksum, v.CHECKSUM_RE, "checksum", "sha256:" + "0" * 64) if is_url else None,
+        checksum=(
+            v.add_option(checksum, v.CHECKSUM_RE, "checksum", "sha256:" + "0" * 64)
+            if is_url
+            else None
+        ),
         chown=v.add_option(chown, v.CHOWN_RE, "chown", "chutes:chutes"),
         chmod=v.add_option(chmod, v.CHMOD_RE, "chmod", "755"),
         exclude=excludes,

@@ -25,19 +25,51 @@ class GPU(msgspec.Struct, frozen=True):
 GPUS: dict[str, GPU] = {
     key: GPU(key, memory, rate)
     for key, memory, rate in [
-        ("3090", 24, 0.25), ("4090", 24, 0.4), ("5090", 32, 0.7), ("a4000", 16, 0.2),
-        ("a4000_ada", 20, 0.21), ("a5000", 24, 0.25), ("a6000", 48, 0.5), ("a6000_ada", 48, 0.75),
-        ("pro_6000", 96, 1.8), ("l4", 24, 0.25), ("a10", 24, 0.25), ("a40", 48, 0.5),
-        ("l40", 48, 0.55), ("l40s", 48, 0.85), ("a100_40gb", 40, 1.1), ("a100_40gb_sxm", 40, 1.15),
-        ("a100", 80, 1.2), ("a100_sxm", 80, 1.25), ("h100", 80, 1.79), ("h100_nvl", 96, 2.25),
-        ("h100_sxm", 80, 2.35), ("h800", 80, 1.5), ("h20", 96, 1.2), ("h200", 140, 2.75),
-        ("mi300x", 192, 3.0), ("b200", 192, 4.5), ("b300", 288, 4.5),
+        ("3090", 24, 0.25),
+        ("4090", 24, 0.4),
+        ("5090", 32, 0.7),
+        ("a4000", 16, 0.2),
+        ("a4000_ada", 20, 0.21),
+        ("a5000", 24, 0.25),
+        ("a6000", 48, 0.5),
+        ("a6000_ada", 48, 0.75),
+        ("pro_6000", 96, 1.8),
+        ("l4", 24, 0.25),
+        ("a10", 24, 0.25),
+        ("a40", 48, 0.5),
+        ("l40", 48, 0.55),
+        ("l40s", 48, 0.85),
+        ("a100_40gb", 40, 1.1),
+        ("a100_40gb_sxm", 40, 1.15),
+        ("a100", 80, 1.2),
+        ("a100_sxm", 80, 1.25),
+        ("h100", 80, 1.79),
+        ("h100_nvl", 96, 2.25),
+        ("h100_sxm", 80, 2.35),
+        ("h800", 80, 1.5),
+        ("h20", 96, 1.2),
+        ("h200", 140, 2.75),
+        ("mi300x", 192, 3.0),
+        ("b200", 192, 4.5),
+        ("b300", 288, 4.5),
     ]
-}  # fmt: skip
+}
 
 #: GPUs a selector may ``include`` explicitly.
 ALLOW_INCLUDE = frozenset(
-    {"h100", "h100_sxm", "h100_nvl", "h200", "b200", "b300", "mi300x", "a100", "a100_sxm", "l40s", "a6000_ada"}
+    {
+        "h100",
+        "h100_sxm",
+        "h100_nvl",
+        "h200",
+        "b200",
+        "b300",
+        "mi300x",
+        "a100",
+        "a100_sxm",
+        "l40s",
+        "a6000_ada",
+    }
 )
 CONSUMER_GPUS = frozenset({"3090", "4090", "5090"})
 
@@ -50,27 +82,45 @@ def _fail(field: str, message: str, fix: str) -> DefinitionError:
 
 def _bounded_int(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _fail(name, f"must be an integer from {low} to {high}, got {value!r}", f"set {name} between {low} and {high}")
+        raise _fail(
+            name,
+            f"must be an integer from {low} to {high}, got {value!r}",
+            f"set {name} between {low} and {high}",
+        )
     return value
 
 
 def _gpu_list(name: str, value: Any, allowed: frozenset[str] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
-        raise _fail(name, f"must be a list of GPU names, got {value!r}", f"pass e.g. {name}=['h100', 'a100']")
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise _fail(
+            name,
+            f"must be a list of GPU names, got {value!r}",
+            f"pass e.g. {name}=['h100', 'a100']",
+        )
     for gpu in value:
         if gpu not in GPUS:
-            raise _fail(name, f"names unknown GPU {gpu!r}", "use one of: " + ", ".join(sorted(GPUS)))
+            raise _fail(
+                name, f"names unknown GPU {gpu!r}", "use one of: " + ", ".join(sorted(GPUS))
+            )
         if allowed is not None and gpu not in allowed:
-            raise _fail(name, f"may not include {gpu!r}", "include only: " + ", ".join(sorted(allowed)))
+            raise _fail(
+                name, f"may not include {gpu!r}", "include only: " + ", ".join(sorted(allowed))
+            )
     return tuple(value)
 
 
 class NodeSelector:
     """GPU requirements of a chute: count, minimum VRAM, price cap, include / exclude lists."""
 
-    __slots__ = ("exclude", "gpu_count", "include", "max_hourly_price_per_gpu", "min_vram_gb_per_gpu")
+    __slots__ = (
+        "exclude",
+        "gpu_count",
+        "include",
+        "max_hourly_price_per_gpu",
+        "min_vram_gb_per_gpu",
+    )
 
     def __init__(
         self,
@@ -83,15 +133,29 @@ class NodeSelector:
         self.gpu_count = _bounded_int("gpu_count", gpu_count, 1, 8)
         self.min_vram_gb_per_gpu = _bounded_int("min_vram_gb_per_gpu", min_vram_gb_per_gpu, 16, 140)
         price = max_hourly_price_per_gpu
-        if price is not None and (isinstance(price, bool) or not isinstance(price, int | float) or not 0 < price < 10):
-            raise _fail("max_hourly_price_per_gpu", f"must be above 0 and below 10, got {price!r}", "set a price in USD per GPU-hour, e.g. 3.0")
+        if price is not None and (
+            isinstance(price, bool) or not isinstance(price, int | float) or not 0 < price < 10
+        ):
+            raise _fail(
+                "max_hourly_price_per_gpu",
+                f"must be above 0 and below 10, got {price!r}",
+                "set a price in USD per GPU-hour, e.g. 3.0",
+            )
         self.max_hourly_price_per_gpu = float(price) if price is not None else None
         self.include = _gpu_list("include", include, ALLOW_INCLUDE)
         self.exclude = _gpu_list("exclude", exclude, None)
         if self.exclude and len(self.exclude) > 5:
-            raise _fail("exclude", f"lists {len(self.exclude)} GPUs; at most 5 are allowed", "use include instead")
+            raise _fail(
+                "exclude",
+                f"lists {len(self.exclude)} GPUs; at most 5 are allowed",
+                "use include instead",
+            )
         if not self.supported_gpus:
-            raise _fail("", "matches no GPU", "lower min_vram_gb_per_gpu, raise the price cap, or widen include")
+            raise _fail(
+                "",
+                "matches no GPU",
+                "lower min_vram_gb_per_gpu, raise the price cap, or widen include",
+            )
 
     def __setattr__(self, name: str, value: Any) -> None:
         if hasattr(self, "min_vram_gb_per_gpu") and hasattr(self, "exclude"):
@@ -129,7 +193,10 @@ class NodeSelector:
             GPUS[k]
             for k in sorted(pool)
             if GPUS[k].memory_gb >= self.min_vram_gb_per_gpu
-            and (self.max_hourly_price_per_gpu is None or GPUS[k].hourly_rate <= self.max_hourly_price_per_gpu)
+            and (
+                self.max_hourly_price_per_gpu is None
+                or GPUS[k].hourly_rate <= self.max_hourly_price_per_gpu
+            )
         ]
         if not self.include and gpus:
             cheapest = min(g.hourly_rate for g in gpus)

@@ -16,7 +16,14 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["extract_schemas", "input_model", "is_pydantic_model", "is_struct", "minimal_schema", "type_schema"]
+__all__ = [
+    "extract_schemas",
+    "input_model",
+    "is_pydantic_model",
+    "is_struct",
+    "minimal_schema",
+    "type_schema",
+]
 
 _SIMPLE: dict[Any, dict[str, Any]] = {
     str: {"type": "string"},
@@ -31,7 +38,9 @@ _SIMPLE: dict[Any, dict[str, Any]] = {
 
 
 def is_pydantic_model(tp: Any) -> bool:
-    return inspect.isclass(tp) and hasattr(tp, "model_json_schema") and hasattr(tp, "model_validate")
+    return (
+        inspect.isclass(tp) and hasattr(tp, "model_json_schema") and hasattr(tp, "model_validate")
+    )
 
 
 def is_struct(tp: Any) -> bool:
@@ -60,7 +69,9 @@ def _ref(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
         definitions.update(schema.get("definitions", {}))
     elif name not in definitions:
         schema = _model_schema(tp)
-        definitions[name] = {k: v for k, v in schema.items() if k not in ("title", "definitions", "$defs")}
+        definitions[name] = {
+            k: v for k, v in schema.items() if k not in ("title", "definitions", "$defs")
+        }
         definitions.update(schema.get("definitions", {}) or schema.get("$defs", {}))
     return {"$ref": f"#/definitions/{name}"}
 
@@ -84,7 +95,9 @@ def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     if tp in _SIMPLE:
         return dict(_SIMPLE[tp])
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is typing.Union or (origin is not None and getattr(origin, "__name__", "") == "UnionType"):
+    if origin is typing.Union or (
+        origin is not None and getattr(origin, "__name__", "") == "UnionType"
+    ):
         schemas = [type_schema(a, definitions) for a in args]
         if len(schemas) == 2 and {"type": "null"} in schemas:
             return {**next(s for s in schemas if s != {"type": "null"}), "nullable": True}
@@ -92,7 +105,11 @@ def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     if origin in (list, typing.List):  # noqa: UP006
         return {"type": "array", "items": type_schema(args[0] if args else Any, definitions)}
     if origin in (set, frozenset):
-        return {"type": "array", "items": type_schema(args[0] if args else Any, definitions), "uniqueItems": True}
+        return {
+            "type": "array",
+            "items": type_schema(args[0] if args else Any, definitions),
+            "uniqueItems": True,
+        }
     if origin is dict:
         if not args:
             return {"type": "object"}
@@ -115,7 +132,9 @@ def _hints(func: Any) -> dict[str, Any]:
     try:
         return typing.get_type_hints(func, include_extras=False)
     except Exception:  # unresolved forward references: fall back to raw annotations
-        return {k: v for k, v in getattr(func, "__annotations__", {}).items() if not isinstance(v, str)}
+        return {
+            k: v for k, v in getattr(func, "__annotations__", {}).items() if not isinstance(v, str)
+        }
 
 
 def extract_schemas(func: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -134,7 +153,10 @@ def extract_schemas(func: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if return_type is not None:
         output_schema = type_schema(return_type, definitions)
         if "$ref" in output_schema:
-            output_schema = {"type": "object", **definitions[output_schema["$ref"].rsplit("/", 1)[-1]]}
+            output_schema = {
+                "type": "object",
+                **definitions[output_schema["$ref"].rsplit("/", 1)[-1]],
+            }
     return input_schema, output_schema
 
 
@@ -142,7 +164,12 @@ def minimal_schema(model: Any) -> dict[str, Any]:
     """The SDK's ``minimal_input_schema`` shape for one model type."""
     definitions: dict[str, Any] = {}
     ref = _ref(model, definitions)
-    return {"type": "object", "properties": {"input_args": ref}, "required": ["input_args"], "definitions": definitions}
+    return {
+        "type": "object",
+        "properties": {"input_args": ref},
+        "required": ["input_args"],
+        "definitions": definitions,
+    }
 
 
 def input_model(func: Any) -> Any | None:

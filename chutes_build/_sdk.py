@@ -53,9 +53,18 @@ def _in_place(name: str):
 
 
 for _name in (
-    "from_base", "with_maintainer", "set_user", "set_workdir", "with_python", "apt_install",
-    "apt_remove", "with_env", "run_command", "add", "with_entrypoint",
-):  # fmt: skip
+    "from_base",
+    "with_maintainer",
+    "set_user",
+    "set_workdir",
+    "with_python",
+    "apt_install",
+    "apt_remove",
+    "with_env",
+    "run_command",
+    "add",
+    "with_entrypoint",
+):
     setattr(SDKImage, _name, _in_place(_name))
 
 
@@ -73,7 +82,11 @@ def _apt(command: str):
         from ._validate import apt_packages
 
         packages = apt_packages(package, command)
-        return d.AptInstall(packages=packages) if command == "install" else d.AptRemove(packages=packages)
+        return (
+            d.AptInstall(packages=packages)
+            if command == "install"
+            else d.AptRemove(packages=packages)
+        )
 
     return make
 
@@ -90,8 +103,15 @@ def _build_modules() -> dict[str, types.ModuleType]:
     from . import _chute
     from ._node_selector import NodeSelector
 
-    apt = type("APT", (), {"install": staticmethod(_apt("install")), "remove": staticmethod(_apt("remove")),
-                           "update": staticmethod(lambda: d.AptUpdate())})  # fmt: skip
+    apt = type(
+        "APT",
+        (),
+        {
+            "install": staticmethod(_apt("install")),
+            "remove": staticmethod(_apt("remove")),
+            "update": staticmethod(lambda: d.AptUpdate()),
+        },
+    )
     directives = {
         "FROM": _directive_class("FROM", lambda image: d.From(image=image)),
         "RUN": _directive_class("RUN", lambda command: d.Run(command=command)),
@@ -99,7 +119,9 @@ def _build_modules() -> dict[str, types.ModuleType]:
         "USER": _directive_class("USER", lambda user: d.User(user=user)),
         "WORKDIR": _directive_class("WORKDIR", lambda path: d.Workdir(path=path)),
         "MAINTAINER": _directive_class("MAINTAINER", lambda m: d.Maintainer(maintainer=m)),
-        "ENTRYPOINT": _directive_class("ENTRYPOINT", lambda a: d.Entrypoint(args=(a,) if isinstance(a, str) else tuple(a))),
+        "ENTRYPOINT": _directive_class(
+            "ENTRYPOINT", lambda a: d.Entrypoint(args=(a,) if isinstance(a, str) else tuple(a))
+        ),
         "APT": apt,
     }
     mods = {
@@ -107,15 +129,33 @@ def _build_modules() -> dict[str, types.ModuleType]:
         "chutes.image": _module("chutes.image", {"Image": SDKImage}, package=True),
         "chutes.image.directive": _module("chutes.image.directive", dict(directives), package=True),
         "chutes.image.standard": _module("chutes.image.standard", {}, package=True),
-        "chutes.chute": _module("chutes.chute", {
-            "Chute": _chute.Chute, "ChutePack": _chute.ChutePack, "Cord": _chute.Cord,
-            "Job": _chute.Job, "NodeSelector": NodeSelector}, package=True),  # fmt: skip
-        "chutes.chute.node_selector": _module("chutes.chute.node_selector", {"NodeSelector": NodeSelector}),
+        "chutes.chute": _module(
+            "chutes.chute",
+            {
+                "Chute": _chute.Chute,
+                "ChutePack": _chute.ChutePack,
+                "Cord": _chute.Cord,
+                "Job": _chute.Job,
+                "NodeSelector": NodeSelector,
+            },
+            package=True,
+        ),
+        "chutes.chute.node_selector": _module(
+            "chutes.chute.node_selector", {"NodeSelector": NodeSelector}
+        ),
         "chutes.chute.template": _module("chutes.chute.template", {}, package=True),
     }
-    submodules = {"base_image": "FROM", "generic_run": "RUN", "env": "ENV", "user": "USER",
-                  "workdir": "WORKDIR", "maintainer": "MAINTAINER", "entrypoint": "ENTRYPOINT",
-                  "apt": "APT", "add": None}  # fmt: skip
+    submodules = {
+        "base_image": "FROM",
+        "generic_run": "RUN",
+        "env": "ENV",
+        "user": "USER",
+        "workdir": "WORKDIR",
+        "maintainer": "MAINTAINER",
+        "entrypoint": "ENTRYPOINT",
+        "apt": "APT",
+        "add": None,
+    }
     for sub, cls in submodules.items():
         attrs = {cls: directives[cls]} if cls else {"ADD": _directive_class("ADD", _sdk_add)}
         mods[f"chutes.image.directive.{sub}"] = _module(f"chutes.image.directive.{sub}", attrs)
@@ -140,8 +180,16 @@ _TEMPLATE_MODULES = {
     "chutes.image.standard.diffusion": "chutes_recipes.images",
 }
 
-SDK_MODULES = ("chutes", "chutes.image", "chutes.image.directive", "chutes.image.standard", "chutes.chute",
-               "chutes.chute.node_selector", "chutes.chute.template", *_TEMPLATE_MODULES)  # fmt: skip
+SDK_MODULES = (
+    "chutes",
+    "chutes.image",
+    "chutes.image.directive",
+    "chutes.image.standard",
+    "chutes.chute",
+    "chutes.chute.node_selector",
+    "chutes.chute.template",
+    *_TEMPLATE_MODULES,
+)
 
 
 class _Loader(importlib.abc.Loader):
@@ -193,13 +241,19 @@ class _Finder(importlib.abc.MetaPathFinder):
                 fix="import from chutes.image, chutes.chute, chutes.chute.node_selector or "
                 "chutes.chute.template.{vllm,sglang,embedding,diffusion}, or from chutes_build",
             )
-        return importlib.machinery.ModuleSpec(fullname, _Loader(module), is_package=hasattr(module, "__path__"))
+        return importlib.machinery.ModuleSpec(
+            fullname, _Loader(module), is_package=hasattr(module, "__path__")
+        )
 
 
 @contextmanager
 def sdk_aliases() -> Iterator[None]:
     """Alias the SDK's modules to chutes-build's for the duration of the block."""
-    saved = {name: mod for name, mod in sys.modules.items() if name == "chutes" or name.startswith("chutes.")}
+    saved = {
+        name: mod
+        for name, mod in sys.modules.items()
+        if name == "chutes" or name.startswith("chutes.")
+    }
     for name in saved:
         del sys.modules[name]
     finder = _Finder()

@@ -29,9 +29,28 @@ from ._errors import ChutesBuildError, LoadError, WorkspaceError
 from ._image import Image
 from ._sdk import sdk_aliases
 
-__all__ = ["LoadedFile", "Workspace", "WorkspaceConfig", "discover", "find_workspace", "load_file", "load_paths"]
+__all__ = [
+    "LoadedFile",
+    "Workspace",
+    "WorkspaceConfig",
+    "discover",
+    "find_workspace",
+    "load_file",
+    "load_paths",
+]
 
-_SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache", ".pytest_cache", "build", "dist"}
+_SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "node_modules",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    "build",
+    "dist",
+}
 
 
 class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -58,7 +77,9 @@ def _read_config(pyproject: str) -> WorkspaceConfig | None:
         with open(pyproject, "rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"cannot parse {pyproject}: {exc}", fix="fix the TOML syntax", file=pyproject) from None
+        raise WorkspaceError(
+            f"cannot parse {pyproject}: {exc}", fix="fix the TOML syntax", file=pyproject
+        ) from None
     table = data.get("tool", {}).get("chutes-build")
     if table is None:
         return None
@@ -74,7 +95,10 @@ def _read_config(pyproject: str) -> WorkspaceConfig | None:
 
 
 def find_workspace(start: str | None = None) -> Workspace:
-    """The workspace enclosing ``start`` (a file or folder), or ``start``'s folder as an ad-hoc one."""
+    """The workspace enclosing ``start`` (a file or folder).
+
+    Without a ``[tool.chutes-build]`` table above it, ``start``'s folder is an ad-hoc workspace.
+    """
     here = os.path.abspath(start or os.getcwd())
     folder = here if os.path.isdir(here) else os.path.dirname(here)
     probe = folder
@@ -94,7 +118,9 @@ def find_workspace(start: str | None = None) -> Workspace:
 def _walk_glob(root: str, pattern: str) -> Iterable[str]:
     for hit in glob.iglob(pattern, root_dir=root, recursive=True):
         parts = hit.replace(os.sep, "/").split("/")
-        if not any(p in _SKIP_DIRS or (p.startswith(".") and p not in (".", "..")) for p in parts[:-1]):
+        if not any(
+            p in _SKIP_DIRS or (p.startswith(".") and p not in (".", "..")) for p in parts[:-1]
+        ):
             yield os.path.normpath(os.path.join(root, hit))
 
 
@@ -112,7 +138,9 @@ def discover(workspace: Workspace, paths: list[str] | None = None) -> list[str]:
     config, root = workspace.config, workspace.root
     candidates: set[str] = set()
     for pattern in config.chutes:
-        candidates.update(p for p in _walk_glob(root, pattern) if p.endswith(".py") and os.path.isfile(p))
+        candidates.update(
+            p for p in _walk_glob(root, pattern) if p.endswith(".py") and os.path.isfile(p)
+        )
     for pattern in config.exclude:
         candidates.difference_update(_walk_glob(root, pattern))
     explicit_globs = config.chutes != WorkspaceConfig().chutes
@@ -159,18 +187,30 @@ class _Recorder:
         if not file:
             return False
         file = os.path.abspath(file)
-        return file.startswith(self.root + os.sep) and "site-packages" not in file and not file.startswith(sys.prefix + os.sep)
+        return (
+            file.startswith(self.root + os.sep)
+            and "site-packages" not in file
+            and not file.startswith(sys.prefix + os.sep)
+        )
 
     def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
         module = self._original(name, globals, locals, fromlist, level)
         importer = (globals or {}).get("__name__")
         if importer:
             targets = set()
-            full = importlib.util.resolve_name("." * level + name, (globals or {}).get("__package__")) if level else name
+            full = (
+                importlib.util.resolve_name("." * level + name, (globals or {}).get("__package__"))
+                if level
+                else name
+            )
             parts = full.split(".")
             targets.update(".".join(parts[: i + 1]) for i in range(len(parts)))
-            targets.update(f"{full}.{item}" for item in fromlist or () if f"{full}.{item}" in sys.modules)
-            self.edges.setdefault(importer, set()).update(t for t in targets if self.is_local(sys.modules.get(t)))
+            targets.update(
+                f"{full}.{item}" for item in fromlist or () if f"{full}.{item}" in sys.modules
+            )
+            self.edges.setdefault(importer, set()).update(
+                t for t in targets if self.is_local(sys.modules.get(t))
+            )
         return module
 
     def closure(self, start: str) -> set[str]:
@@ -188,7 +228,9 @@ def _evict_shadowed(search: list[str], local: dict[str, str]) -> None:
     for name, file in list(local.items()):
         top = name.split(".")[0]
         for folder in search:
-            if os.path.exists(os.path.join(folder, top + ".py")) or os.path.isdir(os.path.join(folder, top)):
+            if os.path.exists(os.path.join(folder, top + ".py")) or os.path.isdir(
+                os.path.join(folder, top)
+            ):
                 resolved_top = os.path.join(folder, top)
                 if not os.path.abspath(file).startswith(resolved_top):
                     for cached in [n for n in local if n == top or n.startswith(top + ".")]:
@@ -210,12 +252,20 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
     if isinstance(exc, ChutesBuildError):
         return exc.locate(path, None)
     if isinstance(exc, SyntaxError):
-        return LoadError(f"syntax error: {exc.msg}", file=exc.filename or path, line=exc.lineno,
-                         fix="fix the syntax; `python -m py_compile FILE` shows the same error")  # fmt: skip
+        return LoadError(
+            f"syntax error: {exc.msg}",
+            file=exc.filename or path,
+            line=exc.lineno,
+            fix="fix the syntax; `python -m py_compile FILE` shows the same error",
+        )
     file, line = _user_frame(exc.__traceback__, root)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    error = LoadError(f"importing the chute file raised {detail}", file=file or path, line=line,
-                      fix="fix the error at that line (run the file with python to reproduce it)")  # fmt: skip
+    error = LoadError(
+        f"importing the chute file raised {detail}",
+        file=file or path,
+        line=line,
+        fix="fix the error at that line (run the file with python to reproduce it)",
+    )
     error.__cause__ = exc  # --debug shows the user's traceback
     return error
 
@@ -274,8 +324,15 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
         if session.recorder.is_local(sys.modules.get(name)):
             session.local[name] = sys.modules[name].__file__
     deps = session.recorder.closure(modname)
-    loaded.deps = sorted({os.path.relpath(os.path.realpath(session.local.get(d) or sys.modules[d].__file__), session.root).replace(os.sep, "/")
-                          for d in deps if d in session.local or d in sys.modules})  # fmt: skip
+    loaded.deps = sorted(
+        {
+            os.path.relpath(
+                os.path.realpath(session.local.get(d) or sys.modules[d].__file__), session.root
+            ).replace(os.sep, "/")
+            for d in deps
+            if d in session.local or d in sys.modules
+        }
+    )
     if loaded.error is None:
         _collect(loaded)
     return loaded
@@ -288,7 +345,9 @@ def load_file(path: str, root: str | None = None) -> LoadedFile:
         return _load_one(path, _Session(root))
 
 
-def load_paths(workspace: Workspace, files: list[str], require_chute: bool = True) -> list[LoadedFile]:
+def load_paths(
+    workspace: Workspace, files: list[str], require_chute: bool = True
+) -> list[LoadedFile]:
     """Import each file in isolation; errors are recorded per file, never raised."""
     session = _Session(workspace.root)
     results = []
@@ -300,7 +359,8 @@ def load_paths(workspace: Workspace, files: list[str], require_chute: bool = Tru
                     loaded.error = LoadError(
                         "no chute found in this file",
                         file=path,
-                        fix="define a Chute at module level (chute = Chute(...)), or exclude the file "
+                        fix="define a Chute at module level (chute = Chute(...)), "
+                        "or exclude the file "
                         "from [tool.chutes-build] chutes",
                     )
                 results.append(loaded)

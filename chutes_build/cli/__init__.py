@@ -38,8 +38,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.", envvar="CHUTES_BUILD_DEBUG"),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks for errors.", envvar="CHUTES_BUILD_DEBUG"
+    ),
 ) -> None:
     if debug:
         os.environ["CHUTES_BUILD_DEBUG"] = "1"

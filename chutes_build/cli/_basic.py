@@ -50,7 +50,11 @@ def ls(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
         table = Table("chute", "file", "image", "cords", "gpus")
         for row in rows:
             selector = row["node_selector"]
-            gpus = f"{selector['gpu_count']}x >={selector['min_vram_gb_per_gpu']}GB" if selector else "-"
+            gpus = (
+                f"{selector['gpu_count']}x >={selector['min_vram_gb_per_gpu']}GB"
+                if selector
+                else "-"
+            )
             cords = ", ".join(c["path"] for c in row["cords"]) or "-"
             table.add_row(row["name"], f"{row['file']}:{row['attr']}", row["image"], cords, gpus)
         console.print(table)
@@ -59,11 +63,19 @@ def ls(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
         raise typer.Exit(1)
 
 
-def dockerfile(target: str = typer.Argument(..., metavar="FILE.py:ATTR", help="A chute, template result or image.")) -> None:
+def dockerfile(
+    target: str = typer.Argument(
+        ..., metavar="FILE.py:ATTR", help="A chute, template result or image."
+    ),
+) -> None:
     """Print the Dockerfile the chutes SDK writes for an image (or a chute's image)."""
     path, _, attr = target.rpartition(":")
     if not path or not attr or not path.endswith(".py"):
-        raise DefinitionError(f"expected FILE.py:ATTR, got {target!r}", fix="e.g. chutes-build dockerfile my_chute.py:chute", file="<command line>")
+        raise DefinitionError(
+            f"expected FILE.py:ATTR, got {target!r}",
+            fix="e.g. chutes-build dockerfile my_chute.py:chute",
+            file="<command line>",
+        )
     if not os.path.isfile(path):
         raise LoadError(f"no such file: {path}", fix="check the path", file="<command line>")
     workspace = find_workspace(path)
@@ -72,16 +84,29 @@ def dockerfile(target: str = typer.Argument(..., metavar="FILE.py:ATTR", help="A
         raise loaded.error
     if not hasattr(loaded.module, attr):
         names = sorted(a for a, _ in loaded.chutes + loaded.images)
-        raise LoadError(f"{path} has no attribute {attr!r}", file=path, fix=f"use one of: {', '.join(names) or '(none defined)'}")
+        raise LoadError(
+            f"{path} has no attribute {attr!r}",
+            file=path,
+            fix=f"use one of: {', '.join(names) or '(none defined)'}",
+        )
     value = getattr(loaded.module, attr)
     if isinstance(value, ChutePack):
         value = value.chute
     if isinstance(value, Chute):
         if not isinstance(value.image, Image):
-            raise DefinitionError(f"chute {value.name!r} uses the prebuilt image {value.image!r}, which has no Dockerfile here", file=path, fix="point at a chute whose image is an Image")
+            raise DefinitionError(
+                f"chute {value.name!r} uses the prebuilt image {value.image!r}, "
+                "which has no Dockerfile here",
+                file=path,
+                fix="point at a chute whose image is an Image",
+            )
         value = value.image
     if not isinstance(value, Image):
-        raise LoadError(f"{attr!r} in {path} is a {type(value).__name__}, not a Chute or Image", file=path, fix="name a Chute, a template's result or an Image")
+        raise LoadError(
+            f"{attr!r} in {path} is a {type(value).__name__}, not a Chute or Image",
+            file=path,
+            fix="name a Chute, a template's result or an Image",
+        )
     typer.echo(str(value))
 
 

@@ -17,7 +17,9 @@ from .._workspace import LoadedFile, Workspace, discover, find_workspace, load_p
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-PATHS = typer.Argument(None, help="Chute files or folders (default: the workspace's [tool.chutes-build] globs).")
+PATHS = typer.Argument(
+    None, help="Chute files or folders (default: the workspace's [tool.chutes-build] globs)."
+)
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 

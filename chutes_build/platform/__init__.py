@@ -4,6 +4,7 @@ Imported only by entry points and builders (it pulls in httpx and trio); the
 definitions never import it.
 """
 
+from .._secret_files import secret_reason
 from ._client import ChutesClient
 from ._config import (
     DEFAULT_API_URL,
@@ -36,7 +37,6 @@ from ._payloads import (
     image_fields,
 )
 from ._remote_cache import RemoteCache, RemoteCacheStats, remote_cache_from_env
-from .._secret_files import secret_reason
 from ._signing import SDK_COMPAT_VERSION, Signer, auth_headers, signing_message
 from ._sse import LogLine
 from ._wallet import Wallet, read_wallet

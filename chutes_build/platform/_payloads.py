@@ -25,8 +25,8 @@ import msgspec
 from .._chute import Chute
 from .._errors import DeployError
 from .._image import Image
-from ._errors import SecretFileRefused
 from .._secret_files import secret_reason
+from ._errors import SecretFileRefused
 
 __all__ = [
     "ContextArchive",

@@ -6,6 +6,10 @@ import errno
 import logging
 import multiprocessing
 import os
+import re
+import shutil
+import subprocess
+import sys
 import tempfile
 
 import msgspec
@@ -234,16 +238,33 @@ def test_read_only_cache_folder_gives_a_clear_cache_error(tmp_path, monkeypatch)
         store.put_blob(b"data")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_read_only_folder_refused_on_open(tmp_path):
-    (tmp_path / "ro").mkdir()
-    DiskStore(str(tmp_path / "ro"))
-    os.chmod(tmp_path / "ro", 0o555)
+def test_read_only_folder_refused_on_open():
+    """A folder this user cannot write is refused with a clear error (as root, the check
+    runs as the unprivileged user ``nobody``, since root writes into read-only folders)."""
+    outer = tempfile.mkdtemp(prefix="chutes-build-ro-")
+    os.chmod(outer, 0o755)
+    folder = os.path.join(outer, "ro")
+    DiskStore(folder)
+    os.chmod(folder, 0o555)
+    probe = (
+        "import sys\n"
+        "from chutes_build.cache import DiskStore\n"
+        "from chutes_build import CacheError\n"
+        "try:\n"
+        f"    DiskStore({str(folder)!r})\n"
+        "except CacheError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(3)\n"
+    )
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    command = [*(prefix if os.geteuid() == 0 else []), sys.executable, "-c", probe]
     try:
-        with pytest.raises(CacheError, match=r"^the cache folder .* is read-only"):
-            DiskStore(str(tmp_path / "ro"))
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     finally:
-        os.chmod(tmp_path / "ro", 0o755)
+        os.chmod(folder, 0o755)
+        shutil.rmtree(outer)
+    assert result.returncode == 3, result.stderr
+    assert re.match(r"^the cache folder .* is read-only", result.stdout), result.stdout
 
 
 def test_cache_folder_that_is_a_file(tmp_path):
