@@ -14,18 +14,46 @@ from ._containers import (
     wait_http,
 )
 from ._docker import DockerClient, docker_command, existing_images, find_docker
+from ._local_target import LocalOptions, container_name, down_local, has_gpu
+from ._orchestrate import (
+    BuildContext,
+    Segment,
+    Work,
+    image_summary,
+    layer_tag,
+    plan_work,
+    run_work,
+    segments,
+)
+from ._progress import make_progress
+from ._runtime_layer import PythonInfo, project_wheel
 
 __all__ = [
+    "BuildContext",
     "BuildRequest",
     "BuildResult",
     "ContainerInfo",
     "DockerClient",
+    "LocalOptions",
+    "PythonInfo",
+    "Segment",
+    "Work",
     "build",
+    "container_name",
     "docker_command",
+    "down_local",
     "existing_images",
     "find_docker",
+    "has_gpu",
+    "image_summary",
+    "layer_tag",
     "list_containers",
+    "make_progress",
+    "plan_work",
+    "project_wheel",
     "remove_containers",
     "run_container",
+    "run_work",
+    "segments",
     "wait_http",
 ]

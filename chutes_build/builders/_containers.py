@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 import trio
 
 from .._errors import DeployError
 from ._docker import DockerClient, docker_command
+
+if TYPE_CHECKING:  # httpx is imported when first needed: a no-op `up` never waits on HTTP
+    import httpx
 
 __all__ = [
     "ContainerInfo",
@@ -122,6 +125,8 @@ async def wait_http(
     Waits between tries, doubling the pause up to ``max_interval``; raises
     :class:`DeployError` with the last error after ``timeout`` seconds.
     """
+    import httpx
+
     last = "no answer yet"
     async with httpx.AsyncClient(transport=transport, timeout=max(timeout, 1.0)) as client:
         with trio.move_on_after(timeout):

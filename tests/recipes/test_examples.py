@@ -62,7 +62,10 @@ def test_every_chute_loads_without_network(chutes) -> None:
     for name, hook in GPU_CHUTES.items():
         chute = chutes[name][1]
         assert [h.func.__name__ for h in chute.startup_hooks] == [hook]
-        assert isinstance(chute.image, str), "the GPU examples use the templates' prebuilt images"
+        if name == "Qwen/Qwen2.5-1.5B-Instruct":  # kept on a prebuilt reference (issue 6)
+            assert isinstance(chute.image, str), "one GPU example keeps a prebuilt image"
+        else:  # built locally from the python base (issue 6), run only on a GPU
+            assert isinstance(chute.image, Image) and chute.image.base == "parachutes/python:3.12"
         assert chute.node_selector is not None and chute.username == "demo"
     for name in CPU_CHUTES:
         chute = chutes[name][1]
