@@ -110,8 +110,7 @@ def generate(root: str, chutes: int, families: int) -> None:
 
 
 def sdk_python() -> str:
-    if os.path.exists("/tmp/sdkvenv/bin/python"):
-        return "/tmp/sdkvenv/bin/python"
+    """A python with the reference SDK, from scripts/sdk-venv (made once, then reused)."""
     return subprocess.run(
         [os.path.join(REPO, "scripts", "sdk-venv")], check=True, capture_output=True, text=True
     ).stdout.strip()

@@ -3,7 +3,7 @@
     python bench/bench_runtime.py [--duration 10] [--connections 32]
 
 Starts `chutes run FILE:chute --dev` from a venv with chutes==0.6.9 (reuses
-/tmp/sdkvenv when it has that version, else creates ~/.cache/chutes-build-bench/sdkvenv)
+the venv that scripts/sdk-venv makes and reuses)
 and `python -m chutes_runtime FILE:chute --dev`, drives each with the same wrk
 command (POST of a small JSON body from a lua script), and prints requests/s,
 ratios and p99 latencies:
@@ -30,7 +30,6 @@ import time
 import urllib.request
 
 SDK_VERSION = "0.6.9"
-CACHE = os.path.expanduser("~/.cache/chutes-build-bench")
 
 SDK_FILE = """
 from pydantic import BaseModel, Field
@@ -87,22 +86,12 @@ def free_port() -> int:
 
 
 def sdk_python() -> str:
-    """A python with chutes==0.6.9: /tmp/sdkvenv if it fits, else a cached venv."""
-    for venv in ("/tmp/sdkvenv", os.path.join(CACHE, "sdkvenv")):
-        python = os.path.join(venv, "bin", "python")
-        probe = [python, "-c", "import importlib.metadata as m; print(m.version('chutes'))"]
-        if (
-            os.path.exists(python)
-            and subprocess.run(probe, capture_output=True, text=True).stdout.strip() == SDK_VERSION
-        ):
-            return python
-    venv = os.path.join(CACHE, "sdkvenv")
-    print(f"creating {venv} with chutes=={SDK_VERSION} ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True)
-    subprocess.run(
-        [os.path.join(venv, "bin", "pip"), "install", "-q", f"chutes=={SDK_VERSION}"], check=True
+    """A python with chutes==0.6.9, from scripts/sdk-venv (made once, then reused)."""
+    script = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "sdk-venv"
     )
-    return os.path.join(venv, "bin", "python")
+    result = subprocess.run([script], check=True, capture_output=True, text=True)
+    return result.stdout.strip().splitlines()[-1]
 
 
 def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
