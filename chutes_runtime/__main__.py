@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--logging-port", type=int, default=8001, help="accepted for SDK compatibility")
     p.add_argument("--max-body-mb", type=float, default=64.0, help="larger bodies get 413")
+    p.add_argument(
+        "--body-timeout", type=float, default=60.0, help="close a connection whose body stalls"
+    )
     p.add_argument("--threads", type=int, default=None, help="worker threads for sync cords")
     p.add_argument("--miner-ss58", default=None)
     p.add_argument("--validator-ss58", default=None)
@@ -80,6 +83,7 @@ def parse_settings(argv: list[str], env: dict[str, str]) -> Settings:
         host=args.host,
         port=args.port,
         max_body_bytes=int(args.max_body_mb * MiB),
+        body_timeout_s=args.body_timeout,
         threads=args.threads,
         miner_ss58=args.miner_ss58,
         validator_ss58=args.validator_ss58,

@@ -161,8 +161,16 @@ class RuntimeApp:
     async def serve_cord(
         self, route: Route, scope: dict, receive: Any, send: Any, body: bytes | None, framing: Any
     ) -> None:
-        """Bound, decode, call, respond. ``body`` is given (decrypted) in production mode."""
+        """Bound, decode, call, respond. ``body`` is given (decrypted) in production mode.
+
+        The body is read before a slot is taken (issue 7): a client that stalls
+        its upload must not hold one of the chute's ``concurrency`` slots.
+        """
         metrics = self.metrics
+        if body is None and not route.query:
+            body = await self._read_body(route, scope, receive, send)
+            if body is None:
+                return
         if metrics.in_flight >= self.concurrency:
             metrics.rejected += 1
             detail = f"Max concurrency exceeded: {self.concurrency}, try again later."
@@ -175,6 +183,20 @@ class RuntimeApp:
         finally:
             metrics.in_flight -= 1
             metrics.observe(route.cord.name, status, started)
+
+    async def _read_body(self, route: Route, scope: dict, receive: Any, send: Any) -> bytes | None:
+        """The request body, or None once a 413 was sent or the client left."""
+        started = time.monotonic()
+        try:
+            return await read_body(scope, receive, self.settings.max_body_bytes)
+        except BodyTooLarge:
+            limit = self.settings.max_body_bytes
+            await send_json(send, 413, {"detail": f"request body over {limit} bytes"})
+            status = 413
+        except ClientGone:
+            status = 499
+        self.metrics.observe(route.cord.name, status, started)
+        return None
 
     async def _serve(
         self, route: Route, scope: dict, receive: Any, send: Any, body: bytes | None, framing: Any

@@ -72,7 +72,7 @@ class BodyCodec:
             value = (self._msgpack if msgpack else self._json).decode(body)
         except msgspec.ValidationError as exc:
             raise BodyError(422, str(exc)) from None
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # issue 7: bad UTF-8 was a 500
             kind = "msgpack" if msgpack else "JSON"
             raise BodyError(400, f"malformed {kind} body: {exc}") from None
         return self._validate(value) if self.pydantic else value

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -22,9 +23,14 @@ __all__ = ["H1Protocol"]
 log = logging.getLogger("chutes_runtime")
 
 _MAX_HEAD = 64 * 1024
+_MAX_CHUNK_LINE = 4096
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_DIGITS = re.compile(rb"[0-9]{1,18}")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _HIGH_WATER = 1024 * 1024
 _REASONS: dict[int, bytes] = {}
 _BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _SERVER_ERROR = (
     b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 )
@@ -51,8 +57,8 @@ def _parse_head(head: bytes) -> tuple[str, str, bytes, str, list[tuple[bytes, by
         method, target, version = lines[0].split(b" ")
     except ValueError:
         raise _BadRequest from None
-    if not version.startswith(b"HTTP/1."):
-        raise _BadRequest
+    if version not in (b"HTTP/1.1", b"HTTP/1.0") or not _TOKEN.fullmatch(method):
+        raise _BadRequest  # issue 7: a non-ASCII method or version used to kill the connection
     headers = []
     for line in lines[1:]:
         name, sep, value = line.partition(b":")
@@ -66,6 +72,35 @@ def _parse_head(head: bytes) -> tuple[str, str, bytes, str, list[tuple[bytes, by
 
         raw = unquote(raw)
     return method.decode("ascii"), raw, query, version[5:].decode("ascii"), headers
+
+
+def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
+    """``(content length, chunked)``; 400 for anything a proxy could read differently (issue 7).
+
+    Refused: a Content-Length that is not 1-18 digits, two that differ, a
+    Transfer-Encoding other than ``chunked``, and both headers together.
+    """
+    length: int | None = None
+    chunked = False
+    for name, value in headers:
+        if name == b"content-length":
+            if not _DIGITS.fullmatch(value) or length not in (None, int(value)):
+                raise _BadRequest
+            length = int(value)
+        elif name == b"transfer-encoding":
+            if value.lower() != b"chunked" or chunked:
+                raise _BadRequest
+            chunked = True
+    if chunked and length is not None:
+        raise _BadRequest
+    return length or 0, chunked
+
+
+def _chunk_size(line: bytes) -> int:
+    size = line.split(b";", 1)[0].rstrip(b" \t")
+    if not _HEX.fullmatch(size):
+        raise _BadRequest  # issue 7: int() also took "-5", "+8" and "0_8"
+    return int(size, 16)
 
 
 class _Cycle:
@@ -116,7 +151,12 @@ class _Cycle:
         while not conn.closed and not self.complete and self.more_body and not self.body:
             conn.resume()
             self.waiter = conn.loop.create_future()
-            await self.waiter
+            # issue 7: a client that stops sending its body is cut off (slowloris)
+            timer = conn.loop.call_later(conn.body_timeout, conn.body_timed_out, self)
+            try:
+                await self.waiter
+            finally:
+                timer.cancel()
         if conn.closed or self.complete:
             return {"type": "http.disconnect"}
         if self.delivered:  # the whole body was read: later calls wait for the client to leave
@@ -192,7 +232,8 @@ class H1Protocol(asyncio.Protocol):
         self.buffer = bytearray()
         self.cycle: _Cycle | None = None
         self.body_left = 0  # bytes of a Content-Length body still to come
-        self.chunk_state: list | None = None  # [bytes left in chunk] while reading a chunked body
+        self.chunk_state: list | None = None  # [left in chunk, CRLF owed] in a chunked body
+        self.body_timeout = float(getattr(config, "body_timeout_s", 60.0))
         self.closed = self.paused_reading = self.paused_writing = False
         self.drain_waiter: asyncio.Future | None = None
         self.idle_timer: asyncio.TimerHandle | None = None
@@ -226,8 +267,21 @@ class H1Protocol(asyncio.Protocol):
         try:
             self._process()
         except _BadRequest:
+            self.reject()
+
+    def reject(self) -> None:
+        """400 and close; just close when a response has started (a bad chunk mid-body)."""
+        if self.cycle is None or not self.cycle.started:
             self.transport.write(_BAD_REQUEST)
+        self.close()
+
+    def body_timed_out(self, cycle: _Cycle) -> None:
+        """No body bytes for ``body_timeout`` seconds: 408 (if nothing was sent) and close."""
+        if cycle is self.cycle and not self.closed:
+            if not cycle.started:
+                self.transport.write(_TIMEOUT)
             self.close()
+            cycle._wake()
 
     def pause_writing(self) -> None:
         self.paused_writing = True
@@ -264,20 +318,15 @@ class H1Protocol(asyncio.Protocol):
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
-        length, chunked, keep_alive, expect = 0, False, version == "1.1", False
+        length, chunked = _framing(headers)
+        keep_alive, expect = version == "1.1", False
         for name, value in headers:
-            if name == b"content-length":
-                if not value.isdigit():
-                    raise _BadRequest
-                length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = value.lower() == b"chunked"
-            elif name == b"connection":
+            if name == b"connection":
                 token = value.lower()
                 keep_alive = token == b"keep-alive" or (keep_alive and token != b"close")
             elif name == b"expect":
                 expect = value.lower() == b"100-continue"
-        self.body_left, self.chunk_state = (0, [0]) if chunked else (length, None)
+        self.body_left, self.chunk_state = (0, [0, False]) if chunked else (length, None)
         more = chunked or length > 0
         self.cycle = _Cycle(self, keep_alive, more, expect and more, method == "HEAD")
         scope = {
@@ -307,37 +356,42 @@ class H1Protocol(asyncio.Protocol):
         self._feed_chunked(cycle)
 
     def _feed_chunked(self, cycle: _Cycle) -> None:
-        out = bytearray()
-        while True:
-            left = self.chunk_state[0]
-            if left:
-                take = self.buffer[:left]
+        out, state, buffer = bytearray(), self.chunk_state, self.buffer
+        while True:  # state: [bytes left in this chunk, the CRLF after its data is owed]
+            if state[0]:
+                take = buffer[: state[0]]
                 out += take
-                del self.buffer[: len(take)]
-                self.chunk_state[0] -= len(take)
-                if self.chunk_state[0]:
+                del buffer[: len(take)]
+                state[0] -= len(take)
+                if state[0]:
                     break
+                state[1] = True
                 continue
-            line_end = self.buffer.find(b"\r\n")
+            if state[1]:
+                if len(buffer) < 2:
+                    break
+                if buffer[:2] != b"\r\n":
+                    raise _BadRequest
+                del buffer[:2]
+                state[1] = False
+                continue
+            line_end = buffer.find(b"\r\n")
             if line_end < 0:
+                if len(buffer) > _MAX_CHUNK_LINE:
+                    raise _BadRequest
                 break
-            line = bytes(self.buffer[:line_end])
-            if line == b"":  # the CRLF after a chunk's data
-                del self.buffer[:2]
-                continue
-            try:
-                size = int(line.split(b";")[0], 16)
-            except ValueError:
-                raise _BadRequest from None
+            size = _chunk_size(bytes(buffer[:line_end]))
             if size == 0:
-                trailer_end = self.buffer.find(b"\r\n\r\n", line_end)
+                trailer_end = buffer.find(b"\r\n\r\n", line_end)
                 if trailer_end < 0:
+                    if len(buffer) > _MAX_HEAD:
+                        raise _BadRequest
                     break
-                del self.buffer[: trailer_end + 4]
+                del buffer[: trailer_end + 4]
                 cycle.feed(bytes(out), False)
                 return
-            del self.buffer[: line_end + 2]
-            self.chunk_state[0] = size
+            del buffer[: line_end + 2]
+            state[0] = size
         if out:
             cycle.feed(bytes(out), True)
 
@@ -374,8 +428,7 @@ class H1Protocol(asyncio.Protocol):
             try:
                 self._process()
             except _BadRequest:
-                self.transport.write(_BAD_REQUEST)
-                self.close()
+                self.reject()
         if self.cycle is None:
             self._arm_idle()
 

@@ -51,7 +51,7 @@ class Internal:
             except BodyTooLarge:
                 await send_json(send, 413, {"detail": "request body too large"})
                 return
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, UnicodeDecodeError):
                 await send_json(send, 400, {"detail": "malformed JSON body"})
                 return
         await self.respond(app, scope, send, value, None)

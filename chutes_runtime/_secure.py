@@ -82,7 +82,7 @@ class EncryptedFraming:
     ) -> None:  # noqa: E501
         try:
             detail = msgspec.json.decode(body)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             detail = body.decode(errors="replace")
         await send_json(send, status, {"detail": detail}, extra)
 
@@ -146,6 +146,9 @@ class SecureGate:
         if not self.verifier.verify(headers, body):
             await send_json(send, 401, {"detail": "go away (sig)"})
             return False
+        if not self.verifier.fresh(headers):
+            await send_json(send, 401, {"detail": "go away (replay)"})
+            return False
         if not body:
             return b""
         if headers.get(b"x-e2e-encrypted") == b"true":
@@ -183,7 +186,7 @@ class SecureGate:
             return
         try:
             value = msgspec.json.decode(body) if body else None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             await send_json(send, 400, {"detail": "malformed JSON body"}, extra)
             return
         await internal.respond(app, scope, send, value, self.cipher.enc, extra)

@@ -64,7 +64,7 @@ class Runtime:
 
 
 def _config(app: RuntimeApp, settings: Settings) -> uvicorn.Config:
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -78,3 +78,5 @@ def _config(app: RuntimeApp, settings: Settings) -> uvicorn.Config:
         server_header=False,
         timeout_graceful_shutdown=30,
     )
+    config.body_timeout_s = settings.body_timeout_s  # read by H1Protocol
+    return config

@@ -22,6 +22,8 @@ class Settings(msgspec.Struct, kw_only=True):
     host: str = "0.0.0.0"
     port: int = 8000
     max_body_bytes: int = 64 * MiB
+    #: The h1 protocol closes a connection (408) whose body stalls this long between reads.
+    body_timeout_s: float = 60.0
     threads: int | None = None
     miner_ss58: str | None = None
     validator_ss58: str | None = None

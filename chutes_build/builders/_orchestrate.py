@@ -18,7 +18,6 @@ CAS (and a failed build's log is kept as a record so ``chutes-build logs`` shows
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,6 +29,7 @@ import trio
 from .._errors import BuildError
 from ..cache import ActionResult, Store
 from ._buildkit import BuildRequest, build
+from ._context import context_files
 from ._docker import DockerClient, docker_command, existing_images
 
 __all__ = [
@@ -179,10 +179,9 @@ def _missing_bases(graph, found: dict[str, Segment], existing: dict[str, str]) -
 
 
 def _request(ctx: BuildContext, seg: Segment) -> BuildRequest:
-    graph, context = ctx.graph, {}
-    for key in seg.layers:
-        for item in graph.node(key).get("files") or ():
-            context[item["path"]] = os.path.join(graph.root, *item["path"].split("/"))
+    graph = ctx.graph
+    # Secret-looking files reach a context only when an add() names them (issue 7).
+    context, _explicit = context_files(graph, seg.layers)
     return BuildRequest(
         parent=seg.parent,
         lines=[graph.node(k)["line"] for k in seg.layers],

@@ -30,7 +30,13 @@ NETWORK = typer.Option(
     "(default: $CHUTES_BUILD_NETWORK, then the workspace's `network`).",
 )
 BUILDER = typer.Option(None, "--builder", help="A buildx builder (remote drivers included).")
-TARGET = typer.Option("local", "--target", help="Where to deploy: local (containers here).")
+TARGET = typer.Option(
+    "local", "--target", help="Where to deploy: local (containers here) or chutes (the platform)."
+)
+ACCEPT_FEE = typer.Option(
+    False, "--accept-fee", help="Accept the platform's deployment fee for new chutes."
+)
+PUBLIC = typer.Option(False, "--public", help="Make the images and chutes public (chutes).")
 
 
 @dataclass
@@ -173,14 +179,24 @@ async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
 
 async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[str, Any]:
     from ..builders import BuildContext, image_summary, make_progress, run_work
+    from ..builders._shared_cache import RecordingStore, pull, push
+    from ._chutes import cache_summary, shared_cache
 
+    if opts.get("target") == "chutes":
+        from ._chutes import run_chutes
+
+        return await run_chutes(session, opts)
     docker = await _docker(opts["builder"], deploy, session.store)
-    ctx = BuildContext(session.graph, session.store, docker, network=opts["network"])
-    work, rows = await _plan(ctx, session, opts, deploy)
-    with make_progress(work.labels, opts["json"], console) as progress:
-        ctx.emit_line = progress.on_line
-        outcome = await run_work(work, jobs=opts["jobs"], keep_going=opts["keep_going"],
-                                 on_event=progress.on_event)  # fmt: skip
+    store = RecordingStore(session.store)
+    ctx = BuildContext(session.graph, store, docker, network=opts["network"])
+    async with shared_cache(session.workspace) as remote:
+        pulled = await pull(remote, session.store, session.graph.keys())
+        work, rows = await _plan(ctx, session, opts, deploy)
+        with make_progress(work.labels, opts["json"], console) as progress:
+            ctx.emit_line = progress.on_line
+            outcome = await run_work(work, jobs=opts["jobs"], keep_going=opts["keep_going"],
+                                     on_event=progress.on_event)  # fmt: skip
+        pushed = await push(remote, session.store, store.written)
     if not opts["json"]:
         console.print()
     failed = [
@@ -188,6 +204,8 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
         for node, error in (outcome.failed.items() if outcome is not None else ())
     ]
     summary: dict[str, Any] = {"failed": failed, "images": image_summary(ctx, work)}
+    if remote is not None:
+        summary["remote_cache"] = cache_summary(remote, pulled, pushed)
     if deploy:
         for row in rows:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run
@@ -216,15 +234,19 @@ def _execute(paths: list[str] | None, opts: dict[str, Any], deploy: bool) -> Non
             raise KeyboardInterrupt from rest
         finally:
             record_run(session.store, session.graph)
-    _render(summary, opts["json"], deploy)
+    _render(summary, opts["json"], deploy, opts.get("target"))
     if summary["failed"] or session.graph.errors:
         raise typer.Exit(1)
 
 
-def _render(summary: dict[str, Any], as_json: bool, deploy: bool) -> None:
+def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -> None:
     if as_json:
         sys.stdout.write(json.dumps({"summary": summary}) + "\n")
         return
+    if target == "chutes":
+        from ._chutes import render_chutes
+
+        return render_chutes(summary)
     for failure in summary["failed"]:
         err_console.print(f"[red]failed:[/red] {escape(failure['label'])}\n"
                           f"{escape(failure['error'])}", soft_wrap=True)  # fmt: skip
@@ -254,20 +276,21 @@ def build(
 def up(
     paths: list[str] = PATHS, target: str = TARGET, jobs: int = JOBS,
     keep_going: bool = KEEP_GOING, as_json: bool = JSON, network: str = NETWORK,
-    builder: str = BUILDER,
+    builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
 ) -> None:  # fmt: skip
-    """Build what changed and (re)start the chutes whose inputs changed."""
-    _check_target(target)
+    """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
+    _check_target(target, ("local", "chutes"))
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
-            "builder": builder}  # fmt: skip
+            "builder": builder, "target": target, "accept_fee": accept_fee,
+            "public": public}  # fmt: skip
     _execute(paths, opts, deploy=True)
 
 
-def _check_target(target: str) -> None:
-    if target != "local":
+def _check_target(target: str, allowed: tuple[str, ...] = ("local",)) -> None:
+    if target not in allowed:
         raise DeployError(
             f"unknown target {target!r} for this command",
-            fix="use --target local (the chutes platform is `chutes-build deploy`)",
+            fix=f"use --target {' or --target '.join(allowed)}",
         )
 
 

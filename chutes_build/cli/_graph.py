@@ -67,11 +67,20 @@ def graph(paths: list[str] = PATHS, fmt: str = FORMAT, output: str = OUTPUT) -> 
         raise typer.Exit(1)
 
 
-def plan(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
+TARGET = typer.Option(
+    None, "--target", help="chutes: what `up --target chutes` would build and deploy, with fees."
+)
+
+
+def plan(paths: list[str] = PATHS, as_json: bool = JSON, target: str = TARGET) -> None:
     """Say which nodes are cached and which must be built or deployed, and why."""
     from ..graph import plan as make_plan
 
-    _, store, built = _compile(paths)
+    if target not in (None, "local", "chutes"):
+        raise GraphError(f"unknown target {target!r}", fix="use --target local or --target chutes")
+    workspace, store, built = _compile(paths)
+    if target == "chutes":
+        return _plan_chutes(workspace, store, built, as_json)
     with store:
         result = make_plan(built, store)
     failed = _report(built)
@@ -86,6 +95,21 @@ def plan(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
         print_json({"nodes": nodes, "summary": summary, "errors": errors})
     else:
         _print_plan(result)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _plan_chutes(workspace, store, built, as_json: bool) -> None:
+    from ._chutes import plan_chutes_command, print_chutes_plan
+
+    with store:
+        result = plan_chutes_command(workspace, store, built)
+    failed = _report(built)
+    if as_json:
+        errors = [{"file": rel, "error": str(err)} for rel, err in built.errors]
+        print_json({**result, "errors": errors})
+    else:
+        print_chutes_plan(result)
     if failed:
         raise typer.Exit(1)
 

@@ -152,7 +152,10 @@ def test_nonce_window(prod) -> None:
     stale = client.call("POST", "/echo", {"text": "x"}, nonce=now - 540)
     assert (stale.status_code, stale.json()) == (401, {"detail": "go away (missing)"})
     assert client.call("POST", "/echo", {"text": "x"}, nonce=now - 530).status_code == 200
-    assert client.call("POST", "/echo", {"text": "x"}, nonce=now + 3600).status_code == 200
+    assert client.call("POST", "/echo", {"text": "x"}, nonce=now + 530).status_code == 200
+    # issue 7: stricter than the platform, a nonce beyond the window ahead is refused too
+    future = client.call("POST", "/echo", {"text": "x"}, nonce=now + 3600)
+    assert (future.status_code, future.json()) == (401, {"detail": "go away (missing)"})
 
 
 def test_bad_signature_and_wrong_keys(prod, keys: tuple) -> None:
