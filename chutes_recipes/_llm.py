@@ -9,7 +9,7 @@ forwards its body to the engine's OpenAI-compatible server on
 from collections.abc import Callable
 from typing import Any
 
-from chutes_build import Chute
+from chutes_build import Chute, ChutePack
 
 from ._openai import (
     ChatCompletionRequest,
@@ -26,66 +26,54 @@ from ._openai import (
     parse_stream_chunk,
 )
 
-__all__ = ["ENGINE_PORT", "add_llm_cords", "add_models_cord"]
+__all__ = [
+    "ENGINE_PORT",
+    "LLMChutePack",
+    "add_llm_cords",
+    "add_models_cord",
+    "passthrough_cord",
+]
 
 #: The port the engine listens on (127.0.0.1) and the passthrough cords forward to.
 ENGINE_PORT = 10101
 
 
-def _passthrough(chute: Chute, path: str, sglang: bool, **options: Any):
-    extra = {"sglang_passthrough": True} if sglang else {}
+def passthrough_cord(
+    chute: Chute, target: str, sglang: bool = False, method: str = "POST", **options: Any
+):
+    """A cord forwarding its body to the engine's ``target`` path (also its public path)."""
     return chute.cord(
-        passthrough_path=path,
+        passthrough_path=target,
         passthrough_port=ENGINE_PORT,
-        public_api_path=path,
-        method="POST",
+        public_api_path=target,
+        method=method,
         passthrough=True,
+        sglang_passthrough=sglang,
         **options,
-        **extra,
     )
 
 
 def _tokenizer_cords(chute: Chute) -> None:
-    @chute.cord(
-        path="/do_tokenize",
-        passthrough_path="/tokenize",
-        passthrough_port=ENGINE_PORT,
-        public_api_path="/tokenize",
-        method="POST",
-        passthrough=True,
-        input_schema=TokenizeRequest,
-        minimal_input_schema=TokenizeRequest,
-    )
+    """vLLM's ``/tokenize`` and ``/detokenize`` cords (at ``/do_tokenize``, ``/do_detokenize``)."""
+
+    def cord(name: str, schema: type):
+        return passthrough_cord(
+            chute, f"/{name}", path=f"/do_{name}", input_schema=schema, minimal_input_schema=schema
+        )
+
+    @cord("tokenize", TokenizeRequest)
     async def do_tokenize(data) -> TokenizeResponse:
         return data
 
-    @chute.cord(
-        path="/do_detokenize",
-        passthrough_path="/detokenize",
-        passthrough_port=ENGINE_PORT,
-        public_api_path="/detokenize",
-        method="POST",
-        passthrough=True,
-        input_schema=DetokenizeRequest,
-        minimal_input_schema=DetokenizeRequest,
-    )
+    @cord("detokenize", DetokenizeRequest)
     async def do_detokenize(data) -> DetokenizeResponse:
         return data
 
 
 def add_models_cord(chute: Chute, sglang: bool = False) -> Callable:
     """``GET /v1/models``, passed through (every engine template has it)."""
-    extra = {"sglang_passthrough": True} if sglang else {}
 
-    @chute.cord(
-        passthrough_path="/v1/models",
-        passthrough_port=ENGINE_PORT,
-        public_api_path="/v1/models",
-        public_api_method="GET",
-        method="GET",
-        passthrough=True,
-        **extra,
-    )
+    @passthrough_cord(chute, "/v1/models", sglang, method="GET", public_api_method="GET")
     async def get_models(data):
         return data
 
@@ -96,48 +84,27 @@ def add_llm_cords(chute: Chute, minified: MinifiedTypes, sglang: bool) -> dict[s
     """Add the chat/completion cords (plus vLLM's tokenizer cords); return the pack's extras."""
     chat_path, completion_path = "/v1/chat/completions", "/v1/completions"
 
-    @_passthrough(
-        chute,
-        chat_path,
-        sglang,
-        stream=True,
-        input_schema=ChatCompletionRequest,
-        minimal_input_schema=minified.stream_chat,
-    )
+    def cord(target: str, schema: type, minimal: type, stream: bool = False):
+        return passthrough_cord(
+            chute, target, sglang, stream=stream, input_schema=schema, minimal_input_schema=minimal
+        )
+
+    @cord(chat_path, ChatCompletionRequest, minified.stream_chat, stream=True)
     async def chat_stream(encoded_chunk) -> ChatCompletionStreamResponse:
         return parse_stream_chunk(encoded_chunk)
 
-    @_passthrough(
-        chute,
-        completion_path,
-        sglang,
-        stream=True,
-        input_schema=CompletionRequest,
-        minimal_input_schema=minified.stream_completion,
-    )
+    @cord(completion_path, CompletionRequest, minified.stream_completion, stream=True)
     async def completion_stream(encoded_chunk) -> CompletionStreamResponse:
         return parse_stream_chunk(encoded_chunk)
 
-    @_passthrough(
-        chute,
-        chat_path,
-        sglang,
-        input_schema=ChatCompletionRequest,
-        minimal_input_schema=minified.chat,
-    )
+    @cord(chat_path, ChatCompletionRequest, minified.chat)
     async def chat(data) -> ChatCompletionResponse:
         return data
 
     if not sglang:
         _tokenizer_cords(chute)
 
-    @_passthrough(
-        chute,
-        completion_path,
-        sglang,
-        input_schema=CompletionRequest,
-        minimal_input_schema=minified.completion,
-    )
+    @cord(completion_path, CompletionRequest, minified.completion)
     async def completion(data) -> CompletionResponse:
         return data
 
@@ -149,3 +116,13 @@ def add_llm_cords(chute: Chute, minified: MinifiedTypes, sglang: bool) -> dict[s
         "completion_stream": completion_stream,
         "models": models,
     }
+
+
+class LLMChutePack(ChutePack):
+    """What the vLLM and SGLang templates return: the chute and its main cords."""
+
+    chat: Callable
+    completion: Callable
+    chat_stream: Callable
+    completion_stream: Callable
+    models: Callable

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import msgspec
 
-from chutes_build import Chute, ChutePack, Image, NodeSelector
+from chutes_build import ChutePack, Image, NodeSelector
 
 from . import _checks
+from ._template import template_chute
 from .images import DIFFUSION
 
 __all__ = [
@@ -66,20 +67,7 @@ def build_diffusion_chute(
     if not model.lower().startswith("https://civitai.com/"):
         _checks.model_name("build_diffusion_chute", model, "model_name_or_url")
     args: dict[str, Any] = dict(pipeline_args or {})
-    chute = Chute(
-        username=username,
-        name=name,
-        tagline=tagline,
-        readme=readme,
-        image=image,
-        node_selector=node_selector,
-        standard_template="diffusion",
-        concurrency=concurrency,
-        shutdown_after_seconds=shutdown_after_seconds,
-        max_instances=max_instances,
-        scaling_threshold=scaling_threshold,
-        tee=tee,
-    )
+    chute = template_chute("diffusion", locals(), name=name)
 
     @chute.on_startup()
     async def initialize_pipeline(self):

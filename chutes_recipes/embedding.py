@@ -9,10 +9,10 @@ from typing import Literal
 
 import msgspec
 
-from chutes_build import Chute, ChutePack, Image, NodeSelector
+from chutes_build import ChutePack, Image, NodeSelector
 
-from . import _checks
-from ._llm import ENGINE_PORT, add_models_cord
+from ._llm import add_models_cord, passthrough_cord
+from ._template import engine_chute
 from .images import VLLM
 
 __all__ = [
@@ -109,30 +109,12 @@ def build_embedding_chute(
     tee: bool = False,
 ) -> EmbeddingChutePack:
     """A chute serving embeddings of ``model_name`` (pinned to ``revision``) with vLLM."""
-    engine_args = _checks.engine_args("build_embedding_chute", engine_args)
-    _checks.model_name("build_embedding_chute", model_name)
-    revision = _checks.revision("build_embedding_chute", model_name, revision)
+    chute, engine_args, revision = engine_chute("build_embedding_chute", "embedding", locals())
     if pooling_type == "auto":
         pooling_type = get_optimal_pooling_type(model_name)
     pooler_config: dict = {"pooling_type": pooling_type}
     if enable_chunked_processing:
         pooler_config.update(enable_chunked_processing=True, max_embed_len=max_embed_len)
-    chute = Chute(
-        username=username,
-        name=model_name,
-        tagline=tagline,
-        readme=readme,
-        image=image,
-        node_selector=node_selector,
-        concurrency=concurrency,
-        standard_template="embedding",
-        revision=revision,
-        shutdown_after_seconds=shutdown_after_seconds,
-        max_instances=max_instances,
-        scaling_threshold=scaling_threshold,
-        allow_external_egress=allow_external_egress,
-        tee=tee,
-    )
 
     @chute.on_startup()
     async def initialize_vllm_embedding(self):
@@ -140,12 +122,9 @@ def build_embedding_chute(
 
         await start_vllm(self, model_name, revision, engine_args, pooler_config)
 
-    @chute.cord(
-        passthrough_path="/v1/embeddings",
-        passthrough_port=ENGINE_PORT,
-        public_api_path="/v1/embeddings",
-        method="POST",
-        passthrough=True,
+    @passthrough_cord(
+        chute,
+        "/v1/embeddings",
         input_schema=EmbeddingRequest,
         minimal_input_schema=MinifiedEmbeddingRequest,
     )

@@ -6,12 +6,9 @@ engine starts in the ``initialize_sglang`` startup hook, inside the image.
 this template, so the platform sees the same chute.)
 """
 
-from collections.abc import Callable
+from chutes_build import Image, NodeSelector
 
-from chutes_build import Chute, ChutePack, Image, NodeSelector
-
-from . import _checks
-from ._llm import add_llm_cords
+from ._llm import LLMChutePack, add_llm_cords
 from ._openai import (
     BaseRequest,
     ChatCompletionRequest,
@@ -25,6 +22,7 @@ from ._openai import (
     UsageInfo,
     minified_types,
 )
+from ._template import engine_chute
 from .images import SGLANG
 
 __all__ = [
@@ -44,14 +42,8 @@ __all__ = [
 ]
 
 
-class SGLangChute(ChutePack):
+class SGLangChute(LLMChutePack):
     """What ``build_sglang_chute`` returns: the chute and its main cords."""
-
-    chat: Callable
-    completion: Callable
-    chat_stream: Callable
-    completion_stream: Callable
-    models: Callable
 
 
 def build_sglang_chute(
@@ -71,24 +63,8 @@ def build_sglang_chute(
     tee: bool = False,
 ) -> SGLangChute:
     """A chute serving ``model_name`` (pinned to ``revision``) with SGLang's OpenAI API."""
-    engine_args = _checks.engine_args("build_sglang_chute", engine_args, forbid=("--api-key",))
-    _checks.model_name("build_sglang_chute", model_name)
-    revision = _checks.revision("build_sglang_chute", model_name, revision)
-    chute = Chute(
-        username=username,
-        name=model_name,
-        tagline=tagline,
-        readme=readme,
-        image=image,
-        node_selector=node_selector,
-        concurrency=concurrency,
-        standard_template="vllm",
-        revision=revision,
-        shutdown_after_seconds=shutdown_after_seconds,
-        max_instances=max_instances,
-        scaling_threshold=scaling_threshold,
-        allow_external_egress=allow_external_egress,
-        tee=tee,
+    chute, engine_args, revision = engine_chute(
+        "build_sglang_chute", "vllm", locals(), forbid=("--api-key",)
     )
 
     @chute.on_startup()

@@ -4,12 +4,9 @@ Defining the chute is pure: no network, no model download, no process. The
 engine starts in the ``initialize_vllm`` startup hook, inside the image.
 """
 
-from collections.abc import Callable
+from chutes_build import Image, NodeSelector
 
-from chutes_build import Chute, ChutePack, Image, NodeSelector
-
-from . import _checks
-from ._llm import add_llm_cords
+from ._llm import LLMChutePack, add_llm_cords
 from ._openai import (
     BaseRequest,
     ChatCompletionRequest,
@@ -27,6 +24,7 @@ from ._openai import (
     UsageInfo,
     minified_types,
 )
+from ._template import engine_chute
 from .images import VLLM
 
 __all__ = [
@@ -50,14 +48,8 @@ __all__ = [
 ]
 
 
-class VLLMChute(ChutePack):
+class VLLMChute(LLMChutePack):
     """What ``build_vllm_chute`` returns: the chute and its main cords."""
-
-    chat: Callable
-    completion: Callable
-    chat_stream: Callable
-    completion_stream: Callable
-    models: Callable
 
 
 def build_vllm_chute(
@@ -77,25 +69,7 @@ def build_vllm_chute(
     tee: bool = False,
 ) -> VLLMChute:
     """A chute serving ``model_name`` (pinned to ``revision``) with vLLM's OpenAI API."""
-    engine_args = _checks.engine_args("build_vllm_chute", engine_args)
-    _checks.model_name("build_vllm_chute", model_name)
-    revision = _checks.revision("build_vllm_chute", model_name, revision)
-    chute = Chute(
-        username=username,
-        name=model_name,
-        tagline=tagline,
-        readme=readme,
-        image=image,
-        node_selector=node_selector,
-        concurrency=concurrency,
-        standard_template="vllm",
-        revision=revision,
-        shutdown_after_seconds=shutdown_after_seconds,
-        max_instances=max_instances,
-        scaling_threshold=scaling_threshold,
-        allow_external_egress=allow_external_egress,
-        tee=tee,
-    )
+    chute, engine_args, revision = engine_chute("build_vllm_chute", "vllm", locals())
 
     @chute.on_startup()
     async def initialize_vllm(self):

@@ -22,6 +22,19 @@ CORD_FIELDS = (
     "output_content_type",
 )
 
+#: Chute attributes that both sides read under the same name (conftest's SDK dump uses it too).
+CHUTE_FIELDS = (
+    "name",
+    "standard_template",
+    "revision",
+    "concurrency",
+    "max_instances",
+    "scaling_threshold",
+    "shutdown_after_seconds",
+    "allow_external_egress",
+    "tee",
+)
+
 
 def cord_json(cord: Cord) -> dict[str, Any]:
     return {
@@ -46,17 +59,9 @@ def pack_json(pack: ChutePack) -> dict[str, Any]:
     chute = pack.chute
     return {
         "pack_fields": sorted(vars(pack)),
-        "name": chute.name,
+        **{name: getattr(chute, name) for name in CHUTE_FIELDS},
         "username": chute.username,
         "image": chute.image if isinstance(chute.image, str) else str(chute.image),
-        "standard_template": chute.standard_template,
-        "revision": chute.revision,
-        "concurrency": chute.concurrency,
-        "max_instances": chute.max_instances,
-        "scaling_threshold": chute.scaling_threshold,
-        "shutdown_after_seconds": chute.shutdown_after_seconds,
-        "allow_external_egress": chute.allow_external_egress,
-        "tee": chute.tee,
         "startup_hooks": len(chute.startup_hooks),
         "cords": [cord_json(c) for c in chute.cords],
     }

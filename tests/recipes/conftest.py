@@ -14,11 +14,15 @@ import textwrap
 
 import pytest
 
+from ._dump import CHUTE_FIELDS
+
 #: SDK outputs by (interpreter, code, cwd): the SDK is deterministic, so each script runs once.
 _RESULTS: dict[tuple, str] = {}
 
 #: Python run in the SDK: dumps a template result's chute and cords as JSON.
-DUMP_HELPERS = """
+DUMP_HELPERS = (
+    f"CHUTE_FIELDS = {CHUTE_FIELDS!r}\n"
+    + """
 import inspect, json, sys
 
 def cord_json(cord):
@@ -44,21 +48,14 @@ def pack_json(pack):
     image = chute.image
     return {
         "pack_fields": sorted(type(pack).model_fields),
-        "name": chute.name,
+        **{name: getattr(chute, name) for name in CHUTE_FIELDS},
         "username": chute._username,
         "image": image if isinstance(image, str) else str(image),
-        "standard_template": chute.standard_template,
-        "revision": chute.revision,
-        "concurrency": chute.concurrency,
-        "max_instances": chute.max_instances,
-        "scaling_threshold": chute.scaling_threshold,
-        "shutdown_after_seconds": chute.shutdown_after_seconds,
-        "allow_external_egress": chute.allow_external_egress,
-        "tee": chute.tee,
         "startup_hooks": len(chute._startup_hooks),
         "cords": [cord_json(c) for c in chute.cords],
     }
 """
+)
 
 
 @pytest.fixture
