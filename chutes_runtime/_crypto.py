@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import gzip
 import os
+import zlib
 
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -17,7 +18,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["SESSION_INFO", "SessionCipher", "aes_cbc_encrypt", "derive_session_key", "open_body"]
+__all__ = [
+    "SESSION_INFO",
+    "SessionCipher",
+    "aes_cbc_encrypt",
+    "derive_session_key",
+    "gunzip",
+    "open_body",
+]
 
 SESSION_INFO = b"runint-session-v4"
 _PADDING = bytes(range(1, 17))
@@ -67,12 +75,33 @@ class SessionCipher:
         return gzip.decompress(self.decrypt(base64.b64decode(text)))
 
 
-def open_body(cipher: SessionCipher, body: bytes) -> bytes:
+def open_body(cipher: SessionCipher, body: bytes, limit: int = 64 << 20) -> bytes:
     """A request body (base64 ciphertext) to its JSON bytes; ``ValueError`` on failure."""
     plain = cipher.decrypt(base64.b64decode(body, validate=False))
     if plain[:2] == b"\x1f\x8b":
-        return gzip.decompress(plain)
+        return gunzip(plain, limit)
     return plain.rstrip(_PADDING)
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """``gzip.decompress`` that stops at ``limit`` bytes and raises only ``ValueError``.
+
+    Issue 7: a corrupt deflate stream raised ``zlib.error`` (a 500), and a small
+    gzip bomb expanded without bound.
+    """
+    out = bytearray()
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise ValueError(f"corrupt gzip data: {exc}") from None
+        if len(out) > limit:
+            raise ValueError(f"gzip data over {limit} bytes")
+        if not inflater.eof:
+            raise ValueError("truncated gzip data")
+        data = inflater.unused_data.lstrip(b"\x00")
+    return bytes(out)
 
 
 def aes_cbc_encrypt(key: bytes, plaintext: str) -> tuple[bytes, str]:

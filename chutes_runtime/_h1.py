@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from http import HTTPStatus
 from typing import Any
+
+from ._h1_head import MAX_CHUNK_LINE, MAX_HEAD, BadRequest, chunk_size, framing, parse_head
 
 __all__ = ["H1Protocol"]
 
 log = logging.getLogger("chutes_runtime")
 
-_MAX_HEAD = 64 * 1024
-_MAX_CHUNK_LINE = 4096
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_DIGITS = re.compile(rb"[0-9]{1,18}")
-_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _HIGH_WATER = 1024 * 1024
 _REASONS: dict[int, bytes] = {}
 _BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -34,10 +30,6 @@ _TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: cl
 _SERVER_ERROR = (
     b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 )
-
-
-class _BadRequest(Exception):
-    pass
 
 
 def _reason(status: int) -> bytes:
@@ -49,58 +41,6 @@ def _reason(status: int) -> bytes:
             reason = b""
         _REASONS[status] = reason
     return reason
-
-
-def _parse_head(head: bytes) -> tuple[str, str, bytes, str, list[tuple[bytes, bytes]]]:
-    lines = head.split(b"\r\n")
-    try:
-        method, target, version = lines[0].split(b" ")
-    except ValueError:
-        raise _BadRequest from None
-    if version not in (b"HTTP/1.1", b"HTTP/1.0") or not _TOKEN.fullmatch(method):
-        raise _BadRequest  # issue 7: a non-ASCII method or version used to kill the connection
-    headers = []
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if not sep or not name or name[-1:] in (b" ", b"\t"):
-            raise _BadRequest
-        headers.append((name.lower(), value.strip()))
-    path, _, query = target.partition(b"?")
-    raw = path.decode("latin-1")
-    if "%" in raw:
-        from urllib.parse import unquote
-
-        raw = unquote(raw)
-    return method.decode("ascii"), raw, query, version[5:].decode("ascii"), headers
-
-
-def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
-    """``(content length, chunked)``; 400 for anything a proxy could read differently (issue 7).
-
-    Refused: a Content-Length that is not 1-18 digits, two that differ, a
-    Transfer-Encoding other than ``chunked``, and both headers together.
-    """
-    length: int | None = None
-    chunked = False
-    for name, value in headers:
-        if name == b"content-length":
-            if not _DIGITS.fullmatch(value) or length not in (None, int(value)):
-                raise _BadRequest
-            length = int(value)
-        elif name == b"transfer-encoding":
-            if value.lower() != b"chunked" or chunked:
-                raise _BadRequest
-            chunked = True
-    if chunked and length is not None:
-        raise _BadRequest
-    return length or 0, chunked
-
-
-def _chunk_size(line: bytes) -> int:
-    size = line.split(b";", 1)[0].rstrip(b" \t")
-    if not _HEX.fullmatch(size):
-        raise _BadRequest  # issue 7: int() also took "-5", "+8" and "0_8"
-    return int(size, 16)
 
 
 class _Cycle:
@@ -207,6 +147,8 @@ class _Cycle:
             elif lowered == b"connection" and value.lower() == b"close":
                 self.keep_alive = False
             lines.append(b"%b: %b\r\n" % (name, value))
+        if self.more_body:  # issue 7: the unread body means we close; say so, or a pooled
+            self.keep_alive = False  # client sends its next request into a closing socket
         if not has_length and not self.head:
             self.chunked = True
             lines.append(b"transfer-encoding: chunked\r\n")
@@ -266,7 +208,7 @@ class H1Protocol(asyncio.Protocol):
         self.buffer += data
         try:
             self._process()
-        except _BadRequest:
+        except BadRequest:
             self.reject()
 
     def reject(self) -> None:
@@ -307,18 +249,18 @@ class H1Protocol(asyncio.Protocol):
                 return
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
-            if len(self.buffer) > _MAX_HEAD:
-                raise _BadRequest
+            if len(self.buffer) > MAX_HEAD:
+                raise BadRequest
             return
         head = bytes(self.buffer[:end])
         del self.buffer[: end + 4]
-        self._begin(*_parse_head(head))
+        self._begin(*parse_head(head))
 
     def _begin(self, method: str, path: str, query: bytes, version: str, headers: list) -> None:
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
-        length, chunked = _framing(headers)
+        length, chunked = framing(headers)
         keep_alive, expect = version == "1.1", False
         for name, value in headers:
             if name == b"connection":
@@ -371,21 +313,21 @@ class H1Protocol(asyncio.Protocol):
                 if len(buffer) < 2:
                     break
                 if buffer[:2] != b"\r\n":
-                    raise _BadRequest
+                    raise BadRequest
                 del buffer[:2]
                 state[1] = False
                 continue
             line_end = buffer.find(b"\r\n")
             if line_end < 0:
-                if len(buffer) > _MAX_CHUNK_LINE:
-                    raise _BadRequest
+                if len(buffer) > MAX_CHUNK_LINE:
+                    raise BadRequest
                 break
-            size = _chunk_size(bytes(buffer[:line_end]))
+            size = chunk_size(bytes(buffer[:line_end]))
             if size == 0:
                 trailer_end = buffer.find(b"\r\n\r\n", line_end)
                 if trailer_end < 0:
-                    if len(buffer) > _MAX_HEAD:
-                        raise _BadRequest
+                    if len(buffer) > MAX_HEAD:
+                        raise BadRequest
                     break
                 del buffer[: trailer_end + 4]
                 cycle.feed(bytes(out), False)
@@ -427,7 +369,7 @@ class H1Protocol(asyncio.Protocol):
         if self.buffer:
             try:
                 self._process()
-            except _BadRequest:
+            except BadRequest:
                 self.reject()
         if self.cycle is None:
             self._arm_idle()

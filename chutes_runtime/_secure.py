@@ -157,7 +157,7 @@ class SecureGate:
             )
             return False
         try:
-            return open_body(self.cipher, body)
+            return open_body(self.cipher, body, self.max_body)
         except (ValueError, OSError, EOFError):
             await send_json(send, 400, {"detail": "Decryption failed"})
             return False
