@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import DeployError
-from ..cache import ActionResult, scope_id
+from ..cache import ActionResult, _faults, scope_id
 from ._containers import list_containers, remove_containers, run_container, wait_http
 from ._docker import docker_command, existing_images
 from ._orchestrate import BuildContext, Work, build_logged, layer_tag
@@ -160,6 +160,7 @@ class _Planner:
                 return None
             request = runtime_request(top, wheels, tag, ctx.network)
             result, digest, started = await build_logged(ctx, node, key, request)
+            _faults.hit("build.finished")
             return key, result.image_id, digest, started
 
         def commit(value) -> None:
@@ -180,11 +181,16 @@ class _Planner:
         async def run():
             runtime = self.runtimes[image]
             if old is not None and _matches(old, chute.key, runtime):
-                chute.row["state"] = "unchanged"
-                return None
+                if ctx.store.has_action(chute.key):
+                    chute.row["state"] = "unchanged"
+                    return None
+                if await _adopt(self.opts, chute):
+                    return old.id
             if old is not None:
                 await remove_containers(ctx.docker, [chute.name])
+            _faults.hit("deploy.before-start")
             container = await _start(ctx, self.opts, chute, runtime)
+            _faults.hit("deploy.started")
             chute.row["state"] = "restarted" if old is not None else "started"
             return container
 
@@ -206,6 +212,17 @@ def _matches(info, deploy_key: str, runtime: str | None) -> bool:
         and labels.get(L_DEPLOY) == deploy_key
         and labels.get(L_RUNTIME) == runtime
     )
+
+
+async def _adopt(opts: LocalOptions, chute: _Chute) -> bool:
+    """A matching container whose start was never recorded (its ``up`` was killed after
+    ``docker run``, issue 7) is kept when it answers its health check; else restarted."""
+    try:
+        await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout)
+    except DeployError:
+        return False
+    chute.row["state"] = "unchanged"
+    return True
 
 
 async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: str) -> str:
@@ -282,7 +299,10 @@ async def plan_local(
             planner.runtime_task(image, known.get(image))
         chute = _Chute(key, attrs, container_name(root, attrs["chute"]), port, row)
         old, runtime = existing.get(chute.name), planner.runtimes.get(image)
-        if old is not None and runtime is not None and _matches(old, key, runtime):
+        if (
+            old is not None and runtime is not None and _matches(old, key, runtime)
+            and ctx.store.has_action(key)
+        ):  # fmt: skip
             row["state"] = "unchanged"
             continue
         planner.deploy_task(chute, existing)

@@ -27,7 +27,7 @@ from typing import Any
 import trio
 
 from .._errors import BuildError
-from ..cache import ActionResult, Store
+from ..cache import ActionResult, Store, _faults
 from ._buildkit import BuildRequest, build
 from ._context import context_files
 from ._docker import DockerClient, docker_command, existing_images
@@ -215,6 +215,7 @@ def _segment_task(ctx: BuildContext, work: Work, seg: Segment):
 
     async def run():
         result, digest, started = await build_logged(ctx, node, seg.end, _request(ctx, seg))
+        _faults.hit("build.finished")
         return result.image_id, digest, started
 
     def commit(value) -> None:
@@ -229,6 +230,7 @@ def _segment_task(ctx: BuildContext, work: Work, seg: Segment):
                              duration=now - started),
             )  # fmt: skip
             work.built.add(key)
+            _faults.hit("commit.layer")
         work.existing[layer_tag(seg.end)] = image_id
 
     deps = [f"layer:{seg.after}"] if seg.after else []

@@ -26,8 +26,10 @@ import base64
 import hashlib
 import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 
 import msgspec
@@ -137,7 +139,9 @@ def _write_wheel(target: str) -> None:
         f"{dist}/top_level.txt": "".join(f"{p}\n" for p in _PACKAGES),
     }
     records = []
-    tmp = target + ".tmp"
+    # A name of its own: two processes sharing a cache folder never write one file (issue 7).
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".wheel-")
+    os.close(fd)
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         entries = [(name, open(path, "rb").read()) for name, path in _package_files()]
         entries += [(name, text.encode()) for name, text in meta.items()]
@@ -215,9 +219,28 @@ def _dependency_wheels(cache_dir: str, python: PythonInfo) -> list[str]:
     stamp = os.path.join(folder, "complete")
     want = "\n".join(_pins()) + "\n"
     if not (os.path.exists(stamp) and open(stamp).read() == want):
-        os.makedirs(folder, exist_ok=True)
-        _download(folder, python)
+        _download_into_place(folder, python, stamp, want)
     return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".whl"))
+
+
+def _download_into_place(folder: str, python: PythonInfo, stamp: str, want: str) -> None:
+    """Download into a fresh folder and rename it into place once complete, so a process
+    killed mid-download never leaves a torn wheel under the final folder (issue 7)."""
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, exist_ok=True)
+    fresh = tempfile.mkdtemp(dir=parent, prefix=f".{python.tag}-")
+    try:
+        _download(fresh, python)
+        for _ in range(2):
+            try:
+                os.rename(fresh, folder)
+                return
+            except OSError:  # a folder is there: another process's, or an outdated one
+                if os.path.exists(stamp) and open(stamp).read() == want:
+                    return
+                shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
 async def runtime_wheels(cache_dir: str, python: PythonInfo) -> dict[str, str]:

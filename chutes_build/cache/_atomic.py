@@ -17,6 +17,7 @@ import tempfile
 import xxhash
 
 from .._errors import CacheError
+from . import _faults
 
 __all__ = ["STORE_VERSION", "atomic_write", "open_envelope", "seal"]
 
@@ -63,8 +64,14 @@ def _unusable(path: str, exc: OSError) -> CacheError:
     return CacheError(f"the cache folder {path} {why}", fix=fix)
 
 
-def atomic_write(path: str, data: bytes, tmp_dir: str, root: str, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in ``tmp_dir``, fsync, rename)."""
+def atomic_write(
+    path: str, data: bytes, tmp_dir: str, root: str, durable: bool = True, what: str = "entry"
+) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in ``tmp_dir``, fsync, rename).
+
+    ``what`` names the entry's kind for the fault-injection points (see ``_faults``).
+    """
+    _faults.hit("write.begin", f"{what}.write.begin")
     try:
         fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=".w-")
     except OSError as exc:
@@ -72,10 +79,16 @@ def atomic_write(path: str, data: bytes, tmp_dir: str, root: str, durable: bool 
     try:
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                half = len(data) // 2
+                handle.write(memoryview(data)[:half])
+                if _faults._armed is not None:  # a torn temporary file, then the kill
+                    handle.flush()
+                    _faults.hit("write.partial", f"{what}.write.partial")
+                handle.write(memoryview(data)[half:])
                 if durable:
                     handle.flush()
                     os.fsync(handle.fileno())
+            _faults.hit("write.synced", f"{what}.write.synced")
             os.makedirs(os.path.dirname(path), exist_ok=True)
             os.replace(tmp, path)
         except OSError as exc:
@@ -83,3 +96,4 @@ def atomic_write(path: str, data: bytes, tmp_dir: str, root: str, durable: bool 
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    _faults.hit("write.replaced", f"{what}.write.replaced")

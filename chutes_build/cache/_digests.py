@@ -16,6 +16,7 @@ import time
 import msgspec
 import xxhash
 
+from . import _faults
 from ._store import Store
 
 __all__ = ["RACY_NS", "FileDigest", "FileDigests", "hash_file", "scope_id"]
@@ -95,6 +96,7 @@ class FileDigests:
         else:
             result = FileDigest(hash_file(path), mode)
             self.hashed += 1
+            _faults.hit("hash.file")
             self._remember(rel, st, result)
         self._memo[rel] = result
         return result

@@ -70,12 +70,17 @@ class DiskStore(Store):
             return os.path.join(self.root, area, *name.split("/"))
         return f"{self.root}{os.sep}{area}{os.sep}{name[:2]}{os.sep}{name}"
 
+    def _peek(self, area: str, name: str) -> bytes | None:
+        try:
+            with open(self._path(area, name), "rb") as handle:
+                return handle.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
     def _read(self, area: str, name: str) -> bytes | None:
         path = self._path(area, name)
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except (FileNotFoundError, NotADirectoryError):
+        data = self._peek(area, name)
+        if data is None:
             return None
         try:
             os.utime(path)
@@ -84,7 +89,8 @@ class DiskStore(Store):
         return data
 
     def _write(self, area: str, name: str, data: bytes, durable: bool = True) -> None:
-        atomic_write(self._path(area, name), data, self._tmp, self.root, durable)
+        what = name.partition("/")[0] if area == "records" else area
+        atomic_write(self._path(area, name), data, self._tmp, self.root, durable, what)
 
     def _exists(self, area: str, name: str) -> bool:
         return os.path.exists(self._path(area, name))

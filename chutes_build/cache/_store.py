@@ -245,6 +245,32 @@ class Store(ABC):
             removed, freed, total = removed + 1, freed + gone, total - gone
         return GcResult(removed=removed, freed=freed, kept=len(entries) - removed, kept_bytes=total)
 
+    def verify(self) -> list[tuple[str, str, str]]:
+        """Read every entry back through the checks a lookup makes; ``(area, name, why)``
+        of each one that fails them (a lookup would treat it as a miss)."""
+        bad = []
+        for entry in self.entries():
+            data = self._peek(entry.area, entry.name)
+            if data is None:  # removed meanwhile (gc, another process)
+                continue
+            why = ""
+            if entry.area == "cas":
+                why = "" if blob_digest(data) == entry.name else "digest mismatch"
+            else:
+                payload, why = open_envelope(data)
+                if payload is not None and entry.area == "ac":
+                    try:
+                        _ACTION_DECODER.decode(payload)
+                    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                        why = f"undecodable action result ({exc})"
+            if why:
+                bad.append((entry.area, entry.name, why))
+        return bad
+
+    def _peek(self, area: str, name: str) -> bytes | None:
+        """Read an entry without counting it as a use (the disk store keeps its mtime)."""
+        return self._read(area, name)
+
     def _open(self, area: str, name: str) -> bytes | None:
         data = self._read(area, name)
         if data is None:

@@ -62,6 +62,10 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     try:
+        if os.environ.get("CHUTES_BUILD_FAULT"):  # a testing aid: see cache/_faults.py
+            from ..cache import _faults
+
+            _faults.arm(os.environ["CHUTES_BUILD_FAULT"])
         # With standalone_mode=False click returns (not raises) the code of a
         # ``typer.Exit`` raised inside a command.
         result = app(args=argv, standalone_mode=False)

@@ -1,4 +1,4 @@
-"""``graph``, ``plan``, ``why`` and ``cache stats|gc``: the build graph and the local cache."""
+"""``graph``, ``plan``, ``why``, ``cache stats|verify|gc``: the build graph and the cache."""
 
 from __future__ import annotations
 
@@ -193,6 +193,24 @@ def cache_stats(as_json: bool = JSON) -> None:
         total = stats.counters[f"{what}_hit"] + stats.counters[f"{what}_miss"]
         shown = f"{rate:.1%} of {total}" if rate is not None else "no lookups yet"
         console.print(f"{what} hit rate: {shown}")
+
+
+@cache_app.command("verify")
+def cache_verify(as_json: bool = JSON) -> None:
+    """Read every cache entry back and check it (exit 1 when one is corrupt)."""
+    store = open_store(find_workspace(None))
+    bad = store.verify()
+    checked = len(store.entries())
+    if as_json:
+        rows = [{"area": a, "name": n, "why": w} for a, n, w in bad]
+        print_json({"location": store.location, "checked": checked, "corrupt": rows})
+    else:
+        for area, name, why in bad:
+            err_console.print(f"[red]corrupt:[/red] {area}/{name}: {escape(why)}", soft_wrap=True)
+        console.print(f"cache at {escape(store.location)}: {checked} entries, {len(bad)} corrupt",
+                      soft_wrap=True)  # fmt: skip
+    if bad:
+        raise typer.Exit(1)
 
 
 @cache_app.command("gc")

@@ -1,0 +1,350 @@
+"""The chutes target: images built by the platform's forge, chutes deployed by its API.
+
+Everything is planned from the build graph, without importing a chute file:
+
+- an **image node** is dirty for this target when the action cache has no result
+  under :func:`remote_image_key` (its key, the target and the API base URL). Its
+  task uploads the Dockerfile (the graph's lines, ``FROM`` as the user wrote it,
+  not a local ``base-images`` substitute) and a zip of exactly the files its
+  ``add`` layers select (secret-looking files refused, see ``_context``), then
+  follows the build log into the progress display. The result (``image_id``,
+  content ``digest``) is recorded under that key;
+- a **deploy node** is dirty when nothing is recorded under
+  :func:`remote_deploy_key`; its task ``POST /chutes/`` with the full body built
+  from the node's definition and the chute file's source. An unchanged chute is
+  never posted again, so a re-run is a no-op.
+
+A second record per image (by platform id) and per chute says what this workspace
+(or a teammate, through the shared cache) uploaded or deployed before: the
+content digest that makes an existing ``name:tag`` a hit instead of a conflict,
+and whether a chute is new (a deployment fee applies) or an update.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import DeployError
+from .._node_selector import NodeSelector
+from ..cache import ActionResult
+from ._context import context_files
+from ._orchestrate import BuildContext, Work
+
+__all__ = [
+    "ChutesOptions",
+    "deploy_body_for",
+    "lookup_keys",
+    "plan_chutes",
+    "remote_deploy_key",
+    "remote_dockerfile",
+    "remote_image_key",
+    "schedule_chutes",
+]
+
+TARGET = "chutes"
+FILENAME_RE = re.compile(r"^[a-z][a-z0-9_]*\.py$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ChutesOptions:
+    """Settings of the chutes target, read at the entry point."""
+
+    api_url: str
+    accept_fee: bool = False
+    public: bool = False
+
+
+def _key(kind: str, payload: dict[str, Any], deps: tuple[str, ...] = ()) -> str:
+    from ..graph import node_key
+
+    return node_key(kind, payload, deps)
+
+
+def remote_image_key(image_key: str, api_url: str) -> str:
+    return _key("remote-image", {"target": TARGET, "api": api_url.rstrip("/")}, (image_key,))
+
+
+def remote_deploy_key(deploy_key: str, api_url: str, public: bool) -> str:
+    payload = {"target": TARGET, "api": api_url.rstrip("/"), "public": public}
+    return _key("remote-deploy", payload, (deploy_key,))
+
+
+def _uid_key(kind: str, uid: str, api_url: str) -> str:
+    """Where the last upload of an image id / deploy of a chute id is recorded."""
+    return _key(kind, {"target": TARGET, "api": api_url.rstrip("/"), "uid": uid})
+
+
+def remote_dockerfile(graph, image_key: str) -> str:
+    """The Dockerfile the platform builds: the graph's lines, ``FROM`` as written."""
+    chain = graph.chain(image_key)
+    lines = [f"FROM {graph.node(chain[0])['requested']}"]
+    lines += [graph.node(k)["line"] for k in chain[1:]]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _RemoteImage:
+    """What ``ensure_image`` reads of an image, from its graph node."""
+
+    username: str
+    name: str
+    tag: str
+    uid: str
+    readme: str
+    dockerfile: str
+
+    def __str__(self) -> str:
+        return self.dockerfile
+
+
+def _public(attrs: dict[str, Any], opts: ChutesOptions) -> bool:
+    extra = attrs["definition"]["settings"].get("extra") or {}
+    return opts.public or extra.get("public") is True
+
+
+def _refs(attrs: dict[str, Any]) -> tuple[str, str]:
+    """``(filename, ref_str)`` as the platform requires them, or a clear error."""
+    filename = os.path.basename(attrs["file"])
+    module, attr = filename[:-3], attrs["attr"]
+    if not FILENAME_RE.match(filename):
+        wanted = re.sub(r"[^a-z0-9_]+", "_", module.lower()).lstrip("0123456789_") or "chute"
+        raise DeployError(
+            f"chute {attrs['chute']}: the platform takes the chute file's name as the module "
+            f"of ref_str and accepts only ^[a-z][a-z0-9_]*\\.py$; {filename!r} does not match",
+            fix=f"rename the file to {wanted}.py (lowercase letters, digits, underscores)",
+            file=attrs["file"],
+        )
+    if not NAME_RE.match(attr):
+        wanted = re.sub(r"[^a-z0-9_]+", "_", attr.lower()).lstrip("0123456789_") or "chute"
+        raise DeployError(
+            f"chute {attrs['chute']}: ref_str {module}:{attr} is not accepted by the platform "
+            "(the variable must match ^[a-z][a-z0-9_]*$)",
+            fix=f"rename the variable {attr} to {wanted}",
+            file=attrs["file"],
+        )
+    return filename, f"{module}:{attr}"
+
+
+def _job(job: dict[str, Any]) -> dict[str, Any]:
+    ports = [{"name": p["name"], "port": p["port"], "proto": p["proto"]} for p in job["ports"]]
+    if job.get("ssh") and not any(p["port"] == 2202 for p in ports):
+        ports.append({"name": "ssh", "port": 2202, "proto": "tcp"})
+    return {"ports": ports, "timeout": job["timeout"], "name": job["name"],
+            "upload": job["upload"]}  # fmt: skip
+
+
+def deploy_body_for(
+    attrs: dict[str, Any], uid: str | None, code: str, *, public: bool, logo_id: str | None = None
+) -> dict[str, Any]:
+    """The ``POST /chutes/`` body (every §4.2 field) from a deploy node's definition;
+    ``uid`` is the image's platform id (None: the prebuilt reference)."""
+    definition, settings = attrs["definition"], attrs["definition"]["settings"]
+    filename, ref_str = _refs(attrs)
+    if definition["node_selector"] is None:
+        raise DeployError(
+            f"chute {attrs['chute']} has no node_selector; the platform requires one",
+            fix="pass node_selector=NodeSelector(gpu_count=1, min_vram_gb_per_gpu=16)",
+            file=attrs["file"],
+            field="$.node_selector",
+        )
+    return {
+        "name": attrs["chute"], "tagline": settings["tagline"], "readme": settings["readme"],
+        "logo_id": logo_id, "image": uid or attrs["image_ref"], "public": public,
+        "standard_template": definition["standard_template"],
+        "node_selector": dict(definition["node_selector"]),
+        "filename": filename, "ref_str": ref_str, "code": code,
+        "concurrency": settings["concurrency"], "max_instances": settings["max_instances"],
+        "scaling_threshold": settings["scaling_threshold"],
+        "shutdown_after_seconds": settings["shutdown_after_seconds"],
+        "allow_external_egress": settings["allow_external_egress"],
+        "encrypted_fs": settings["encrypted_fs"], "tee": settings["tee"],
+        "lock_modules": settings["lock_modules"], "revision": definition["revision"],
+        "cords": [dict(c) for c in definition["cords"]],
+        "jobs": [_job(j) for j in definition["jobs"]],
+    }  # fmt: skip
+
+
+def _fee(attrs: dict[str, Any]) -> float | None:
+    selector = attrs["definition"]["node_selector"]
+    if selector is None:
+        return None
+    try:
+        return NodeSelector(**selector).deployment_fee
+    except Exception:  # noqa: BLE001 - an estimate only; the platform decides
+        return None
+
+
+# -- planning ----------------------------------------------------------------------------------
+
+
+def lookup_keys(graph, opts: ChutesOptions) -> list[str]:
+    """Every action-cache key the plan reads (so a shared cache can fetch them first)."""
+    keys = []
+    for key in graph.keys("image"):
+        keys += [remote_image_key(key, opts.api_url),
+                 _uid_key("remote-image-id", graph.node(key)["uid"], opts.api_url)]  # fmt: skip
+    for key in graph.keys("deploy"):
+        attrs = graph.node(key)
+        keys += [remote_deploy_key(key, opts.api_url, _public(attrs, opts)),
+                 _uid_key("remote-chute-id", attrs["uid"], opts.api_url)]  # fmt: skip
+    return keys
+
+
+def plan_chutes(graph, store, opts: ChutesOptions) -> dict[str, list[dict[str, Any]]]:
+    """What ``up --target chutes`` would do: ``{"images": [...], "chutes": [...]}``."""
+    public_images = {
+        graph.node(k)["image"] for k in graph.keys("deploy")
+        if graph.node(k)["image"] and _public(graph.node(k), opts)
+    }  # fmt: skip
+    images = []
+    for key in graph.keys("image"):
+        attrs, rkey = graph.node(key), remote_image_key(key, opts.api_url)
+        done = store.get_action(rkey)
+        row = {"key": key, "remote_key": rkey, "image": attrs["label"], "uid": attrs["uid"],
+               "chutes": attrs["chutes"], "public": key in public_images,
+               "image_id": done.outputs.get("image_id") if done else None,
+               "action": "cached" if done else "build",
+               "reason": "built on the platform with this content" if done else
+               "no platform build of this content is recorded"}  # fmt: skip
+        images.append(row)
+    dirty = {row["key"] for row in images if row["action"] == "build"}
+    return {"images": images, "chutes": [_chute_row(graph, store, opts, k, dirty)
+                                         for k in graph.keys("deploy")]}  # fmt: skip
+
+
+def _chute_row(graph, store, opts: ChutesOptions, key: str, dirty: set[str]) -> dict[str, Any]:
+    attrs = graph.node(key)
+    public = _public(attrs, opts)
+    rkey = remote_deploy_key(key, opts.api_url, public)
+    done = store.get_action(rkey)
+    known = store.get_action(_uid_key("remote-chute-id", attrs["uid"], opts.api_url))
+    row = {"chute": attrs["chute"], "key": key, "remote_key": rkey, "image": attrs["image_ref"],
+           "file": attrs["file"], "public": public, "fee": None, "state": None}  # fmt: skip
+    if done is not None:
+        row.update(
+            action="unchanged",
+            reason="deployed with these inputs",
+            chute_id=done.outputs.get("chute_id"),
+            version=done.outputs.get("version"),
+        )
+    elif known is None:
+        row.update(action="create", reason="no deploy of this chute is recorded", fee=_fee(attrs))
+    else:
+        cause = "its image is rebuilt" if attrs["image"] in dirty else "its inputs changed"
+        row.update(action="update", reason=f"{cause} since version {known.outputs.get('version')}")
+    if attrs["image"] is None:
+        row["reason"] += " (prebuilt image reference: deployed as-is)"
+    return row
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+
+def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict) -> None:
+    from ..platform import ensure_image
+
+    graph, key, node = ctx.graph, row["key"], f"image:{row['key']}"
+    attrs = graph.node(key)
+    files, explicit = context_files(graph, graph.chain(key)[1:], attrs["label"])
+    image = _RemoteImage(attrs["username"], attrs["name"], attrs["tag"], attrs["uid"],
+                         attrs["readme"], remote_dockerfile(graph, key))  # fmt: skip
+    uid_key = _uid_key("remote-image-id", attrs["uid"], opts.api_url)
+    recorded = ctx.store.get_action(uid_key)
+    lines: list[str] = []
+
+    def on_log(line) -> None:
+        lines.append(line.text)
+        ctx.emit_line(node, line.text)
+
+    async def run():
+        started = time.time()
+        result = await ensure_image(
+            client, image, files, explicit=explicit, public=row["public"], on_log=on_log,
+            recorded_digest=recorded.outputs.get("digest") if recorded else None,
+        )  # fmt: skip
+        return result, started
+
+    def commit(value) -> None:
+        result, started = value
+        logs = (ctx.store.put_blob("\n".join(lines).encode()),) if lines else ()
+        outputs = {"image_id": result.image_id, "digest": result.digest, "ref": attrs["label"],
+                   "created": str(result.created).lower()}  # fmt: skip
+        now = time.time()
+        ctx.store.put_action(row["remote_key"], ActionResult(
+            kind="image-chutes", outputs=outputs, logs=logs, created=now,
+            duration=now - started))  # fmt: skip
+        ctx.store.put_action(uid_key, ActionResult(kind="image-chutes-id", outputs=outputs,
+                                                   created=now))  # fmt: skip
+        row.update(image_id=result.image_id, state="built" if result.created else "found")
+
+    work.add(node, f"remote build {attrs['label']}", run, (), commit)
+
+
+def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict) -> None:
+    attrs = ctx.graph.node(row["key"])
+    path = os.path.join(ctx.graph.root, *attrs["file"].split("/"))
+    with open(path, encoding="utf-8") as handle:
+        code = handle.read()
+    uid = ctx.graph.node(attrs["image"])["uid"] if attrs["image"] else None
+    body = deploy_body_for(attrs, uid, code, public=row["public"])
+    node = f"deploy:{row['key']}"
+
+    async def run():
+        try:
+            return await client.deploy_chute(body, accept_fee=opts.accept_fee)
+        except DeployError as exc:
+            raise _explained(exc, attrs) from None
+
+    def commit(response: dict) -> None:
+        outputs = {"chute_id": str(response.get("chute_id")), "version":
+                   str(response.get("version")), "name": attrs["chute"]}  # fmt: skip
+        ctx.store.put_action(row["remote_key"], ActionResult(
+            kind="deploy-chutes", outputs=outputs, created=time.time()))  # fmt: skip
+        ctx.store.put_action(_uid_key("remote-chute-id", attrs["uid"], opts.api_url),
+                             ActionResult(kind="deploy-chutes-id", outputs=outputs))  # fmt: skip
+        row.update(state="updated" if row["action"] == "update" else "created", **outputs)
+
+    deps = [f"image:{attrs['image']}"] if attrs["image"] else []
+    work.add(node, f"deploy {attrs['chute']}", run, deps, commit)
+
+
+def _explained(exc: DeployError, attrs: dict[str, Any]) -> DeployError:
+    """The platform's error, with the chute named and, for a 409, what it means here."""
+    status = getattr(exc, "status", None)
+    if status == 402:
+        exc.fix = ("pass --accept-fee to accept the fee for new chutes (see "
+                   "`chutes-build plan --target chutes`), or add balance")  # fmt: skip
+    elif status == 409:
+        exc.fix = ("the platform versions a chute by its image and code, so a settings-only "
+                   "change of an existing chute cannot be redeployed: change its code too, "
+                   "or delete the chute on the platform first")  # fmt: skip
+    exc.message = f"chute {attrs['chute']} ({attrs['file']}): {exc.message}"
+    exc.args = (exc.render(),)
+    return exc
+
+
+def schedule_chutes(
+    ctx: BuildContext, client, opts: ChutesOptions, work: Work, planned: dict[str, list[dict]]
+) -> None:
+    """Add the remote builds and deploys that ``planned`` (:func:`plan_chutes`) calls for."""
+    for row in planned["images"]:
+        node = f"image:{row['key']}"
+        work.labels[node] = f"remote build {row['image']}"
+        if row["action"] == "cached":
+            work.cached.append(node)
+            row["state"] = "cached"
+        else:
+            _image_task(ctx, client, opts, work, row)
+    for row in planned["chutes"]:
+        node = f"deploy:{row['key']}"
+        work.labels[node] = f"deploy {row['chute']}"
+        if row["action"] == "unchanged":
+            work.cached.append(node)
+            row["state"] = "unchanged"
+        else:
+            _deploy_task(ctx, client, opts, work, row)

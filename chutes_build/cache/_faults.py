@@ -1,0 +1,68 @@
+"""A testing aid: kill this process with SIGKILL at the n-th pass through a named point.
+
+``CHUTES_BUILD_FAULT=<point>:<n>`` (read once by the CLI's entry, which calls
+:func:`arm`) makes the n-th call of ``hit(...)`` naming ``<point>`` send SIGKILL to
+this process: no ``finally`` block, no flush, no atexit runs, exactly as when the
+machine's OOM killer or a ``kill -9`` strikes. The fault-injection tests
+(``tests/hardening/test_fault_injection.py``, ``bench/kill_points.py``) use it to
+stop a run at chosen moments instead of guessing them with sleeps.
+
+Unarmed (the normal case) :func:`hit` is one global lookup and a return.
+
+Points (each write also counts under ``<what>.<phase>``, where ``<what>`` is
+``ac``, ``cas`` or a record namespace such as ``eval``, ``graph``, ``stat``):
+
+- ``write.begin``: a cache write starts (nothing on disk yet);
+- ``write.partial``: half of the temporary file is written;
+- ``write.synced``: the temporary file is complete and fsynced, not yet renamed;
+- ``write.replaced``: the entry is in place under its final name;
+- ``hash.file``: a workspace file was just hashed;
+- ``build.finished``: a BuildKit build finished, its result is not recorded yet;
+- ``commit.layer``: one layer's result of a segment was recorded, the rest not;
+- ``deploy.before-start`` / ``deploy.started``: around a local container's start
+  (after it answered its health check, before its result is recorded).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from .._errors import ChutesBuildError
+
+__all__ = ["arm", "hit", "parse"]
+
+_armed: tuple[str, int] | None = None
+_seen: dict[str, int] = {}
+
+
+def parse(spec: str | None) -> tuple[str, int] | None:
+    """``"write.synced:3"`` -> ``("write.synced", 3)``; empty -> ``None``."""
+    if not spec:
+        return None
+    point, _, count = spec.rpartition(":")
+    if not point or not count.isdigit() or int(count) < 1:
+        raise ChutesBuildError(
+            f"CHUTES_BUILD_FAULT={spec!r} is not <point>:<n>",
+            fix="name a point of chutes_build/cache/_faults.py and a count >= 1, "
+            "e.g. write.synced:3, or unset it (it is a testing aid)",
+        )
+    return point, int(count)
+
+
+def arm(spec: str | None) -> None:
+    """Arm (or, with ``None``, disarm) the hook; counts start again from zero."""
+    global _armed
+    _armed = parse(spec)
+    _seen.clear()
+
+
+def hit(*names: str) -> None:
+    """Count a pass through each of ``names``; SIGKILL this process at the armed one."""
+    if _armed is None:
+        return
+    point, count = _armed
+    if point in names:
+        _seen[point] = _seen.get(point, 0) + 1
+        if _seen[point] == count:
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,167 @@
+"""``up --target chutes`` and ``plan --target chutes``, and the shared cache around runs.
+
+Settings are read here, once: the platform's (``CHUTES_CONFIG_PATH``,
+``CHUTES_API_URL``, ``CHUTES_API_KEY``) and the shared cache's (``remote_cache``
+in ``[tool.chutes-build]`` or ``CHUTES_BUILD_REMOTE_CACHE``, with the team key
+from ``CHUTES_BUILD_CACHE_KEY`` only). Nothing secret is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from ._common import console, err_console
+
+__all__ = [
+    "plan_chutes_command",
+    "print_chutes_plan",
+    "render_chutes",
+    "run_chutes",
+    "shared_cache",
+]
+
+
+@contextlib.asynccontextmanager
+async def shared_cache(workspace) -> AsyncIterator[Any]:
+    """The workspace's remote cache client (or None when none is configured)."""
+    if not (workspace.config.remote_cache or os.environ.get("CHUTES_BUILD_REMOTE_CACHE")):
+        yield None  # without one, the platform package (httpx) is not even imported
+        return
+    from ..platform import remote_cache_from_env
+
+    remote = remote_cache_from_env(os.environ, url=workspace.config.remote_cache)
+    if remote is None:
+        yield None
+        return
+    async with remote:
+        yield remote
+
+
+def cache_summary(remote, pulled, pushed) -> dict[str, Any] | None:
+    if remote is None:
+        return None
+    s = remote.stats
+    return {"url": remote.url, "pulled": pulled.pulled, "pushed": pushed.pushed,
+            "hits": s.hits, "misses": s.misses, "rejected": s.rejected, "errors": s.errors,
+            "notes": list(s.notes[-5:])}  # fmt: skip
+
+
+def _options(accept_fee: bool = False, public: bool = False):
+    from ..builders._chutes_target import ChutesOptions
+    from ..platform import load_settings
+
+    settings = load_settings(os.environ)
+    return settings, ChutesOptions(settings.base_url, accept_fee=accept_fee, public=public)
+
+
+async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
+    """Build the changed images on the platform and deploy the changed chutes."""
+    from ..builders import BuildContext, Work, make_progress, run_work
+    from ..builders._chutes_target import lookup_keys, plan_chutes, schedule_chutes
+    from ..builders._shared_cache import RecordingStore, SharedStats, pull, push
+    from ..platform import ChutesClient
+
+    settings, copts = _options(opts["accept_fee"], opts["public"])
+    settings.require_credentials()
+    store = RecordingStore(session.store)
+    pushed = SharedStats()
+    async with shared_cache(session.workspace) as remote, ChutesClient(settings) as client:
+        pulled = await pull(remote, session.store, lookup_keys(session.graph, copts))
+        planned = plan_chutes(session.graph, store, copts)
+        ctx = BuildContext(session.graph, store, docker=None)
+        work = Work()
+        schedule_chutes(ctx, client, copts, work, planned)
+        with make_progress(work.labels, opts["json"], console) as progress:
+            ctx.emit_line = progress.on_line
+            outcome = await run_work(work, jobs=opts["jobs"], keep_going=opts["keep_going"],
+                                     on_event=progress.on_event)  # fmt: skip
+        pushed = await push(remote, session.store, store.written)
+    failed = dict(outcome.failed) if outcome is not None else {}
+    for kind, rows in (("image", planned["images"]), ("deploy", planned["chutes"])):
+        for row in rows:
+            if row.get("state") is None:
+                row["state"] = "failed" if f"{kind}:{row['key']}" in failed else "skipped"
+    return {
+        "failed": [
+            {"node": n, "label": work.labels.get(n, n), "error": str(e)} for n, e in failed.items()
+        ],  # fmt: skip
+        "images": planned["images"],
+        "chutes": planned["chutes"],
+        "api_url": copts.api_url,
+        "remote_cache": cache_summary(remote, pulled, pushed),
+    }
+
+
+def render_chutes(summary: dict[str, Any]) -> None:
+    """The human form of ``up --target chutes``'s summary."""
+    for failure in summary["failed"]:
+        err_console.print(f"[red]failed:[/red] {escape(failure['label'])}\n"
+                          f"{escape(failure['error'])}", soft_wrap=True)  # fmt: skip
+    images = Table("image", "state", "platform id", "chutes")
+    for row in summary["images"]:
+        images.add_row(escape(row["image"]), str(row["state"]), str(row.get("image_id") or "-"),
+                       escape(", ".join(row["chutes"])))  # fmt: skip
+    console.print(images)
+    chutes = Table("chute", "state", "chute id", "version")
+    for row in summary["chutes"]:
+        chutes.add_row(escape(row["chute"]), str(row["state"]), str(row.get("chute_id") or "-"),
+                       str(row.get("version") or "-"))  # fmt: skip
+    console.print(chutes)
+    _render_cache(summary.get("remote_cache"))
+
+
+def _render_cache(info: dict[str, Any] | None) -> None:
+    if info:
+        console.print(f"shared cache {escape(info['url'])}: {info['pulled']} result(s) fetched, "
+                      f"{info['pushed']} stored, {info['rejected']} rejected, "
+                      f"{info['errors']} error(s)")  # fmt: skip
+
+
+def plan_chutes_command(workspace, store, graph) -> dict[str, Any]:
+    """What ``up --target chutes`` would do (the shared cache is read, nothing is sent
+    to the platform)."""
+    import trio
+
+    from ..builders._chutes_target import lookup_keys, plan_chutes
+    from ..builders._shared_cache import SharedStats, pull
+
+    _settings, copts = _options()
+
+    async def main():
+        async with shared_cache(workspace) as remote:
+            pulled = await pull(remote, store, lookup_keys(graph, copts))
+            return plan_chutes(graph, store, copts), cache_summary(remote, pulled, SharedStats())
+
+    planned, cache = trio.run(main)
+    fees = [r["fee"] for r in planned["chutes"] if r["action"] == "create" and r["fee"]]
+    return {"api_url": copts.api_url, "images": planned["images"], "chutes": planned["chutes"],
+            "summary": {"images_to_build": sum(r["action"] == "build" for r in planned["images"]),
+                        "chutes_to_create": sum(r["action"] == "create" for r in planned["chutes"]),
+                        "chutes_to_update": sum(r["action"] == "update" for r in planned["chutes"]),
+                        "deployment_fees": round(sum(fees), 4)},
+            "remote_cache": cache}  # fmt: skip
+
+
+def print_chutes_plan(result: dict[str, Any]) -> None:
+    table = Table("kind", "name", "action", "fee", "why")
+    for row in result["images"]:
+        if row["action"] != "cached":
+            reason = escape(row["reason"])
+            table.add_row("image", escape(row["image"]), "build remotely", "", reason)
+    for row in result["chutes"]:
+        if row["action"] != "unchanged":
+            fee = f"${row['fee']:.2f}" if row.get("fee") else ""
+            table.add_row("chute", escape(row["chute"]), row["action"], fee, escape(row["reason"]))
+    console.print(table)
+    s = result["summary"]
+    console.print(f"target chutes ({escape(result['api_url'])}): {s['images_to_build']} image(s) "
+                  f"to build, {s['chutes_to_create']} chute(s) to create, "
+                  f"{s['chutes_to_update']} to update; deployment fees for new chutes: "
+                  f"${s['deployment_fees']:.2f} (pass --accept-fee to `up`)")  # fmt: skip
+    _render_cache(result.get("remote_cache"))
