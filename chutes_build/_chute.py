@@ -15,6 +15,7 @@ from . import _schema
 from . import _validate as v
 from ._errors import DefinitionError, DuplicatePath
 from ._image import Image
+from ._logo import resolve_logo
 from ._node_selector import NodeSelector
 
 __all__ = ["Chute", "ChutePack", "Cord", "Hook", "Job"]
@@ -232,6 +233,8 @@ class Chute:
         passthrough_headers: dict | None = None,
         tee: bool = False,
         lock_modules: bool | None = None,
+        *,
+        logo: str | None = None,
         **kwargs: Any,
     ) -> None:
         _check(
@@ -285,6 +288,8 @@ class Chute:
         )
         self.passthrough_headers = dict(passthrough_headers or {})
         self.tee, self.lock_modules = bool(tee), lock_modules
+        #: The logo file's absolute path (``logo=``, relative to the chute file), or None.
+        self.logo = resolve_logo(logo, f"chute {name!r}")
         self.extra = kwargs
         self._cords: list[Cord] = []
         self._jobs: list[Job] = []

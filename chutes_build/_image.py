@@ -29,6 +29,7 @@ from ._directives import (
 )
 from ._errors import DefinitionError, user_location
 from ._files import select_files
+from ._logo import resolve_logo
 
 __all__ = ["DEFAULT_BASE_IMAGE", "Image"]
 
@@ -59,10 +60,12 @@ class Image:
     build graph nodes whatever their names.
     """
 
-    __slots__ = ("_directives", "_name", "_readme", "_tag", "_username")
+    __slots__ = ("_directives", "_logo", "_name", "_readme", "_tag", "_username")
     default_base_image = DEFAULT_BASE_IMAGE
 
-    def __init__(self, username: str, name: str, tag: str, readme: str = "") -> None:
+    def __init__(
+        self, username: str, name: str, tag: str, readme: str = "", *, logo: str | None = None
+    ) -> None:
         fix = "pass username='your-user'"
         self._username = v.require_str(username, "image username", fix)
         if not v.encodable(username):  # the uid hashes its UTF-8 bytes
@@ -70,6 +73,7 @@ class Image:
         self._name = v.image_name(name, "name")
         self._tag = v.image_name(tag, "tag")
         self._readme = v.require_str(readme, "image readme", "pass readme as a string")
+        self._logo = resolve_logo(logo, f"image {name}:{tag}")
         self._directives: tuple[Directive, ...] = (From(image=self.default_base_image),)
 
     # -- identity -------------------------------------------------------------------------
@@ -89,6 +93,11 @@ class Image:
     @property
     def readme(self) -> str:
         return self._readme
+
+    @property
+    def logo(self) -> str | None:
+        """The logo file's absolute path (``logo=``, relative to the defining file), or None."""
+        return self._logo
 
     @property
     def uid(self) -> str:
@@ -116,24 +125,21 @@ class Image:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Image):
             return NotImplemented
-        return (self._username, self._name, self._tag, self._readme, self._directives) == (
-            other._username,
-            other._name,
-            other._tag,
-            other._readme,
-            other._directives,
-        )
+        mine = (self._username, self._name, self._tag, self._readme, self._logo)
+        theirs = (other._username, other._name, other._tag, other._readme, other._logo)
+        return mine == theirs and self._directives == other._directives
 
     def __hash__(self) -> int:
         return hash((self._username, self._name, self._tag, self._directives))
 
     def _with(self, directives: tuple[Directive, ...]) -> Image:
         new = object.__new__(type(self))
-        new._username, new._name, new._tag, new._readme = (
+        new._username, new._name, new._tag, new._readme, new._logo = (
             self._username,
             self._name,
             self._tag,
             self._readme,
+            self._logo,
         )
         new._directives = directives
         return new

@@ -18,6 +18,8 @@ A second record per image (by platform id) and per chute says what this workspac
 (or a teammate, through the shared cache) uploaded or deployed before: the
 content digest that makes an existing ``name:tag`` a hit instead of a conflict,
 and whether a chute is new (a deployment fee applies) or an update.
+
+Logos (uploaded once per content and API) and ``tag-from-key`` tags: see ``_chutes_names``.
 """
 
 from __future__ import annotations
@@ -31,17 +33,31 @@ from typing import Any
 from .._errors import DeployError
 from .._node_selector import NodeSelector
 from ..cache import ActionResult
+from ._chutes_names import (
+    TAG_RE,
+    logo_node,
+    logo_rows,
+    logo_task,
+    logos_of,
+    remote_logo_key,
+    remote_tag,
+    remote_uid,
+)
 from ._context import context_files
 from ._orchestrate import BuildContext, Work
 
 __all__ = [
     "ChutesOptions",
+    "TAG_RE",
     "deploy_body_for",
     "lookup_keys",
     "plan_chutes",
     "remote_deploy_key",
     "remote_dockerfile",
     "remote_image_key",
+    "remote_logo_key",
+    "remote_tag",
+    "remote_uid",
     "schedule_chutes",
 ]
 
@@ -57,6 +73,7 @@ class ChutesOptions:
     api_url: str
     accept_fee: bool = False
     public: bool = False
+    tag_from_key: bool = False
 
 
 def _key(kind: str, payload: dict[str, Any], deps: tuple[str, ...] = ()) -> str:
@@ -65,13 +82,29 @@ def _key(kind: str, payload: dict[str, Any], deps: tuple[str, ...] = ()) -> str:
     return node_key(kind, payload, deps)
 
 
-def remote_image_key(image_key: str, api_url: str) -> str:
-    return _key("remote-image", {"target": TARGET, "api": api_url.rstrip("/")}, (image_key,))
+def remote_image_key(image_key: str, api_url: str, tag_from_key: bool = False) -> str:
+    payload: dict[str, Any] = {"target": TARGET, "api": api_url.rstrip("/")}
+    if tag_from_key:  # another tag is another platform image
+        payload["tag_from_key"] = True
+    return _key("remote-image", payload, (image_key,))
 
 
-def remote_deploy_key(deploy_key: str, api_url: str, public: bool) -> str:
-    payload = {"target": TARGET, "api": api_url.rstrip("/"), "public": public}
+def remote_deploy_key(
+    deploy_key: str, api_url: str, public: bool, tag_from_key: bool = False
+) -> str:
+    payload: dict[str, Any] = {"target": TARGET, "api": api_url.rstrip("/"), "public": public}
+    if tag_from_key:  # the body names another image id
+        payload["tag_from_key"] = True
     return _key("remote-deploy", payload, (deploy_key,))
+
+
+def _remote_ref(graph, image_key: str, opts: ChutesOptions) -> tuple[str, str]:
+    """``(tag, uid)`` an image node is uploaded under for this target."""
+    attrs = graph.node(image_key)
+    tag = remote_tag(attrs["tag"], image_key, opts.tag_from_key)
+    if tag == attrs["tag"]:
+        return tag, attrs["uid"]
+    return tag, remote_uid(attrs["username"], attrs["name"], tag)
 
 
 def _uid_key(kind: str, uid: str, api_url: str) -> str:
@@ -182,30 +215,38 @@ def _fee(attrs: dict[str, Any]) -> float | None:
 # -- planning ----------------------------------------------------------------------------------
 
 
+def _deploy_rkey(graph, key: str, opts: ChutesOptions) -> str:
+    attrs = graph.node(key)
+    keyed = opts.tag_from_key and attrs["image"] is not None
+    return remote_deploy_key(key, opts.api_url, _public(attrs, opts), keyed)
+
+
 def lookup_keys(graph, opts: ChutesOptions) -> list[str]:
     """Every action-cache key the plan reads (so a shared cache can fetch them first)."""
     keys = []
     for key in graph.keys("image"):
-        keys += [remote_image_key(key, opts.api_url),
-                 _uid_key("remote-image-id", graph.node(key)["uid"], opts.api_url)]  # fmt: skip
+        keys += [remote_image_key(key, opts.api_url, opts.tag_from_key),
+                 _uid_key("remote-image-id", _remote_ref(graph, key, opts)[1],
+                          opts.api_url)]  # fmt: skip
     for key in graph.keys("deploy"):
-        attrs = graph.node(key)
-        keys += [remote_deploy_key(key, opts.api_url, _public(attrs, opts)),
-                 _uid_key("remote-chute-id", attrs["uid"], opts.api_url)]  # fmt: skip
+        keys += [_deploy_rkey(graph, key, opts),
+                 _uid_key("remote-chute-id", graph.node(key)["uid"], opts.api_url)]  # fmt: skip
+    keys += [remote_logo_key(digest, opts.api_url) for digest in logos_of(graph)]
     return keys
 
 
 def plan_chutes(graph, store, opts: ChutesOptions) -> dict[str, list[dict[str, Any]]]:
-    """What ``up --target chutes`` would do: ``{"images": [...], "chutes": [...]}``."""
+    """What ``up --target chutes`` would do: ``{"images", "chutes", "logos"}`` rows."""
     public_images = {
         graph.node(k)["image"] for k in graph.keys("deploy")
         if graph.node(k)["image"] and _public(graph.node(k), opts)
     }  # fmt: skip
     images = []
     for key in graph.keys("image"):
-        attrs, rkey = graph.node(key), remote_image_key(key, opts.api_url)
+        attrs, rkey = graph.node(key), remote_image_key(key, opts.api_url, opts.tag_from_key)
         done = store.get_action(rkey)
-        row = {"key": key, "remote_key": rkey, "image": attrs["label"], "uid": attrs["uid"],
+        tag, uid = _remote_ref(graph, key, opts)
+        row = {"key": key, "remote_key": rkey, "image": attrs["label"], "uid": uid, "tag": tag,
                "chutes": attrs["chutes"], "public": key in public_images,
                "image_id": done.outputs.get("image_id") if done else None,
                "action": "cached" if done else "build",
@@ -213,14 +254,19 @@ def plan_chutes(graph, store, opts: ChutesOptions) -> dict[str, list[dict[str, A
                "no platform build of this content is recorded"}  # fmt: skip
         images.append(row)
     dirty = {row["key"] for row in images if row["action"] == "build"}
-    return {"images": images, "chutes": [_chute_row(graph, store, opts, k, dirty)
-                                         for k in graph.keys("deploy")]}  # fmt: skip
+    chutes = [_chute_row(graph, store, opts, k, dirty) for k in graph.keys("deploy")]
+    dirty |= {row["key"] for row in chutes if row["action"] != "unchanged"}
+    return {
+        "images": images,
+        "chutes": chutes,
+        "logos": logo_rows(graph, store, opts.api_url, dirty),
+    }
 
 
 def _chute_row(graph, store, opts: ChutesOptions, key: str, dirty: set[str]) -> dict[str, Any]:
     attrs = graph.node(key)
     public = _public(attrs, opts)
-    rkey = remote_deploy_key(key, opts.api_url, public)
+    rkey = _deploy_rkey(graph, key, opts)
     done = store.get_action(rkey)
     known = store.get_action(_uid_key("remote-chute-id", attrs["uid"], opts.api_url))
     row = {"chute": attrs["chute"], "key": key, "remote_key": rkey, "image": attrs["image_ref"],
@@ -245,15 +291,17 @@ def _chute_row(graph, store, opts: ChutesOptions, key: str, dirty: set[str]) -> 
 # -- tasks -------------------------------------------------------------------------------------
 
 
-def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict) -> None:
+def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict,
+                logo_ids: dict[str, str]) -> None:  # fmt: skip
     from ..platform import ensure_image
 
     graph, key, node = ctx.graph, row["key"], f"image:{row['key']}"
     attrs = graph.node(key)
+    logo = attrs.get("logo")
     files, explicit = context_files(graph, graph.chain(key)[1:], attrs["label"])
-    image = _RemoteImage(attrs["username"], attrs["name"], attrs["tag"], attrs["uid"],
+    image = _RemoteImage(attrs["username"], attrs["name"], row["tag"], row["uid"],
                          attrs["readme"], remote_dockerfile(graph, key))  # fmt: skip
-    uid_key = _uid_key("remote-image-id", attrs["uid"], opts.api_url)
+    uid_key = _uid_key("remote-image-id", row["uid"], opts.api_url)
     recorded = ctx.store.get_action(uid_key)
     lines: list[str] = []
 
@@ -266,13 +314,16 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
         result = await ensure_image(
             client, image, files, explicit=explicit, public=row["public"], on_log=on_log,
             recorded_digest=recorded.outputs.get("digest") if recorded else None,
+            logo_id=logo_ids[logo["digest"]] if logo else None,
+            logo_digest=logo["digest"] if logo else None,
         )  # fmt: skip
         return result, started
 
     def commit(value) -> None:
         result, started = value
         logs = (ctx.store.put_blob("\n".join(lines).encode()),) if lines else ()
-        outputs = {"image_id": result.image_id, "digest": result.digest, "ref": attrs["label"],
+        ref = f"{attrs['username']}/{attrs['name']}:{row['tag']}"
+        outputs = {"image_id": result.image_id, "digest": result.digest, "ref": ref,
                    "created": str(result.created).lower()}  # fmt: skip
         now = time.time()
         ctx.store.put_action(row["remote_key"], ActionResult(
@@ -282,19 +333,23 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
                                                    created=now))  # fmt: skip
         row.update(image_id=result.image_id, state="built" if result.created else "found")
 
-    work.add(node, f"remote build {attrs['label']}", run, (), commit)
+    work.add(node, f"remote build {attrs['label']}", run, logo_node(logo, work), commit)
 
 
-def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict) -> None:
+def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict,
+                 logo_ids: dict[str, str]) -> None:  # fmt: skip
     attrs = ctx.graph.node(row["key"])
     path = os.path.join(ctx.graph.root, *attrs["file"].split("/"))
     with open(path, encoding="utf-8") as handle:
         code = handle.read()
-    uid = ctx.graph.node(attrs["image"])["uid"] if attrs["image"] else None
-    body = deploy_body_for(attrs, uid, code, public=row["public"])
+    uid = _remote_ref(ctx.graph, attrs["image"], opts)[1] if attrs["image"] else None
+    logo = attrs.get("logo")
+    body = deploy_body_for(attrs, uid, code, public=row["public"])  # checked before any upload
     node = f"deploy:{row['key']}"
 
     async def run():
+        if logo:  # uploaded by the logo node this task waits for, or known from the cache
+            body["logo_id"] = logo_ids[logo["digest"]]
         try:
             return await client.deploy_chute(body, accept_fee=opts.accept_fee)
         except DeployError as exc:
@@ -310,7 +365,7 @@ def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row
         row.update(state="updated" if row["action"] == "update" else "created", **outputs)
 
     deps = [f"image:{attrs['image']}"] if attrs["image"] else []
-    work.add(node, f"deploy {attrs['chute']}", run, deps, commit)
+    work.add(node, f"deploy {attrs['chute']}", run, deps + logo_node(logo, work), commit)
 
 
 def _explained(exc: DeployError, attrs: dict[str, Any]) -> DeployError:
@@ -321,8 +376,8 @@ def _explained(exc: DeployError, attrs: dict[str, Any]) -> DeployError:
                    "`chutes-build plan --target chutes`), or add balance")  # fmt: skip
     elif status == 409:
         exc.fix = ("the platform versions a chute by its image and code, so a settings-only "
-                   "change of an existing chute cannot be redeployed: change its code too, "
-                   "or delete the chute on the platform first")  # fmt: skip
+                   "change of an existing chute cannot be redeployed (nor a logo-only one): "
+                   "change its code too, or delete the chute on the platform first")  # fmt: skip
     exc.message = f"chute {attrs['chute']} ({attrs['file']}): {exc.message}"
     exc.args = (exc.render(),)
     return exc
@@ -331,7 +386,14 @@ def _explained(exc: DeployError, attrs: dict[str, Any]) -> DeployError:
 def schedule_chutes(
     ctx: BuildContext, client, opts: ChutesOptions, work: Work, planned: dict[str, list[dict]]
 ) -> None:
-    """Add the remote builds and deploys that ``planned`` (:func:`plan_chutes`) calls for."""
+    """Add the logo uploads, remote builds and deploys that ``planned``
+    (:func:`plan_chutes`) calls for; a logo is uploaded only when a task needs it."""
+    logo_ids = {r["digest"]: r["logo_id"] for r in planned["logos"] if r["logo_id"]}
+    for row in planned["logos"]:
+        if row["action"] == "upload":
+            logo_task(ctx, client, work, row, logo_ids)
+        else:
+            row["state"] = row["action"]
     for row in planned["images"]:
         node = f"image:{row['key']}"
         work.labels[node] = f"remote build {row['image']}"
@@ -339,7 +401,7 @@ def schedule_chutes(
             work.cached.append(node)
             row["state"] = "cached"
         else:
-            _image_task(ctx, client, opts, work, row)
+            _image_task(ctx, client, opts, work, row, logo_ids)
     for row in planned["chutes"]:
         node = f"deploy:{row['key']}"
         work.labels[node] = f"deploy {row['chute']}"
@@ -347,4 +409,4 @@ def schedule_chutes(
             work.cached.append(node)
             row["state"] = "unchanged"
         else:
-            _deploy_task(ctx, client, opts, work, row)
+            _deploy_task(ctx, client, opts, work, row, logo_ids)

@@ -52,12 +52,13 @@ def cache_summary(remote, pulled, pushed) -> dict[str, Any] | None:
             "notes": list(s.notes[-5:])}  # fmt: skip
 
 
-def _options(accept_fee: bool = False, public: bool = False):
+def _options(workspace, accept_fee: bool = False, public: bool = False):
     from ..builders._chutes_target import ChutesOptions
     from ..platform import load_settings
 
     settings = load_settings(os.environ)
-    return settings, ChutesOptions(settings.base_url, accept_fee=accept_fee, public=public)
+    return settings, ChutesOptions(settings.base_url, accept_fee=accept_fee, public=public,
+                                   tag_from_key=workspace.config.tag_from_key)  # fmt: skip
 
 
 async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +68,7 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
     from ..builders._shared_cache import RecordingStore, SharedStats, pull, push
     from ..platform import ChutesClient
 
-    settings, copts = _options(opts["accept_fee"], opts["public"])
+    settings, copts = _options(session.workspace, opts["accept_fee"], opts["public"])
     settings.require_credentials()
     store = RecordingStore(session.store)
     pushed = SharedStats()
@@ -83,6 +84,9 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
                                      on_event=progress.on_event)  # fmt: skip
         pushed = await push(remote, session.store, store.written)
     failed = dict(outcome.failed) if outcome is not None else {}
+    for row in planned["logos"]:
+        if row.get("state") is None:
+            row["state"] = "failed" if f"logo:{row['digest']}" in failed else "skipped"
     for kind, rows in (("image", planned["images"]), ("deploy", planned["chutes"])):
         for row in rows:
             if row.get("state") is None:
@@ -93,6 +97,7 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
         ],  # fmt: skip
         "images": planned["images"],
         "chutes": planned["chutes"],
+        "logos": planned["logos"],
         "api_url": copts.api_url,
         "remote_cache": cache_summary(remote, pulled, pushed),
     }
@@ -131,7 +136,7 @@ def plan_chutes_command(workspace, store, graph) -> dict[str, Any]:
     from ..builders._chutes_target import lookup_keys, plan_chutes
     from ..builders._shared_cache import SharedStats, pull
 
-    _settings, copts = _options()
+    _settings, copts = _options(workspace)
 
     async def main():
         async with shared_cache(workspace) as remote:
@@ -141,6 +146,7 @@ def plan_chutes_command(workspace, store, graph) -> dict[str, Any]:
     planned, cache = trio.run(main)
     fees = [r["fee"] for r in planned["chutes"] if r["action"] == "create" and r["fee"]]
     return {"api_url": copts.api_url, "images": planned["images"], "chutes": planned["chutes"],
+            "logos": planned["logos"],
             "summary": {"images_to_build": sum(r["action"] == "build" for r in planned["images"]),
                         "chutes_to_create": sum(r["action"] == "create" for r in planned["chutes"]),
                         "chutes_to_update": sum(r["action"] == "update" for r in planned["chutes"]),
@@ -154,6 +160,9 @@ def print_chutes_plan(result: dict[str, Any]) -> None:
         if row["action"] != "cached":
             reason = escape(row["reason"])
             table.add_row("image", escape(row["image"]), "build remotely", "", reason)
+    for row in result.get("logos", ()):
+        if row["action"] == "upload":
+            table.add_row("logo", escape(row["path"]), "upload", "", "not uploaded to this API yet")
     for row in result["chutes"]:
         if row["action"] != "unchanged":
             fee = f"${row['fee']:.2f}" if row.get("fee") else ""

@@ -114,6 +114,20 @@ class _Compiler:
             self.selections[memo] = files
         return self.selections[memo]
 
+    def logo(self, path: str | None, rel: str) -> dict[str, str] | None:
+        """``{"path", "digest"}`` of a logo file (workspace-relative), or None."""
+        if path is None:
+            return None
+        try:
+            found = self.digests.get(path)
+        except OSError as exc:
+            raise GraphError(
+                f"cannot read logo {path}: {exc.strerror}",
+                file=rel,
+                fix="restore the logo file or change the logo= argument",
+            ) from None
+        return {"path": path, "digest": found.digest}
+
     def context_line(self, add: Add) -> str:
         origin = (
             add.origin if not os.path.isabs(add.origin) else os.path.relpath(add.origin, self.root)
@@ -147,7 +161,11 @@ class _Compiler:
         chain = self.chain(image, rel)
         label = f"{image.username}/{image.name}:{image.tag}"
         payload = {"username": image.username, "name": image.name, "tag": image.tag}
-        key = node_key("image", {**payload, "readme": image.readme}, (chain[-1][0],))
+        logo = self.logo(image.logo, rel)
+        keyed = {**payload, "readme": image.readme}
+        if logo:  # only then: keys of images without a logo stay as they were
+            keyed["logo"] = logo["digest"]
+        key = node_key("image", keyed, (chain[-1][0],))
         owner = self.images.setdefault(label, (key, rel))
         if owner[0] != key:
             raise GraphError(
@@ -159,8 +177,11 @@ class _Compiler:
             self.graph.add(layer_key, attrs, (parent,) if parent else ())
             self.users.setdefault(layer_key, set()).add(chute)
         inputs = {"top": chain[-1][0], **payload, "readme": "digest:" + digest_of(image.readme)}
+        if logo:
+            inputs["logo"] = logo["digest"]
         attrs = {"kind": "image", "label": label, "text": f"image {label}", **payload,
                  "uid": image.uid, "readme": image.readme, "top": chain[-1][0], "base": chain[0][0],
+                 "logo": logo,
                  "names": [label, f"{image.name}:{image.tag}"], "inputs": inputs,
                  "slot": f"image:{label}"}  # fmt: skip
         self.graph.add(key, attrs, (chain[-1][0],))
@@ -179,12 +200,16 @@ class _Compiler:
         self.deploys[slot] = snap.rel
         body, code = _deploy_body(chute), snap.code
         deps = (image_key,) if image_key else ()
-        key = node_key("deploy", {**body, "code": code}, deps)
+        logo = self.logo(chute.logo, snap.rel)
+        keyed = {**body, "code": code}
+        if logo:  # only then: keys of chutes without a logo stay as they were
+            keyed["logo"] = logo["digest"]
+        key = node_key("deploy", keyed, deps)
         image_ref = chute.image_ref or self.graph.node(image_key)["label"]
         attrs = {"kind": "deploy", "label": chute.name, "text": f"deploy {slot}",
                  "chute": chute.name, "username": chute.username, "uid": chute.uid,
                  "file": snap.rel, "attr": chute.attr, "image": image_key, "image_ref": image_ref,
-                 "code": code, "code_digest": digest_of(code), "definition": body,
+                 "code": code, "code_digest": digest_of(code), "definition": body, "logo": logo,
                  "names": [chute.name, slot, f"{snap.rel}:{chute.attr}"], "inputs": None,
                  "slot": f"deploy:{slot}"}  # fmt: skip
         self.graph.add(key, attrs, deps)
@@ -216,6 +241,8 @@ def inputs_of(attrs: dict[str, Any]) -> dict[str, str]:
     """A node's inputs by name, as ``why`` compares them (a deploy node's are made on demand)."""
     if attrs["inputs"] is None:
         attrs["inputs"] = _deploy_inputs(attrs["definition"], attrs["code"], attrs["image"])
+        if attrs.get("logo"):
+            attrs["inputs"]["logo"] = attrs["logo"]["digest"]
     return attrs["inputs"]
 
 

@@ -42,6 +42,7 @@ class ImageSnapshot(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     uid: str
     readme: str = ""
     directives: tuple[Directive, ...]
+    logo: str | None = None  # workspace-relative path
 
 
 class ChuteSnapshot(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
@@ -58,6 +59,7 @@ class ChuteSnapshot(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     jobs: tuple[dict[str, Any], ...] = ()
     hooks: tuple[tuple[str, str, int], ...] = ()
     node_selector: dict[str, Any] | None = None
+    logo: str | None = None  # workspace-relative path
 
 
 class FileSnapshot(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
@@ -93,6 +95,12 @@ def _relative(directive: Directive, root: str) -> Directive:
     return directive
 
 
+def _rel(path: str | None, root: str) -> str | None:
+    if path is None or not os.path.isabs(path):
+        return path
+    return os.path.relpath(path, os.path.realpath(root)).replace(os.sep, "/")
+
+
 def _image(image: Image, root: str) -> ImageSnapshot:
     return ImageSnapshot(
         username=image.username,
@@ -101,6 +109,7 @@ def _image(image: Image, root: str) -> ImageSnapshot:
         uid=image.uid,
         readme=image.readme,
         directives=tuple(_relative(d, root) for d in image.directives),
+        logo=_rel(image.logo, root),
     )
 
 
@@ -129,6 +138,7 @@ def _chute(attr: str, chute: Chute, root: str) -> ChuteSnapshot:
         jobs=tuple(plain(jobs)),
         hooks=tuple(hooks),
         node_selector=chute.node_selector.dict() if chute.node_selector else None,
+        logo=_rel(chute.logo, root),
     )
 
 

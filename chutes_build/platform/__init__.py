@@ -26,7 +26,7 @@ from ._errors import (
     RemoteBuildFailed,
     SecretFileRefused,
 )
-from ._ops import BUILT, ImageResult, deploy, ensure_image, wait_for_image
+from ._ops import BUILT, ImageResult, deploy, ensure_image, upload_logo, wait_for_image
 from ._payloads import (
     ContextArchive,
     build_context,
@@ -80,6 +80,7 @@ __all__ = [
     "render_config",
     "secret_reason",
     "signing_message",
+    "upload_logo",
     "wait_for_image",
     "write_config",
 ]

@@ -240,6 +240,22 @@ class ChutesClient:
         self._raise_for(response, "POST /images/", (202,))
         return response.json()
 
+    async def upload_logo(self, filename: str, data: bytes, content_type: str) -> dict:
+        """POST /logos/ with the multipart field ``logo``; -> ``{"logo_id", "path"}``."""
+        body, multipart_type = encode_multipart([("logo", (filename, data, content_type))])
+        response = await self._send(
+            "POST",
+            "/logos/",
+            body=body,
+            content_type=multipart_type,
+            purpose=None,
+            params=None,
+            versioned=False,
+            signer=None,
+        )
+        self._raise_for(response, "POST /logos/", (200,))
+        return response.json()
+
     async def stream_image_logs(self, image_id: str) -> AsyncIterator[LogLine]:
         """Yield the build log of ``image_id`` until the build ends (§3.5)."""
         offset: str | None = None

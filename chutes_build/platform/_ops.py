@@ -7,6 +7,7 @@ which images and chutes to pass (only changed ones).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -15,12 +16,13 @@ from typing import Any
 from .._chute import Chute
 from .._errors import DeployError
 from .._image import Image
+from .._logo import logo_content_type
 from ._client import ChutesClient
 from ._errors import ImageConflict, RemoteBuildFailed
 from ._payloads import FileSource, build_context, deploy_body, image_digest, image_fields
 from ._sse import LogLine
 
-__all__ = ["BUILT", "ImageResult", "deploy", "ensure_image", "wait_for_image"]
+__all__ = ["BUILT", "ImageResult", "deploy", "ensure_image", "upload_logo", "wait_for_image"]
 
 log = logging.getLogger("chutes_build.platform")
 BUILT = "built and pushed"
@@ -84,6 +86,7 @@ async def ensure_image(
     recorded_digest: str | None = None,
     public: bool = False,
     logo_id: str | None = None,
+    logo_digest: str | None = None,
     on_log: Callable[[LogLine], Any] | None = None,
 ) -> ImageResult:
     """Make sure ``image`` is built on the platform; upload and build it when missing.
@@ -92,9 +95,10 @@ async def ensure_image(
     are uploaded. An image of the same ``name:tag`` that already exists counts as
     a hit only when ``recorded_digest`` (what this tool uploaded before, from the
     cache) equals the content digest now; otherwise it is an :class:`ImageConflict`.
+    ``logo_digest`` (the logo file's digest) is part of that content digest.
     """
     archive = build_context(context_files, explicit)
-    digest = image_digest(str(image), archive)
+    digest = image_digest(str(image), archive, logo_digest)
     existing = await client.get_image(image.uid, missing_ok=True)
     if existing is not None:
         if recorded_digest != digest:
@@ -105,8 +109,9 @@ async def ensure_image(
             raise ImageConflict(
                 f"image {ref} already exists on the platform with {known}; "
                 "an image name:tag can be built only once",
-                fix=f"bump the tag (e.g. tag={_suggest_tag(image.tag, digest)!r}) "
-                "or delete the old image on the platform",
+                fix=f"bump the tag (e.g. tag={_suggest_tag(image.tag, digest)!r}), set "
+                "`tag-from-key = true` in [tool.chutes-build] so each content is uploaded under "
+                "its own tag, or delete the old image on the platform",
                 status=409,
             )
         row = existing
@@ -120,6 +125,20 @@ async def ensure_image(
     log.info("uploaded image %s (%d context files), building", image_id, len(archive.files))
     await wait_for_image(client, image_id, on_log)
     return ImageResult(image_id, digest, True, BUILT)
+
+
+async def upload_logo(client: ChutesClient, path: str) -> str:
+    """Upload the logo file at ``path`` (POST /logos/) and return its ``logo_id``."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    content_type = logo_content_type(data)
+    if content_type is None:
+        raise DeployError(
+            f"logo {path} is not a PNG, JPEG, WebP or GIF image",
+            fix="use a .png, .jpg/.jpeg, .webp or .gif file",
+        )
+    answer = await client.upload_logo(os.path.basename(path), data, content_type)
+    return str(answer["logo_id"])
 
 
 async def _preflight(client: ChutesClient, chute: Chute, public: bool) -> None:

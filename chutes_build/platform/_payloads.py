@@ -118,11 +118,14 @@ def build_context(
     return ContextArchive(buffer.getvalue(), tuple(sorted(entries)), digest.hexdigest())
 
 
-def image_digest(dockerfile: str, archive: ContextArchive) -> str:
-    """Content digest of a remote image: its Dockerfile text and its context files."""
+def image_digest(dockerfile: str, archive: ContextArchive, logo_digest: str | None = None) -> str:
+    """Content digest of a remote image: its Dockerfile text, its context files and its
+    logo's digest when it has one (without one, the digest is what it always was)."""
     payload = (
         b"chutes-build/remote-image/v1\0" + dockerfile.encode() + b"\0" + archive.digest.encode()
     )
+    if logo_digest:
+        payload += b"\0logo\0" + logo_digest.encode()
     return hashlib.sha256(payload).hexdigest()
 
 

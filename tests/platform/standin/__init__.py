@@ -8,10 +8,11 @@ Run it with :func:`running_standin` (real HTTP on 127.0.0.1, a free port).
 
 from ._app import create_app
 from ._server import StandIn, running_standin
-from ._state import ImageRow, Recorded, StandInState, User
+from ._state import ImageRow, LogoRow, Recorded, StandInState, User
 
 __all__ = [
     "ImageRow",
+    "LogoRow",
     "Recorded",
     "StandIn",
     "StandInState",

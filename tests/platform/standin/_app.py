@@ -21,7 +21,16 @@ from . import _deploy as d
 from ._auth import check_hotkey, current_user, json_body
 from ._keys import KeyRoutes
 from ._multipart import parse_multipart
-from ._state import ImageRow, Recorded, StandInState, User, chute_id_for, image_id_for, version_for
+from ._state import (
+    ImageRow,
+    LogoRow,
+    Recorded,
+    StandInState,
+    User,
+    chute_id_for,
+    image_id_for,
+    version_for,
+)
 
 IMAGE_FIELDS = (
     "username",
@@ -164,6 +173,25 @@ class Routes:
             if not events:
                 yield ".\n"
                 await asyncio.sleep(self.s.keepalive)
+
+    # -- logos -------------------------------------------------------------------------
+
+    async def upload_logo(self, request: Request) -> Response:
+        """POST /logos/: a multipart ``logo`` file of an ``image/*`` type (else 400)."""
+        await current_user(request, self.s, None, allow_api_key=False)
+        form = parse_multipart(await request.body(), request.headers.get("content-type", ""))
+        logo = form.get("logo")
+        if not isinstance(logo, tuple):
+            raise HTTPException(
+                422, [{"loc": ["body", "logo"], "msg": "Field required", "type": "missing"}]
+            )
+        filename, content_type, data = logo
+        if not content_type.lower().startswith("image/"):
+            raise HTTPException(400, "Invalid image type, must be an image/* upload")
+        logo_id = str(uuid.uuid4())
+        with self.s.lock:
+            self.s.logos[logo_id] = LogoRow(logo_id, filename, content_type, data)
+        return JSONResponse({"logo_id": logo_id, "path": f"/logos/{logo_id}.webp"})
 
     # -- chutes ------------------------------------------------------------------------
 
@@ -338,6 +366,7 @@ def _routes(r: Routes) -> list[Route]:
         Route("/images/", r.create_image, methods=["POST"]),
         Route("/images/{image_id}/logs", r.image_logs),
         Route("/images/{ref:path}", r.image_or_delete, methods=["GET", "DELETE"]),
+        Route("/logos/", r.upload_logo, methods=["POST"]),
         Route("/chutes/", r.create_chute, methods=["POST"]),
         Route("/chutes/share", r.share, methods=["POST"]),
         Route("/chutes/unshare", r.share, methods=["POST"]),

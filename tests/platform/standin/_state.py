@@ -98,6 +98,16 @@ class ImageRow:
 
 
 @dataclass
+class LogoRow:
+    """One uploaded logo (the real server converts it to WebP; the stand-in keeps it)."""
+
+    logo_id: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
 class Recorded:
     method: str
     path: str
@@ -123,6 +133,7 @@ class StandInState:
         self.users: dict[str, User] = {}
         self.images: dict[str, ImageRow] = {}
         self.chutes: dict[str, dict[str, Any]] = {}
+        self.logos: dict[str, LogoRow] = {}
         self.shares: set[tuple[str, str]] = set()
         self.api_keys: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
