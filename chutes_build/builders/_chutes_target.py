@@ -11,8 +11,8 @@ Everything is planned from the build graph, without importing a chute file:
   content ``digest``) is recorded under that key;
 - a **deploy node** is dirty when nothing is recorded under
   :func:`remote_deploy_key`; its task ``POST /chutes/`` with the full body built
-  from the node's definition and the chute file's source. An unchanged chute is
-  never posted again, so a re-run is a no-op.
+  from the node's definition and the chute file's source (see ``_chutes_body``).
+  An unchanged chute is never posted again, so a re-run is a no-op.
 
 A second record per image (by platform id) and per chute says what this workspace
 (or a teammate, through the shared cache) uploaded or deployed before: the
@@ -25,14 +25,13 @@ Logos (uploaded once per content and API) and ``tag-from-key`` tags: see ``_chut
 from __future__ import annotations
 
 import os
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from .._errors import DeployError
-from .._node_selector import NodeSelector
 from ..cache import ActionResult
+from ._chutes_body import deploy_body_for, deployment_fee
 from ._chutes_names import (
     TAG_RE,
     logo_node,
@@ -62,8 +61,6 @@ __all__ = [
 ]
 
 TARGET = "chutes"
-FILENAME_RE = re.compile(r"^[a-z][a-z0-9_]*\.py$")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -140,78 +137,6 @@ def _public(attrs: dict[str, Any], opts: ChutesOptions) -> bool:
     return opts.public or extra.get("public") is True
 
 
-def _refs(attrs: dict[str, Any]) -> tuple[str, str]:
-    """``(filename, ref_str)`` as the platform requires them, or a clear error."""
-    filename = os.path.basename(attrs["file"])
-    module, attr = filename[:-3], attrs["attr"]
-    if not FILENAME_RE.match(filename):
-        wanted = re.sub(r"[^a-z0-9_]+", "_", module.lower()).lstrip("0123456789_") or "chute"
-        raise DeployError(
-            f"chute {attrs['chute']}: the platform takes the chute file's name as the module "
-            f"of ref_str and accepts only ^[a-z][a-z0-9_]*\\.py$; {filename!r} does not match",
-            fix=f"rename the file to {wanted}.py (lowercase letters, digits, underscores)",
-            file=attrs["file"],
-        )
-    if not NAME_RE.match(attr):
-        wanted = re.sub(r"[^a-z0-9_]+", "_", attr.lower()).lstrip("0123456789_") or "chute"
-        raise DeployError(
-            f"chute {attrs['chute']}: ref_str {module}:{attr} is not accepted by the platform "
-            "(the variable must match ^[a-z][a-z0-9_]*$)",
-            fix=f"rename the variable {attr} to {wanted}",
-            file=attrs["file"],
-        )
-    return filename, f"{module}:{attr}"
-
-
-def _job(job: dict[str, Any]) -> dict[str, Any]:
-    ports = [{"name": p["name"], "port": p["port"], "proto": p["proto"]} for p in job["ports"]]
-    if job.get("ssh") and not any(p["port"] == 2202 for p in ports):
-        ports.append({"name": "ssh", "port": 2202, "proto": "tcp"})
-    return {"ports": ports, "timeout": job["timeout"], "name": job["name"],
-            "upload": job["upload"]}  # fmt: skip
-
-
-def deploy_body_for(
-    attrs: dict[str, Any], uid: str | None, code: str, *, public: bool, logo_id: str | None = None
-) -> dict[str, Any]:
-    """The ``POST /chutes/`` body (every §4.2 field) from a deploy node's definition;
-    ``uid`` is the image's platform id (None: the prebuilt reference)."""
-    definition, settings = attrs["definition"], attrs["definition"]["settings"]
-    filename, ref_str = _refs(attrs)
-    if definition["node_selector"] is None:
-        raise DeployError(
-            f"chute {attrs['chute']} has no node_selector; the platform requires one",
-            fix="pass node_selector=NodeSelector(gpu_count=1, min_vram_gb_per_gpu=16)",
-            file=attrs["file"],
-            field="$.node_selector",
-        )
-    return {
-        "name": attrs["chute"], "tagline": settings["tagline"], "readme": settings["readme"],
-        "logo_id": logo_id, "image": uid or attrs["image_ref"], "public": public,
-        "standard_template": definition["standard_template"],
-        "node_selector": dict(definition["node_selector"]),
-        "filename": filename, "ref_str": ref_str, "code": code,
-        "concurrency": settings["concurrency"], "max_instances": settings["max_instances"],
-        "scaling_threshold": settings["scaling_threshold"],
-        "shutdown_after_seconds": settings["shutdown_after_seconds"],
-        "allow_external_egress": settings["allow_external_egress"],
-        "encrypted_fs": settings["encrypted_fs"], "tee": settings["tee"],
-        "lock_modules": settings["lock_modules"], "revision": definition["revision"],
-        "cords": [dict(c) for c in definition["cords"]],
-        "jobs": [_job(j) for j in definition["jobs"]],
-    }  # fmt: skip
-
-
-def _fee(attrs: dict[str, Any]) -> float | None:
-    selector = attrs["definition"]["node_selector"]
-    if selector is None:
-        return None
-    try:
-        return NodeSelector(**selector).deployment_fee
-    except Exception:  # noqa: BLE001 - an estimate only; the platform decides
-        return None
-
-
 # -- planning ----------------------------------------------------------------------------------
 
 
@@ -279,7 +204,9 @@ def _chute_row(graph, store, opts: ChutesOptions, key: str, dirty: set[str]) -> 
             version=done.outputs.get("version"),
         )
     elif known is None:
-        row.update(action="create", reason="no deploy of this chute is recorded", fee=_fee(attrs))
+        row.update(
+            action="create", reason="no deploy of this chute is recorded", fee=deployment_fee(attrs)
+        )
     else:
         cause = "its image is rebuilt" if attrs["image"] in dirty else "its inputs changed"
         row.update(action="update", reason=f"{cause} since version {known.outputs.get('version')}")

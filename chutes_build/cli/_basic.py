@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 
 import typer
-from rich.table import Table
 
 from .._chute import Chute, ChutePack
 from .._errors import DefinitionError, LoadError
 from .._image import Image
 from .._workspace import find_workspace, load_paths
-from ._common import JSON, PATHS, console, load_workspace, print_json, report_errors
+from ._common import JSON, PATHS, console, load_workspace, print_json, report_errors, table
 
 
 def _image_label(image: Image | str) -> str:
@@ -47,7 +46,7 @@ def ls(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
         errors = [{"file": f.rel, "error": str(f.error)} for f in files if f.error is not None]
         print_json({"chutes": rows, "errors": errors})
     else:
-        table = Table("chute", "file", "image", "cords", "gpus")
+        listing = table("chute", "file", "image", "cords", "gpus")
         for row in rows:
             selector = row["node_selector"]
             gpus = (
@@ -55,9 +54,9 @@ def ls(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
                 if selector
                 else "-"
             )
-            cords = ", ".join(c["path"] for c in row["cords"]) or "-"
-            table.add_row(row["name"], f"{row['file']}:{row['attr']}", row["image"], cords, gpus)
-        console.print(table)
+            cords = "\n".join(c["path"] for c in row["cords"]) or "-"
+            listing.add_row(row["name"], f"{row['file']}:{row['attr']}", row["image"], cords, gpus)
+        console.print(listing)
         console.print(f"{len(rows)} chutes in {len(files)} files, {failed} with errors")
     if failed:
         raise typer.Exit(1)

@@ -14,9 +14,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
 
-from ._common import console, err_console
+from ._common import console, err_console, table
 
 __all__ = [
     "plan_chutes_command",
@@ -108,12 +107,12 @@ def render_chutes(summary: dict[str, Any]) -> None:
     for failure in summary["failed"]:
         err_console.print(f"[red]failed:[/red] {escape(failure['label'])}\n"
                           f"{escape(failure['error'])}", soft_wrap=True)  # fmt: skip
-    images = Table("image", "state", "platform id", "chutes")
+    images = table("image", "state", "platform id", "chutes")
     for row in summary["images"]:
         images.add_row(escape(row["image"]), str(row["state"]), str(row.get("image_id") or "-"),
                        escape(", ".join(row["chutes"])))  # fmt: skip
     console.print(images)
-    chutes = Table("chute", "state", "chute id", "version")
+    chutes = table("chute", "state", "chute id", "version")
     for row in summary["chutes"]:
         chutes.add_row(escape(row["chute"]), str(row["state"]), str(row.get("chute_id") or "-"),
                        str(row.get("version") or "-"))  # fmt: skip
@@ -155,19 +154,19 @@ def plan_chutes_command(workspace, store, graph) -> dict[str, Any]:
 
 
 def print_chutes_plan(result: dict[str, Any]) -> None:
-    table = Table("kind", "name", "action", "fee", "why")
+    rows = table("kind", "name", "action", "fee", "why")
     for row in result["images"]:
         if row["action"] != "cached":
             reason = escape(row["reason"])
-            table.add_row("image", escape(row["image"]), "build remotely", "", reason)
+            rows.add_row("image", escape(row["image"]), "build remotely", "", reason)
     for row in result.get("logos", ()):
         if row["action"] == "upload":
-            table.add_row("logo", escape(row["path"]), "upload", "", "not uploaded to this API yet")
+            rows.add_row("logo", escape(row["path"]), "upload", "", "not uploaded to this API yet")
     for row in result["chutes"]:
         if row["action"] != "unchanged":
             fee = f"${row['fee']:.2f}" if row.get("fee") else ""
-            table.add_row("chute", escape(row["chute"]), row["action"], fee, escape(row["reason"]))
-    console.print(table)
+            rows.add_row("chute", escape(row["chute"]), row["action"], fee, escape(row["reason"]))
+    console.print(rows)
     s = result["summary"]
     console.print(f"target chutes ({escape(result['api_url'])}): {s['images_to_build']} image(s) "
                   f"to build, {s['chutes_to_create']} chute(s) to create, "

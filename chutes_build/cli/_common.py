@@ -9,18 +9,48 @@ import traceback
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
+from rich.table import Column, Table
 
 from .._workspace import LoadedFile, Workspace, discover, find_workspace, load_paths
 
-console = Console(highlight=False)
+#: Narrowest human output when stdout is not a terminal (a pipe, a file, a CI log),
+#: where rich would otherwise assume 80 columns and squeeze the tables.
+PIPE_WIDTH = 120
+
+
+class _Console(Console):
+    """A rich console at least ``PIPE_WIDTH`` columns wide when stdout is not a terminal.
+
+    Checked at each print (tests swap ``sys.stdout``); an explicit ``width`` wins.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        if self._width is None and not self.is_terminal:
+            return ConsoleDimensions(max(PIPE_WIDTH, size.width), size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+console = _Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 PATHS = typer.Argument(
     None, help="Chute files or folders (default: the workspace's [tool.chutes-build] globs)."
 )
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+
+def table(*headers: str) -> Table:
+    """A table for human output whose cells wrap (long names and paths fold onto the
+    next line) instead of being cut with an ellipsis."""
+    return Table(*(Column(header, overflow="fold") for header in headers))
 
 
 def load_workspace(paths: list[str] | None) -> tuple[Workspace, list[LoadedFile]]:

@@ -7,12 +7,11 @@ import os
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from .._errors import GraphError
 from .._workspace import Workspace, find_workspace
 from ..cache import DiskStore, Store, default_cache_dir, parse_age, parse_size
-from ._common import JSON, PATHS, console, err_console
+from ._common import JSON, PATHS, console, err_console, table
 
 FORMAT = typer.Option("tree", "--format", "-f", help="tree, dot, mermaid, json or html.")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
@@ -121,10 +120,10 @@ PLAN_ROWS = 60
 def _print_plan(result) -> None:
     dirty = [n for n in result.nodes if n.status == "dirty"]
     if dirty:
-        table = Table("kind", "node", "key", "why")
+        rows = table("kind", "node", "key", "why")
         for n in dirty[:PLAN_ROWS]:
-            table.add_row(n.kind, escape(n.label), n.key[:12], escape(n.reason))
-        console.print(table)
+            rows.add_row(n.kind, escape(n.label), n.key[:12], escape(n.reason))
+        console.print(rows)
         if len(dirty) > PLAN_ROWS:
             console.print(f"... and {len(dirty) - PLAN_ROWS} more dirty nodes (--json lists all)")
     s = result.summary
@@ -151,13 +150,13 @@ def why(
         print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes]})
         return
     console.print(f"{node.kind} [bold]{escape(node.label)}[/]  {node.key}  {node.status}")
-    table = Table("input", "status", "before", "now")
+    rows = table("input", "status", "before", "now")
     for c in changes:
         style = "dim" if c.status == "unchanged" else "yellow"
-        table.add_row(
+        rows.add_row(
             escape(c.name), f"[{style}]{c.status}[/]", escape(_cut(c.old)), escape(_cut(c.new))
         )
-    console.print(table)
+    console.print(rows)
     console.print(
         "cached: nothing to do" if node.status == "cached" else f"dirty: {escape(node.reason)}"
     )
@@ -184,11 +183,11 @@ def cache_stats(as_json: bool = JSON) -> None:
     if as_json:
         print_json({**_plain(stats), "total_bytes": stats.total_bytes, "hit_rates": rates})
         return
-    table = Table("area", "entries", "bytes")
+    rows = table("area", "entries", "bytes")
     for area, count in stats.entries.items():
-        table.add_row(area, str(count), _size(stats.bytes[area]))
+        rows.add_row(area, str(count), _size(stats.bytes[area]))
     console.print(f"cache at {stats.location}")
-    console.print(table)
+    console.print(rows)
     for what, rate in rates.items():
         total = stats.counters[f"{what}_hit"] + stats.counters[f"{what}_miss"]
         shown = f"{rate:.1%} of {total}" if rate is not None else "no lookups yet"
