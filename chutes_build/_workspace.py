@@ -64,6 +64,7 @@ class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     port_base: int = 18000
     remote_cache: str | None = None
     tag_from_key: bool = False
+    runtime_production: bool = False
 
 
 class Workspace(msgspec.Struct, kw_only=True):

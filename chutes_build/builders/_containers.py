@@ -49,12 +49,16 @@ async def run_container(
     env: Mapping[str, str] | None = None,
     mounts: Mapping[str, str] | None = None,
     network: str = "host",
+    gpus: str | None = None,
 ) -> str:
     """Start ``image`` detached as ``name``; return the container id.
 
-    ``mounts`` maps a host path to a container path, mounted read-only.
+    ``mounts`` maps a host path to a container path, mounted read-only; ``gpus`` is
+    passed as ``--gpus`` (``"all"``, ``"device=0"``...).
     """
     args = ["run", "--detach", "--name", name, f"--network={network}"]
+    if gpus is not None:
+        args += ["--gpus", gpus]
     for key, value in sorted((labels or {}).items()):
         args += ["--label", f"{key}={value}"]
     for key, value in sorted((env or {}).items()):

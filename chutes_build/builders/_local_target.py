@@ -10,15 +10,19 @@ never moves the others). Labels carry the workspace, the chute, the deploy key a
 the runtime key; a container whose labels match and which is running is left alone.
 
 Template chutes (vLLM, SGLang, embeddings, diffusion, TEI) are built but reported
-``needs-gpu`` on a machine without a GPU; a chute with a prebuilt image reference
+``needs-gpu`` on a machine without a GPU; with one (see :func:`has_gpu`) they run with
+``--gpus all``. With ``runtime_production`` the runtime layer also carries production
+mode's packages (its key covers the wheel set, so the switch rebuilds only that layer;
+the container still starts the server with ``--dev``). A chute with a prebuilt image reference
 cannot be built or run here and is reported ``prebuilt``.
 """
 
 from __future__ import annotations
 
-import os
 import re
+import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +43,12 @@ from ._runtime_layer import (
 __all__ = [
     "GPU_TEMPLATES",
     "LocalOptions",
+    "container_gpus",
     "container_name",
     "down_local",
     "has_gpu",
     "known_runtimes",
+    "nvidia_devices",
     "orphans",
     "plan_local",
     "remove_orphans",
@@ -67,15 +73,32 @@ class LocalOptions:
     port_base: int = 18000
     gpu: bool = False
     health_timeout: float = 60.0
+    runtime_production: bool = False
 
 
-def has_gpu(env: dict[str, str]) -> bool:
-    """Whether template chutes may be started here: ``CHUTES_BUILD_LOCAL_GPU=1`` and an
-    NVIDIA device node. Off by default: containers are started without ``--gpus``, so
-    a GPU chute needs the engine's default runtime to be NVIDIA's."""
+def nvidia_devices() -> list[str]:
+    """The lines of ``nvidia-smi -L`` naming a GPU (none when it is missing or fails)."""
+    try:
+        proc = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if proc.returncode != 0:
+        return []
+    return [line for line in proc.stdout.splitlines() if line.startswith("GPU ")]
+
+
+def has_gpu(env: dict[str, str], devices: Callable[[], list[str]] = nvidia_devices) -> bool:
+    """Whether template chutes may be started here (with ``--gpus all``): off unless
+    ``CHUTES_BUILD_LOCAL_GPU=1``, and then only when ``nvidia-smi -L`` lists a GPU."""
     if env.get("CHUTES_BUILD_LOCAL_GPU") != "1":
         return False
-    return os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl")
+    return bool(devices())
+
+
+def container_gpus(attrs: dict[str, Any], gpu: bool) -> str | None:
+    """``--gpus``' value for a deploy node: ``all`` for a template chute on a GPU host."""
+    template = attrs["definition"].get("standard_template")
+    return "all" if gpu and template in GPU_TEMPLATES else None
 
 
 def _slug(name: str) -> str:
@@ -123,7 +146,8 @@ async def _known_runtime(
     if python is None:
         return None
     if python.tag not in memo:
-        memo[python.tag] = wheel_digests(await runtime_wheels(opts.cache_dir, python))
+        wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production)
+        memo[python.tag] = wheel_digests(wheels)
     return runtime_key(image, python, memo[python.tag])
 
 
@@ -152,7 +176,7 @@ class _Planner:
 
         async def run():
             python = await probe_python(ctx.docker, top, work.existing[top], ctx.store)
-            wheels = await runtime_wheels(opts.cache_dir, python)
+            wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production)
             key = runtime_key(image, python, wheel_digests(wheels))
             tag = f"{RUNTIME_REPO}:{key}"
             self.runtimes[image] = key
@@ -235,6 +259,7 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
     container = await run_container(
         ctx.docker, f"{RUNTIME_REPO}:{runtime}", name=chute.name, command=command,
         labels=labels, env={"PYTHONDONTWRITEBYTECODE": "1"}, mounts={root: MOUNT},
+        gpus=container_gpus(attrs, opts.gpu),
     )  # fmt: skip
     try:
         await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout)

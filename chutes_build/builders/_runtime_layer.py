@@ -14,6 +14,12 @@ made on the host:
   here, downloaded once per image Python (``pip download --only-binary``) into
   ``<cache>/wheels/<python tag>/`` and reused.
 
+With ``production`` on (the workspace's ``runtime-production``, or ``up --runtime
+production``) the layer also gets what the runtime's production mode imports:
+cryptography and substrate-interface with their dependency closure, read from the
+metadata installed here and pinned to its versions (``<cache>/wheels/<python
+tag>-production/``), and graval when its wheel can be had (it is optional: GPU only).
+
 They are installed with ``--no-index --no-deps`` into a venv at
 ``/opt/chutes-runtime`` through a bind mount of the build context, so the wheel
 files never land in the image. trio, networkx and httpx are never installed.
@@ -26,6 +32,7 @@ import base64
 import hashlib
 import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,10 +49,12 @@ from ._buildkit import BuildRequest
 from ._docker import DockerClient, docker_command
 
 __all__ = [
+    "PRODUCTION_DEPS",
     "RUNTIME_DEPS",
     "RUNTIME_PREFIX",
     "PythonInfo",
     "probe_python",
+    "production_pins",
     "project_wheel",
     "runtime_request",
     "runtime_wheels",
@@ -57,6 +66,9 @@ RUNTIME_DEPS = (
     "msgspec", "starlette", "uvicorn", "anyio", "h11", "click", "idna", "sniffio",
     "typing_extensions",
 )  # fmt: skip
+#: What production mode imports on top (graval too, when its wheel can be had).
+PRODUCTION_DEPS = ("cryptography", "substrate-interface")
+OPTIONAL_DEPS = ("graval",)
 RUNTIME_PREFIX = "/opt/chutes-runtime"
 _PACKAGES = ("chutes_build", "chutes_runtime", "chutes_recipes")
 #: The build engine's own subpackages: never needed (nor wanted) inside an image, and
@@ -193,16 +205,20 @@ def _pins() -> list[str]:
     return pins
 
 
-def _download(folder: str, python: PythonInfo) -> None:
-    pins = _pins()
+def _pip_download(python: PythonInfo, folder: str, names: list[str], deps: bool = False):
     argv = [
         sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--only-binary=:all:", "--no-deps", "--python-version", python.version,
-        "--implementation", "cp", "-d", folder,
+        "--only-binary=:all:", "--python-version", python.version, "--implementation", "cp",
+        "-d", folder, *([] if deps else ["--no-deps"]),
     ]  # fmt: skip
     for platform in ("manylinux_2_17", "manylinux2014", "manylinux_2_28"):
         argv += ["--platform", f"{platform}_{python.machine}"]
-    proc = subprocess.run([*argv, *pins], capture_output=True, text=True)
+    return subprocess.run([*argv, *names], capture_output=True, text=True)
+
+
+def _download(folder: str, python: PythonInfo, pins: list[str] | None = None) -> None:
+    pins = _pins() if pins is None else pins
+    proc = _pip_download(python, folder, pins)
     if proc.returncode != 0:
         raise BuildError(
             f"cannot fetch the runtime's wheels for Python {python.version} "
@@ -210,27 +226,34 @@ def _download(folder: str, python: PythonInfo) -> None:
             fix="let pip reach a package index once (the wheels are then cached in the "
             "chutes-build cache folder), or put the wheels there by hand",
         )
-    with open(os.path.join(folder, "complete"), "w") as handle:
-        handle.write("\n".join(pins) + "\n")
 
 
-def _dependency_wheels(cache_dir: str, python: PythonInfo) -> list[str]:
-    folder = os.path.join(cache_dir, "wheels", python.tag)
+def _cached_wheels(folder: str, python: PythonInfo, want: str, fill) -> list[str]:
+    """The wheels in ``folder``, made by ``fill(fresh folder)`` unless its stamp says
+    they are those of ``want``."""
     stamp = os.path.join(folder, "complete")
-    want = "\n".join(_pins()) + "\n"
     if not (os.path.exists(stamp) and open(stamp).read() == want):
-        _download_into_place(folder, python, stamp, want)
+        _download_into_place(folder, python, stamp, want, fill)
     return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".whl"))
 
 
-def _download_into_place(folder: str, python: PythonInfo, stamp: str, want: str) -> None:
+def _dependency_wheels(cache_dir: str, python: PythonInfo) -> list[str]:
+    pins = _pins()
+    folder = os.path.join(cache_dir, "wheels", python.tag)
+    return _cached_wheels(folder, python, "\n".join(pins) + "\n",
+                          lambda fresh: _download(fresh, python))  # fmt: skip
+
+
+def _download_into_place(folder: str, python: PythonInfo, stamp: str, want: str, fill) -> None:
     """Download into a fresh folder and rename it into place once complete, so a process
     killed mid-download never leaves a torn wheel under the final folder (issue 7)."""
     parent = os.path.dirname(folder)
     os.makedirs(parent, exist_ok=True)
     fresh = tempfile.mkdtemp(dir=parent, prefix=f".{python.tag}-")
     try:
-        _download(fresh, python)
+        fill(fresh)
+        with open(os.path.join(fresh, "complete"), "w") as handle:
+            handle.write(want)
         for _ in range(2):
             try:
                 os.rename(fresh, folder)
@@ -243,11 +266,100 @@ def _download_into_place(folder: str, python: PythonInfo, stamp: str, want: str)
         shutil.rmtree(fresh, ignore_errors=True)
 
 
-async def runtime_wheels(cache_dir: str, python: PythonInfo) -> dict[str, str]:
-    """``{file name: path}`` of every wheel the runtime layer installs for ``python``."""
+# -- production-mode wheels -------------------------------------------------------------
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement(text: str):
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # pip (which downloads the wheels) carries its own copy
+        from pip._vendor.packaging.requirements import Requirement
+    return Requirement(text)
+
+
+def _marker_env(python: PythonInfo) -> dict[str, str]:
+    return {"python_version": python.version, "python_full_version": f"{python.version}.0",
+            "implementation_name": "cpython", "platform_python_implementation": "CPython",
+            "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+            "platform_machine": python.machine, "extra": ""}  # fmt: skip
+
+
+def production_pins(python: PythonInfo) -> list[str]:
+    """``name==version`` of :data:`PRODUCTION_DEPS` and their dependency closure for
+    ``python``, from the metadata installed here, less what the dev set holds."""
+    env, seen = _marker_env(python), {_canonical(n) for n in RUNTIME_DEPS}
+    pins, todo = [], list(PRODUCTION_DEPS)
+    while todo:
+        name = todo.pop()
+        if _canonical(name) in seen:
+            continue
+        seen.add(_canonical(name))
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            if name in PRODUCTION_DEPS:
+                raise BuildError(
+                    f"runtime production mode needs {name} installed beside chutes-build "
+                    "(its version and dependencies are what the image gets)",
+                    fix="pip install 'chutes-build[platform]' (or the package), or turn "
+                    "`runtime-production` off",
+                ) from None
+            pins.append(_canonical(name))
+            continue
+        pins.append(f"{_canonical(name)}=={dist.version}")
+        for text in dist.requires or ():
+            req = _requirement(text)
+            if req.marker is None or req.marker.evaluate(env):
+                todo.append(req.name)
+    return sorted(pins)
+
+
+def _optional_pins() -> list[str]:
+    pins = []
+    for name in OPTIONAL_DEPS:
+        try:
+            pins.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pins.append(name)
+    return pins
+
+
+def _fill_production(fresh: str, python: PythonInfo, pins: list[str]) -> None:
+    """The pinned closure (required), then each optional package with its own
+    dependencies where pip can get them (skipped quietly when not)."""
+    _download(fresh, python, pins)
+    have = {_canonical(p.partition("==")[0]) for p in pins} | {_canonical(n) for n in RUNTIME_DEPS}
+    for name in _optional_pins():
+        extra = os.path.join(fresh, "optional")
+        if _pip_download(python, extra, [name], deps=True).returncode == 0:
+            for wheel in sorted(os.listdir(extra)):
+                if wheel.endswith(".whl") and _canonical(wheel.split("-")[0]) not in have:
+                    os.replace(os.path.join(extra, wheel), os.path.join(fresh, wheel))
+        shutil.rmtree(extra, ignore_errors=True)
+
+
+def _production_wheels(cache_dir: str, python: PythonInfo) -> list[str]:
+    pins = production_pins(python)
+    want = "\n".join([*pins, *_optional_pins()]) + "\n"
+    folder = os.path.join(cache_dir, "wheels", f"{python.tag}-production")
+    return _cached_wheels(folder, python, want,
+                          lambda fresh: _fill_production(fresh, python, pins))  # fmt: skip
+
+
+async def runtime_wheels(
+    cache_dir: str, python: PythonInfo, production: bool = False
+) -> dict[str, str]:
+    """``{file name: path}`` of every wheel the runtime layer installs for ``python``
+    (with ``production``, production mode's wheels too)."""
 
     def collect() -> dict[str, str]:
         paths = _dependency_wheels(cache_dir, python)
+        if production:
+            paths += _production_wheels(cache_dir, python)
         paths.append(project_wheel(os.path.join(cache_dir, "wheels", "project")))
         return {os.path.basename(p): p for p in paths}
 

@@ -37,6 +37,12 @@ ACCEPT_FEE = typer.Option(
     False, "--accept-fee", help="Accept the platform's deployment fee for new chutes."
 )
 PUBLIC = typer.Option(False, "--public", help="Make the images and chutes public (chutes).")
+RUNTIME = typer.Option(
+    None,
+    "--runtime",
+    help="The local runtime layer: dev, or production (adds cryptography, substrate-interface "
+    "and graval when available; default: the workspace's `runtime-production`).",
+)
 
 
 @dataclass
@@ -64,6 +70,16 @@ def _network(option: str | None, workspace: Workspace) -> str | None:
     if value not in ("none", "host"):
         raise BuildError(f"unknown build network {value!r}", fix="use none, host or default")
     return value
+
+
+def _check_runtime(option: str | None) -> None:
+    if option not in (None, "dev", "production"):
+        raise BuildError(f"unknown runtime {option!r}", fix="use --runtime dev or production")
+
+
+def _runtime_production(option: str | None, workspace: Workspace) -> bool:
+    _check_runtime(option)
+    return workspace.config.runtime_production if option is None else option == "production"
 
 
 def _probe_name(builder: str | None) -> str:
@@ -150,6 +166,7 @@ async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
         gpu=has_gpu(dict(os.environ)),
         port_base=session.workspace.config.port_base,
         health_timeout=float(os.environ.get("CHUTES_BUILD_HEALTH_TIMEOUT", "60")),
+        runtime_production=_runtime_production(opts.get("runtime"), session.workspace),
     )
     known = await known_runtimes(ctx, local, deploys) if deploy else {}
 
@@ -277,12 +294,14 @@ def up(
     paths: list[str] = PATHS, target: str = TARGET, jobs: int = JOBS,
     keep_going: bool = KEEP_GOING, as_json: bool = JSON, network: str = NETWORK,
     builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
+    runtime: str = RUNTIME,
 ) -> None:  # fmt: skip
     """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
     _check_target(target, ("local", "chutes"))
+    _check_runtime(runtime)
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
             "builder": builder, "target": target, "accept_fee": accept_fee,
-            "public": public}  # fmt: skip
+            "public": public, "runtime": runtime}  # fmt: skip
     _execute(paths, opts, deploy=True)
 
 
