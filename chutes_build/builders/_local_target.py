@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import trio
+
 from .._errors import DeployError
 from ..cache import ActionResult, _faults, scope_id
 from ._containers import list_containers, remove_containers, run_container, wait_http
@@ -262,7 +264,7 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
         gpus=container_gpus(attrs, opts.gpu),
     )  # fmt: skip
     try:
-        await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout)
+        await _wait_healthy(ctx, chute.name, chute.row["url"] + HEALTH_PATH, opts.health_timeout)
     except DeployError as exc:
         # Its log goes into the message; the container goes, so the next `up` retries.
         tail = await _logs_tail(ctx, chute.name)
@@ -274,6 +276,27 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
             "runs it without an engine",
         ) from None
     return container
+
+
+async def _wait_healthy(ctx: BuildContext, name: str, url: str, timeout: float) -> None:
+    """Wait until ``url`` answers; give up early when the container has exited, so a chute
+    that crashes at start-up fails at once with its whole log rather than after ``timeout``."""
+    deadline = trio.current_time() + timeout
+    while True:
+        remaining = deadline - trio.current_time()
+        try:
+            await wait_http(url, timeout=min(1.0, max(remaining, 0.05)))
+            return
+        except DeployError:
+            if trio.current_time() >= deadline:
+                raise
+        state = ""
+        try:
+            state = await docker_command(ctx.docker, ["inspect", "-f", "{{.State.Running}}", name])
+        except Exception:  # noqa: BLE001 - a vanished container has exited too
+            pass
+        if state.strip() != "true":
+            raise DeployError(f"{url} did not answer: the container exited before it did")
 
 
 async def _logs_tail(ctx: BuildContext, name: str) -> str:

@@ -112,7 +112,7 @@ async def hello(self, text: str) -> dict:
 
 def test_a_chute_that_never_answers_fails_with_its_log_and_is_removed(monorepo) -> None:
     (monorepo.root / "chutes" / "broken.py").write_text(BROKEN.format(prefix=monorepo.prefix))
-    env = {**monorepo.env(), "CHUTES_BUILD_HEALTH_TIMEOUT": "5"}
+    env = {**monorepo.env(), "CHUTES_BUILD_HEALTH_TIMEOUT": "120"}
     proc = subprocess.run(
         [sys.executable, "-m", "chutes_build.cli", "up", "--target", "local", "--json",
          "chutes/broken.py"], cwd=monorepo.root, env=env, capture_output=True, text=True,
