@@ -15,7 +15,6 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 
@@ -23,7 +22,15 @@ from chutes_build._chute import Chute
 
 from ._codec import BodyError, encode_json
 from ._cords import CordRuntime, chunk_bytes
-from ._http import BodyTooLarge, ClientGone, header, read_body, send_bytes, send_json
+from ._http import (
+    BodyTooLarge,
+    ClientGone,
+    header,
+    query_params,
+    read_body,
+    send_bytes,
+    send_json,
+)
 from ._internal import internal_routes
 from ._metrics import Metrics
 from ._settings import Settings
@@ -58,13 +65,11 @@ class PlainFraming:
             result.raw_headers.extend(extra)
             await result(scope, receive, send)
             return
-        content_type = cord.cord.output_content_type
+        content_type = cord.content_type
         if isinstance(result, bytes):
-            await send_bytes(
-                send, 200, result, (content_type or "application/octet-stream").encode(), extra
-            )
-        elif isinstance(result, str) and content_type and "json" not in content_type:
-            await send_bytes(send, 200, result.encode(), content_type.encode(), extra)
+            await send_bytes(send, 200, result, content_type or b"application/octet-stream", extra)
+        elif isinstance(result, str) and content_type and b"json" not in content_type:
+            await send_bytes(send, 200, result.encode(), content_type, extra)
         else:
             await send_bytes(send, 200, encode_json(result), b"application/json", extra)
 
@@ -72,10 +77,7 @@ class PlainFraming:
         return chunk_bytes(chunk)
 
     def stream_type(self, cord: CordRuntime) -> bytes:
-        return (cord.cord.output_content_type or "text/event-stream").encode()
-
-    async def send_json(self, send: Any, status: int, obj: Any, extra: list) -> None:
-        await send_json(send, status, obj, extra)
+        return cord.content_type or b"text/event-stream"
 
     async def upstream_error(
         self, send: Any, status: int, body: bytes, content_type: bytes, extra: list
@@ -233,8 +235,7 @@ class RuntimeApp:
     async def _input(self, route: Route, scope: dict, receive: Any, body: bytes | None) -> Any:
         cord = route.cord
         if route.query:
-            params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-            return cord.codec.convert(params) if cord.takes_body else None
+            return cord.codec.convert(query_params(scope)) if cord.takes_body else None
         if body is None:
             body = await read_body(scope, receive, self.settings.max_body_bytes)
         if cord.cord.passthrough:

@@ -49,6 +49,7 @@ class CordRuntime:
     __slots__ = (
         "chute",
         "codec",
+        "content_type",
         "cord",
         "func",
         "is_async",
@@ -63,6 +64,8 @@ class CordRuntime:
     def __init__(self, chute: Chute, cord: Cord) -> None:
         self.chute, self.cord, self.func = chute, cord, cord.func
         self.name = cord.name
+        declared = cord.output_content_type
+        self.content_type = declared.encode() if declared else None  # sent as-is per response
         self.takes_body, self.body_required = _takes_body(self.func)
         self.codec = BodyCodec(cord.input_type if self.takes_body else None)
         self.is_async_gen = inspect.isasyncgenfunction(self.func)

@@ -176,7 +176,7 @@ class H1Protocol(asyncio.Protocol):
         self.body_left = 0  # bytes of a Content-Length body still to come
         self.chunk_state: list | None = None  # [left in chunk, CRLF owed] in a chunked body
         self.body_timeout = float(getattr(config, "body_timeout_s", 60.0))
-        self.closed = self.paused_reading = self.paused_writing = False
+        self.closed = self.paused_reading = self.paused_writing = self.shutting_down = False
         self.drain_waiter: asyncio.Future | None = None
         self.idle_timer: asyncio.TimerHandle | None = None
         self.transport: Any = None
@@ -359,13 +359,11 @@ class H1Protocol(asyncio.Protocol):
         """The response is complete: close, or start the next pipelined request."""
         if cycle is not self.cycle:
             return
-        if not cycle.keep_alive or cycle.more_body or self.server_state_should_close():
+        if not cycle.keep_alive or cycle.more_body or self.shutting_down:
             self.close()
             return
         self.cycle = None
-        if self.paused_reading:
-            self.paused_reading = False
-            self.transport.resume_reading()
+        self.resume()
         if self.buffer:
             try:
                 self._process()
@@ -373,9 +371,6 @@ class H1Protocol(asyncio.Protocol):
                 self.reject()
         if self.cycle is None:
             self._arm_idle()
-
-    def server_state_should_close(self) -> bool:
-        return bool(getattr(self, "_shutting_down", False))
 
     def resume(self) -> None:
         if self.paused_reading:
@@ -392,6 +387,6 @@ class H1Protocol(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """Called by uvicorn on exit: close idle connections, finish busy ones first."""
-        self._shutting_down = True
+        self.shutting_down = True
         if self.cycle is None or self.cycle.complete:
             self.close()

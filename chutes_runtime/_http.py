@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ._codec import encode_json
 
-__all__ = ["BodyTooLarge", "ClientGone", "read_body", "send_bytes", "send_json", "header"]
+__all__ = [
+    "BodyTooLarge",
+    "ClientGone",
+    "header",
+    "query_params",
+    "read_body",
+    "send_bytes",
+    "send_json",
+]
 
 _JSON = b"application/json"
 
@@ -24,6 +33,11 @@ def header(scope: dict, name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+def query_params(scope: dict) -> dict[str, str]:
+    """The query string as a dict (the last value of a repeated name wins)."""
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
 
 
 async def read_body(scope: dict, receive: Any, limit: int) -> bytes:

@@ -12,12 +12,11 @@ import base64
 import os
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 import msgspec
 
 from ._codec import encode_json
-from ._http import BodyTooLarge, read_body, send_bytes, send_json
+from ._http import BodyTooLarge, query_params, read_body, send_bytes, send_json
 from ._openapi import openapi
 
 __all__ = ["Internal", "Raw", "internal_routes"]
@@ -81,10 +80,6 @@ class Internal:
             await send_json(send, 200, result, extra)
 
 
-def _query(scope: dict) -> dict[str, str]:
-    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-
-
 def _slurp(app: Any, value: dict, scope: dict) -> Any:
     path = value["path"]
     if path in ("__file__", "__run__"):
@@ -120,7 +115,7 @@ def internal_routes(app: Any) -> dict[tuple[str, str], Internal]:
         routes[("GET", "/_devices")] = Internal(lambda a, v, s: gpu.devices())
         routes[("GET", "/_device_challenge")] = Internal(
             lambda a, v, s: Raw(
-                gpu.device_challenge(_query(s)["challenge"]).encode(), b"text/plain"
+                gpu.device_challenge(query_params(s)["challenge"]).encode(), b"text/plain"
             )
         )
         routes[("POST", "/_fs_challenge")] = Internal(

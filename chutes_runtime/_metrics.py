@@ -44,20 +44,16 @@ class Metrics:
             lines.append(
                 f'total_requests{{{label},function="{function}",status="{status}"}} {count}'
             )
-        lines += [
-            "# HELP request_duration_seconds_sum Seconds spent per cord.",
-            "# TYPE request_duration_seconds_sum counter",
-        ]
-        for function, total in sorted(self.seconds.items()):
-            lines.append(
-                f'request_duration_seconds_sum{{{label},function="{function}"}} {total:.6f}'
-            )
-        lines += [
-            "# HELP last_request_timestamp Unix time of each cord's last request.",
-            "# TYPE last_request_timestamp gauge",
-        ]
-        for function, stamp in sorted(self.last_request.items()):
-            lines.append(f'last_request_timestamp{{{label},function="{function}"}} {stamp:.3f}')
+        lines += _per_cord(
+            ("request_duration_seconds_sum", "counter", "Seconds spent per cord."),
+            label,
+            {f: f"{total:.6f}" for f, total in self.seconds.items()},
+        )
+        lines += _per_cord(
+            ("last_request_timestamp", "gauge", "Unix time of each cord's last request."),
+            label,
+            {f: f"{stamp:.3f}" for f, stamp in self.last_request.items()},
+        )
         lines += [
             "# HELP requests_in_flight Cord requests being served now.",
             "# TYPE requests_in_flight gauge",
@@ -67,3 +63,12 @@ class Metrics:
             f"requests_rejected_total{{{label}}} {self.rejected}",
         ]
         return "\n".join(lines) + "\n"
+
+
+def _per_cord(metric: tuple[str, str, str], label: str, values: dict[str, str]) -> list[str]:
+    """The HELP and TYPE lines of ``(name, type, help)``, then one sample per cord."""
+    name, kind, help_text = metric
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    for function, value in sorted(values.items()):
+        lines.append(f'{name}{{{label},function="{function}"}} {value}')
+    return lines

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import h11
 
+from ._http import send_json
+
 __all__ = ["Upstream", "fetch", "open_upstream", "serve_passthrough"]
 
 log = logging.getLogger("chutes_runtime")
@@ -147,7 +149,7 @@ async def _forward(app: Any, cord: Any, send: Any, body: bytes, framing: Any, ex
         )
     except (TimeoutError, OSError) as exc:
         log.error("passthrough %s: upstream unavailable: %s", cord.name, exc)
-        await framing.send_json(send, 502, {"detail": "upstream unavailable"}, extra)
+        await send_json(send, 502, {"detail": "upstream unavailable"}, extra)
         return 502
     try:
         if not 200 <= upstream.status < 300:

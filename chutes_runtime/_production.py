@@ -133,12 +133,13 @@ def _verifier(settings: Settings) -> SignatureVerifier:
 
 async def _handshake(settings: Settings, gpu: Any, jwt: str) -> tuple[bytes, dict]:
     """Steps 1-6 of CHUTES_API.md §6.2 without aegis: ``(session key, PUT /graval answer)``."""
-    url = jwt_claims(jwt)["url"].rstrip("/")
+    claims = jwt_claims(jwt)
+    url = claims["url"].rstrip("/")
     nonce = (await _call(f"{url}/nonce", "GET", jwt)).decode().strip().strip('"')
     rint_nonce = nonce if re.fullmatch(r"[0-9a-fA-F]{32}", nonce) else secrets.token_hex(16)
     key = X25519PrivateKey.generate()
     pub = key.public_key().public_bytes_raw()
-    inventory = _inventory(settings, gpu, jwt, rint_nonce, pub)
+    inventory = _inventory(settings, gpu, claims, rint_nonce, pub)
     init = msgspec.json.decode(await _call(f"{url}/graval", "POST", jwt, inventory))
     proofs = gpu.prove(init["seed"], init.get("iterations", 1))
     symmetric = decrypt_symmetric_key(gpu, init["seed"], init["symmetric_key"])
@@ -150,8 +151,7 @@ async def _handshake(settings: Settings, gpu: Any, jwt: str) -> tuple[bytes, dic
     return session, done
 
 
-def _inventory(settings: Settings, gpu: Any, jwt: str, rint_nonce: str, pub: bytes) -> dict:
-    claims = jwt_claims(jwt)
+def _inventory(settings: Settings, gpu: Any, claims: dict, rint_nonce: str, pub: bytes) -> dict:
     return {
         "gpus": gpu.devices(),
         "port_mappings": settings.port_mappings,

@@ -55,14 +55,21 @@ class EncryptedFraming:
     async def result(
         self, scope: dict, receive: Any, send: Any, cord: Any, result: Any, extra: list
     ) -> None:  # noqa: E501
-        if isinstance(result, Response) or isinstance(result, bytes):
-            response = result if isinstance(result, Response) else None
+        if isinstance(result, Response):
             payload = {
-                "type": type(response).__name__ if response else "Response",
-                "status_code": response.status_code if response else 200,
-                "headers": dict(response.headers) if response else {},
-                "media_type": response.media_type if response else cord.cord.output_content_type,
-                "body": self.cipher.enc(_response_body(response) if response else result),
+                "type": type(result).__name__,
+                "status_code": result.status_code,
+                "headers": dict(result.headers),
+                "media_type": result.media_type,
+                "body": self.cipher.enc(_response_body(result)),
+            }
+        elif isinstance(result, bytes):
+            payload = {
+                "type": "Response",
+                "status_code": 200,
+                "headers": {},
+                "media_type": cord.cord.output_content_type,
+                "body": self.cipher.enc(result),
             }
         else:
             payload = {"json": self.cipher.enc(encode_json(result))}
@@ -73,9 +80,6 @@ class EncryptedFraming:
 
     def stream_type(self, cord: Any) -> bytes:
         return b"text/event-stream"
-
-    async def send_json(self, send: Any, status: int, obj: Any, extra: list) -> None:
-        await send_json(send, status, obj, extra)
 
     async def upstream_error(
         self, send: Any, status: int, body: bytes, content_type: bytes, extra: list
