@@ -201,6 +201,10 @@ class ValidatorClient:
         nonce = os.urandom(12)
         return nonce + self.aead.encrypt(nonce, data, None)
 
+    def seal(self, plain: bytes) -> bytes:
+        """base64(cipher(gzip(plain))): a request body as the API sends it."""
+        return base64.b64encode(self.encrypt(gzip.compress(plain)))
+
     def dec(self, text: str | bytes) -> bytes:
         blob = base64.b64decode(text)
         return gzip.decompress(self.aead.decrypt(blob[:12], blob[12:], None))
@@ -240,7 +244,7 @@ class ValidatorClient:
         **sign: Any,
     ) -> httpx.Response:
         if body is None and obj is not None:
-            body = base64.b64encode(self.encrypt(gzip.compress(json.dumps(obj).encode())))
+            body = self.seal(json.dumps(obj).encode())
         headers = {**self.headers(body, **sign), **(extra or {})}
         if body:
             headers["Content-Type"] = "text/plain; charset=utf-8"
