@@ -140,8 +140,9 @@ def start_ours(folder: str, file: str) -> tuple[subprocess.Popen, int]:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    """A wrk latency (``512.00us``, ``3.20ms``, ``1.05s``, ``1.20m``, ``1.00h``) in ms."""
+    value, unit = re.match(r"([\d.]+)(us|ms|s|m|h)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
 
 
 def wrk(port: int, lua: str, duration: int, connections: int) -> dict:
