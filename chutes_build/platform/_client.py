@@ -91,12 +91,12 @@ class ChutesClient:
         method: str,
         path: str,
         *,
-        body: bytes | None,
-        content_type: str | None,
-        purpose: str | None,
-        params: Mapping[str, str] | None,
-        versioned: bool,
-        signer: Signer | None,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        purpose: str | None = None,
+        params: Mapping[str, str] | None = None,
+        versioned: bool = False,
+        signer: Signer | None = None,
     ) -> httpx.Request:
         headers = auth_headers(
             signer or self.signer,
@@ -212,6 +212,30 @@ class ChutesClient:
         self._raise_for(response, f"{method} {path}", ok)
         return response.json() if response.content else None
 
+    async def _post_multipart(
+        self, path: str, fields: list[tuple[str, Any]], *, versioned: bool, ok: tuple[int, ...]
+    ) -> dict:
+        """POST a multipart/form-data body of ``fields`` and return the decoded JSON answer."""
+        body, content_type = encode_multipart(fields)
+        response = await self._send(
+            "POST", path, body=body, content_type=content_type, versioned=versioned
+        )
+        self._raise_for(response, f"POST {path}", ok)
+        return response.json()
+
+    async def _open_stream(
+        self, path: str, *, purpose: str, params: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """GET ``path`` as a stream (the caller closes it); a non-200 answer is raised."""
+        response = await self._send("GET", path, stream=True, purpose=purpose, params=params)
+        if response.status_code != 200:
+            try:
+                await response.aread()
+                self._raise_for(response, f"GET {path}", (200,))
+            finally:
+                await response.aclose()
+        return response
+
     # -- images ------------------------------------------------------------------------
 
     async def get_image(self, id_or_name: str, *, missing_ok: bool = False) -> dict | None:
@@ -226,35 +250,12 @@ class ChutesClient:
 
     async def create_image(self, fields: list[tuple[str, Any]]) -> dict:
         """POST /images/ with the multipart ``fields`` (see ``image_fields``); 202 -> the row."""
-        body, content_type = encode_multipart(fields)
-        response = await self._send(
-            "POST",
-            "/images/",
-            body=body,
-            content_type=content_type,
-            purpose=None,
-            params=None,
-            versioned=True,
-            signer=None,
-        )
-        self._raise_for(response, "POST /images/", (202,))
-        return response.json()
+        return await self._post_multipart("/images/", fields, versioned=True, ok=(202,))
 
     async def upload_logo(self, filename: str, data: bytes, content_type: str) -> dict:
         """POST /logos/ with the multipart field ``logo``; -> ``{"logo_id", "path"}``."""
-        body, multipart_type = encode_multipart([("logo", (filename, data, content_type))])
-        response = await self._send(
-            "POST",
-            "/logos/",
-            body=body,
-            content_type=multipart_type,
-            purpose=None,
-            params=None,
-            versioned=False,
-            signer=None,
-        )
-        self._raise_for(response, "POST /logos/", (200,))
-        return response.json()
+        fields = [("logo", (filename, data, content_type))]
+        return await self._post_multipart("/logos/", fields, versioned=False, ok=(200,))
 
     async def stream_image_logs(self, image_id: str) -> AsyncIterator[LogLine]:
         """Yield the build log of ``image_id`` until the build ends (§3.5)."""
@@ -262,21 +263,10 @@ class ChutesClient:
         seen = False
         for attempt in range(self._retries + 1):
             params = {"offset": offset} if offset else None
-            response = await self._send(
-                "GET",
-                f"/images/{image_id}/logs",
-                stream=True,
-                body=None,
-                content_type=None,
-                purpose="images",
-                params=params,
-                versioned=False,
-                signer=None,
+            response = await self._open_stream(
+                f"/images/{image_id}/logs", purpose="images", params=params
             )
             try:
-                if response.status_code != 200:
-                    await response.aread()
-                    self._raise_for(response, f"GET /images/{image_id}/logs", (200,))
                 if "text/plain" in response.headers.get("content-type", ""):
                     text = (await response.aread()).decode(errors="replace")
                     if not seen:
@@ -326,21 +316,8 @@ class ChutesClient:
 
     async def warmup(self, chute: str) -> AsyncIterator[dict]:
         """Yield warmup events ``{"status", "log"}`` until the chute is hot (§5)."""
-        response = await self._send(
-            "GET",
-            f"/chutes/warmup/{chute}",
-            stream=True,
-            body=None,
-            content_type=None,
-            purpose="chutes",
-            params=None,
-            versioned=False,
-            signer=None,
-        )
+        response = await self._open_stream(f"/chutes/warmup/{chute}", purpose="chutes")
         try:
-            if response.status_code != 200:
-                await response.aread()
-                self._raise_for(response, f"GET /chutes/warmup/{chute}", (200,))
             async for event in parse_warmup_lines(response.aiter_lines()):
                 yield event
         finally:

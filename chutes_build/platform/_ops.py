@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,9 +55,9 @@ async def wait_for_image(
     max_polls: int = 1440,
 ) -> dict:
     """Follow the build log, then return the final image row; raise if the build failed."""
-    tail: list[str] = []
+    tail: deque[str] = deque(maxlen=20)
     async for line in client.stream_image_logs(image_id):
-        tail = (tail + [line.text])[-20:]
+        tail.append(line.text)
         if on_log is not None:
             on_log(line)
     row = await client.get_image(image_id)

@@ -129,14 +129,14 @@ def image_digest(dockerfile: str, archive: ContextArchive, logo_digest: str | No
     return hashlib.sha256(payload).hexdigest()
 
 
-def _image_description(image: Image, digest: str) -> str:
+def _image_description(image: Image, dockerfile: str, digest: str) -> str:
     description = {
         "format": "chutes-build/image-description/v1",
         "username": image.username,
         "name": image.name,
         "tag": image.tag,
         "readme": image.readme,
-        "dockerfile": str(image),
+        "dockerfile": dockerfile,
         "content_digest": digest,
     }
     return base64.b64encode(encode_json(description)).decode()
@@ -146,17 +146,18 @@ def image_fields(
     image: Image, archive: ContextArchive, *, public: bool = False, logo_id: str | None = None
 ) -> list[tuple[str, Any]]:
     """The multipart fields of ``POST /images/``, in the SDK's order (§3.2)."""
-    digest = image_digest(str(image), archive)
+    dockerfile = str(image)
+    digest = image_digest(dockerfile, archive)
     return [
         ("username", image.username),
         ("name", image.name),
         ("tag", image.tag),
         ("readme", image.readme or ""),
-        ("dockerfile", str(image)),
+        ("dockerfile", dockerfile),
         ("public", str(bool(public))),
         ("logo_id", str(logo_id) if logo_id else "__none__"),
         ("wait", "False"),
-        ("image", _image_description(image, digest)),
+        ("image", _image_description(image, dockerfile, digest)),
         ("build_context", ("chute.zip", archive.data, "application/zip")),
     ]
 

@@ -132,16 +132,8 @@ def _wallet(root, name="w1", hotkey="hk1", seed="44" * 32) -> Signer:
 def test_register_writes_a_0600_config(standin, tmp_path):
     signer = _wallet(tmp_path / "wallets")
     config = str(tmp_path / "new" / "config.ini")
-    result = cli(
-        standin,
-        config,
-        "register",
-        "--username",
-        "carol",
-        "--wallets-path",
-        str(tmp_path / "wallets"),
-        "--json",
-    )
+    register = ("register", "--username", "carol", "--wallets-path", str(tmp_path / "wallets"))
+    result = cli(standin, config, *register, "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["username"] == "carol" and '"fingerprint":' not in result.stdout
@@ -157,15 +149,7 @@ def test_register_writes_a_0600_config(standin, tmp_path):
     record = next(r for r in standin.state.requests if r.path == "/users/register")
     assert record.query == "token=replaceme"
     assert json.loads(record.body)["coldkey"] == Signer("55" * 32).ss58_address
-    again = cli(
-        standin,
-        config,
-        "register",
-        "--username",
-        "carol",
-        "--wallets-path",
-        str(tmp_path / "wallets"),
-    )
+    again = cli(standin, config, *register)
     assert again.returncode == 1 and "already exists" in again.stderr
     me = cli(standin, config, "keys", "list", "--json")  # the new config signs requests
     assert me.returncode == 0, me.stderr
