@@ -225,19 +225,42 @@ class _Recorder:
 
 
 def _evict_shadowed(search: list[str], local: dict[str, str]) -> None:
-    """Drop cached local modules that this file's search path would resolve elsewhere."""
-    for name, file in list(local.items()):
-        top = name.split(".")[0]
-        for folder in search:
-            if os.path.exists(os.path.join(folder, top + ".py")) or os.path.isdir(
-                os.path.join(folder, top)
-            ):
-                resolved_top = os.path.join(folder, top)
-                if not os.path.abspath(file).startswith(resolved_top):
-                    for cached in [n for n in local if n == top or n.startswith(top + ".")]:
-                        sys.modules.pop(cached, None)
-                        local.pop(cached, None)
-                break
+    """Drop cached local modules that this file's search path would resolve elsewhere.
+
+    Runs before every file loads, so each top-level name is looked up once, and
+    only in folders whose listing holds it (as importlib's finder does).
+    """
+    packages: dict[str, list[str]] = {}
+    for name in local:
+        packages.setdefault(name.split(".")[0], []).append(name)
+    listings = [_listing(folder) for folder in search]
+    for top, names in packages.items():
+        resolved_top = _first_provider(top, search, listings)
+        if resolved_top and any(
+            not os.path.abspath(local[name]).startswith(resolved_top) for name in names
+        ):
+            for name in names:
+                sys.modules.pop(name, None)
+                local.pop(name, None)
+
+
+def _listing(folder: str) -> set[str] | None:
+    """The names in ``folder``, or None when it cannot be listed (then every name is probed)."""
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return None
+
+
+def _first_provider(top: str, search: list[str], listings: list[set[str] | None]) -> str | None:
+    """``folder/top`` for the first search folder holding ``top.py`` or a folder ``top``."""
+    for folder, names in zip(search, listings, strict=True):
+        if names is not None and top not in names and top + ".py" not in names:
+            continue
+        path = os.path.join(folder, top)
+        if os.path.exists(path + ".py") or os.path.isdir(path):
+            return path
+    return None
 
 
 def _user_frame(tb, root: str) -> tuple[str | None, int | None]:
