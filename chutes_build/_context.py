@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 
+from ._errors import user_location
+
 workspace_root: ContextVar[str | None] = ContextVar("chutes_build_workspace_root", default=None)
 
 
@@ -20,3 +22,12 @@ def is_remote() -> bool:
     checking that its files exist.
     """
     return os.environ.get("CHUTES_EXECUTION_CONTEXT") == "REMOTE"
+
+
+def caller_folder() -> str:
+    """The folder of the user's file making the current call, else the current folder.
+
+    ``add()`` sources and logos are resolved relative to it.
+    """
+    file, _ = user_location()
+    return os.path.dirname(os.path.abspath(file)) if file else os.getcwd()

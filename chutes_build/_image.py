@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from . import _validate as v
-from ._context import is_remote, workspace_root
+from ._context import caller_folder, is_remote, workspace_root
 from ._directives import (
     Add,
     AptInstall,
@@ -27,7 +27,7 @@ from ._directives import (
     User,
     Workdir,
 )
-from ._errors import DefinitionError, user_location
+from ._errors import DefinitionError
 from ._files import select_files
 from ._logo import resolve_logo
 
@@ -282,10 +282,7 @@ def _make_add(source, dest, keep_git_dir, checksum, chown, chmod, exclude, build
 
 
 def _origin(build_dir: str | None) -> str:
-    if build_dir:
-        return os.path.abspath(build_dir)
-    file, _ = user_location()
-    return os.path.dirname(os.path.abspath(file)) if file else os.getcwd()
+    return os.path.abspath(build_dir) if build_dir else caller_folder()
 
 
 def _check_add_sources(add: Add) -> None:

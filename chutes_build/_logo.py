@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
-from ._context import is_remote, workspace_root
-from ._errors import DefinitionError, user_location
+from ._context import caller_folder, is_remote, workspace_root
+from ._errors import DefinitionError
+from ._files import is_within
 
 __all__ = ["LOGO_EXTENSIONS", "logo_content_type", "resolve_logo"]
 
@@ -40,13 +41,6 @@ def logo_content_type(data: bytes) -> str | None:
     return None
 
 
-def _inside(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:
-        return False
-
-
 def resolve_logo(logo: object, what: str) -> str | None:
     """The absolute path of ``logo`` (relative to the calling file's folder), checked.
 
@@ -65,8 +59,7 @@ def resolve_logo(logo: object, what: str) -> str | None:
     logo = os.fspath(logo)
     if is_remote():  # inside a deployed instance the file is not there
         return logo
-    file, _ = user_location()
-    origin = os.path.dirname(os.path.abspath(file)) if file else os.getcwd()
+    origin = caller_folder()
     if os.path.isabs(logo):
         raise DefinitionError(
             f"{what}: logo {logo!r} is an absolute path",
@@ -75,7 +68,7 @@ def resolve_logo(logo: object, what: str) -> str | None:
         )
     path = os.path.realpath(os.path.join(origin, logo))
     root = os.path.realpath(workspace_root.get() or origin)
-    if not _inside(path, root):
+    if not is_within(path, root):
         raise DefinitionError(
             f"{what}: logo {logo!r} is outside the workspace root {root}",
             fix="move the logo into the workspace",
