@@ -93,9 +93,10 @@ def select_files(
             escaping.append(match)
             continue
         for path in _expand(absolute):
-            if os.path.normpath(path) in excluded or not is_within(path, root):
-                if not is_within(path, root):
-                    escaping.append(os.path.relpath(path, origin))
+            if not is_within(path, root):
+                escaping.append(os.path.relpath(path, origin))
+                continue
+            if os.path.normpath(path) in excluded:
                 continue
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             if not _ignored(rel, ignore):
