@@ -24,11 +24,15 @@ _NAMED = {
     ".pypirc": "a PyPI upload config",
 }
 _PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+#: Extensions of PEM files that may hold a private key.
+_PEM_EXTENSIONS = (".pem", ".crt", ".cer", ".txt")
+#: Only files with these extensions (or named ``credentials``) have their content read.
+_READ_EXTENSIONS = (*_PEM_EXTENSIONS, ".json", ".ini")
 _CONTENT_LIMIT = 1 << 20
 
 
 def _content_reason(name: str, data: bytes) -> str | None:
-    if _PRIVATE_KEY.search(data) and name.endswith((".pem", ".crt", ".cer", ".txt")):
+    if _PRIVATE_KEY.search(data) and name.endswith(_PEM_EXTENSIONS):
         return "a PEM file holding a PRIVATE KEY"
     if name.endswith(".json"):
         if b'"private_key"' in data:
@@ -64,10 +68,7 @@ def secret_reason(relpath: str, read: Callable[[], bytes] | bytes | None = None)
         return "a Bittensor wallet key file"
     if name == "config.ini" and len(parts) >= 2 and parts[-2] == ".chutes":
         return "the chutes SDK config.ini (hotkey seed)"
-    if (
-        not name.endswith((".pem", ".crt", ".cer", ".txt", ".json", ".ini"))
-        and name != "credentials"
-    ):
+    if not name.endswith(_READ_EXTENSIONS) and name != "credentials":
         return None
     if read is None:
         return None
