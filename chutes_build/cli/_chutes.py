@@ -83,13 +83,11 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
                                      on_event=progress.on_event)  # fmt: skip
         pushed = await push(remote, session.store, store.written)
     failed = dict(outcome.failed) if outcome is not None else {}
-    for row in planned["logos"]:
-        if row.get("state") is None:
-            row["state"] = "failed" if f"logo:{row['digest']}" in failed else "skipped"
-    for kind, rows in (("image", planned["images"]), ("deploy", planned["chutes"])):
-        for row in rows:
+    marks = (("logo", "logos", "digest"), ("image", "images", "key"), ("deploy", "chutes", "key"))
+    for kind, rows, field in marks:
+        for row in planned[rows]:
             if row.get("state") is None:
-                row["state"] = "failed" if f"{kind}:{row['key']}" in failed else "skipped"
+                row["state"] = "failed" if f"{kind}:{row[field]}" in failed else "skipped"
     return {
         "failed": [
             {"node": n, "label": work.labels.get(n, n), "error": str(e)} for n, e in failed.items()
