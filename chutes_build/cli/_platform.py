@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from ._common import JSON, console, print_json
+from ._common import JSON, console, print_json, table
 
 CONFIG = typer.Option(
     None,
@@ -150,21 +150,19 @@ def keys_list(
     if as_json:
         print_json({"total": result.get("total", len(items)), "items": items})
         return
-    from rich.table import Table
-
-    table = Table("id", "name", "admin", "scopes")
+    rows = table("id", "name", "admin", "scopes")
     for item in items:
         scopes = ", ".join(
             f"{s.get('object_type')}:{s.get('object_id') or '*'}:{s.get('method') or '*'}"
             for s in item.get("scopes") or []
         )
-        table.add_row(
+        rows.add_row(
             str(item.get("api_key_id")),
             str(item.get("name")),
             str(item.get("admin")),
             scopes or "-",
         )
-    console.print(table)
+    console.print(rows)
 
 
 @keys_app.command("delete")
