@@ -20,7 +20,7 @@ from .._directives import Add, Directive, From
 from .._errors import ChutesBuildError, GraphError
 from .._files import select_files
 from .._image import DEFAULT_BASE_IMAGE
-from ..cache import FileDigests
+from ..cache import FileDigest, FileDigests
 from ._graph import BuildGraph
 from ._keys import digest_of, node_key
 from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain
@@ -102,30 +102,26 @@ class _Compiler:
                 )
             files = []
             for path in selected:
-                try:
-                    found = self.digests.get(path)
-                except OSError as exc:
-                    raise GraphError(
-                        f"cannot read {path}: {exc.strerror}",
-                        file=rel,
-                        fix="check the file's permissions",
-                    ) from None
+                found = self.digest(
+                    path, rel, f"cannot read {path}", fix="check the file's permissions"
+                )
                 files.append([path, found.digest, found.mode])
             self.selections[memo] = files
         return self.selections[memo]
+
+    def digest(self, path: str, rel: str, failure: str, fix: str) -> FileDigest:
+        """``path``'s digest, or a :class:`GraphError` (``failure``: the cause) against ``rel``."""
+        try:
+            return self.digests.get(path)
+        except OSError as exc:
+            raise GraphError(f"{failure}: {exc.strerror}", file=rel, fix=fix) from None
 
     def logo(self, path: str | None, rel: str) -> dict[str, str] | None:
         """``{"path", "digest"}`` of a logo file (workspace-relative), or None."""
         if path is None:
             return None
-        try:
-            found = self.digests.get(path)
-        except OSError as exc:
-            raise GraphError(
-                f"cannot read logo {path}: {exc.strerror}",
-                file=rel,
-                fix="restore the logo file or change the logo= argument",
-            ) from None
+        fix = "restore the logo file or change the logo= argument"
+        found = self.digest(path, rel, f"cannot read logo {path}", fix)
         return {"path": path, "digest": found.digest}
 
     def context_line(self, add: Add) -> str:
