@@ -19,7 +19,7 @@ __all__ = ["digest_of", "node_key"]
 
 def node_key(kind: str, payload: Any, inputs: Sequence[str] = ()) -> str:
     """The key of a ``kind`` node with ``payload`` whose inputs have keys ``inputs`` (in order)."""
-    return xxhash.xxh3_128_hexdigest(canonical_bytes((kind, payload, tuple(inputs))))
+    return digest_of((kind, payload, tuple(inputs)))
 
 
 def digest_of(value: Any) -> str:
