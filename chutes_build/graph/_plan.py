@@ -130,6 +130,7 @@ class _Explainer:
         self._recorded: RecordedGraph | None | bool = False
         self._slots: dict[str, list[str]] | None = None
         self._images: dict[str, str] = {}
+        self._old: dict[str, tuple[list[str], list[str | None]]] = {}
 
     @property
     def recorded(self) -> RecordedGraph | None:
@@ -144,11 +145,14 @@ class _Explainer:
             self._images = {a["slot"][6:]: k for k, a in self.graph.items() if a["kind"] == "image"}
         return self._slots.get(key, [])
 
-    def _old_chain(self, image: str) -> list[str]:
-        chain, slots = [], self.recorded.slots
-        while (key := slots.get(f"layer:{image}#{len(chain)}")) is not None:
-            chain.append(key)
-        return chain
+    def _old_chain(self, image: str) -> tuple[list[str], list[str | None]]:
+        """The last run's chain of ``image`` (keys, base first) and its lines, once per image."""
+        if image not in self._old:
+            chain, slots = [], self.recorded.slots
+            while (key := slots.get(f"layer:{image}#{len(chain)}")) is not None:
+                chain.append(key)
+            self._old[image] = chain, [self._line(k) for k in chain]
+        return self._old[image]
 
     def _line(self, key: str) -> str | None:
         node = self.recorded.nodes.get(key)
@@ -173,23 +177,24 @@ class _Explainer:
         return None, "never built"
 
     def _layer(self, attrs: dict[str, Any], image: str, depth: int) -> tuple[str | None, str]:
-        old = self._old_chain(image)
+        old, lines = self._old_chain(image)
         if not old:
             return None, ""
         line = attrs.get("line")
-        lines = [self._line(k) for k in old]
         if depth < len(old) and lines[depth] == line:
             return old[depth], ""
         same = [i for i, old_line in enumerate(lines) if old_line == line]
         if same:
             return old[min(same, key=lambda i: abs(i - depth))], ""
-        current = {self.graph.node(k)["line"] for k in self._chain_of(image)}
+        current = {self.graph.node(k)["line"] for k in self.graph.chain(self._images[image])}
         if depth >= len(old) or lines[depth] in current:
             return None, f"new directive {line!r}"
         return old[depth], ""
 
-    def _chain_of(self, image: str) -> list[str]:
-        return self.graph.chain(self._images[image])
+    def changes(self, previous: str, attrs: dict[str, Any]) -> list[InputChange]:
+        """``attrs``' inputs compared one by one with those of ``previous`` in the last run."""
+        nodes = self.recorded.nodes
+        return compare(nodes[previous].inputs, inputs_of(attrs), self.graph, nodes)
 
     def reasons(self, attrs: dict[str, Any]) -> list[str]:
         previous, why = self.previous(attrs)
@@ -200,9 +205,7 @@ class _Explainer:
                 "not in the action cache (last build failed or was interrupted, "
                 "or the entry was evicted)"
             ]
-        old = self.recorded.nodes[previous].inputs
-        changes = compare(old, inputs_of(attrs), self.graph, self.recorded.nodes)
-        changes = [c for c in changes if c.status != "unchanged"]
+        changes = [c for c in self.changes(previous, attrs) if c.status != "unchanged"]
         own = [c.message for c in changes if c.name not in _UPSTREAM]
         upstream = [c.message for c in changes if c.name in _UPSTREAM]
         return own + upstream or ["its key changed with no input change (a new key format)"]
@@ -269,8 +272,7 @@ def explain(graph: BuildGraph, key: str, store: Store) -> tuple[NodePlan, list[I
             for n, v in inputs_of(attrs).items()
         ]
     else:
-        recorded = explainer.recorded
-        changes = compare(recorded.nodes[previous].inputs, inputs_of(attrs), graph, recorded.nodes)
+        changes = explainer.changes(previous, attrs)
     return _node_plan(attrs, store, explainer), changes
 
 
