@@ -90,15 +90,14 @@ def plain(value: Any) -> Any:
 
 def _relative(directive: Directive, root: str) -> Directive:
     if isinstance(directive, Add) and directive.origin and os.path.isabs(directive.origin):
-        rel = os.path.relpath(directive.origin, root).replace(os.sep, "/")
-        return msgspec.structs.replace(directive, origin=rel)
+        return msgspec.structs.replace(directive, origin=_rel(directive.origin, root))
     return directive
 
 
 def _rel(path: str | None, root: str) -> str | None:
     if path is None or not os.path.isabs(path):
         return path
-    return os.path.relpath(path, os.path.realpath(root)).replace(os.sep, "/")
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _image(image: Image, root: str) -> ImageSnapshot:
@@ -143,7 +142,9 @@ def _chute(attr: str, chute: Chute, root: str) -> ChuteSnapshot:
 
 
 def snapshot_file(loaded: LoadedFile, root: str, digest: str, deps: dict[str, str]) -> FileSnapshot:
-    """The snapshot of a successfully loaded file; ``deps`` maps local modules to digests."""
+    """The snapshot of a successfully loaded file; ``deps`` maps local modules to digests.
+
+    ``root`` is the resolved workspace root (``FileDigests.root``)."""
     names = sorted(deps)
     return FileSnapshot(
         rel=loaded.rel,
