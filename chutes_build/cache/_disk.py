@@ -43,6 +43,14 @@ def default_cache_dir(configured: str | None = None, workspace_root: str | None 
     return os.path.join(os.path.abspath(base), "chutes-build")
 
 
+def _read_file(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 class DiskStore(Store):
     """A :class:`Store` in a folder; safe to share between processes."""
 
@@ -71,15 +79,11 @@ class DiskStore(Store):
         return f"{self.root}{os.sep}{area}{os.sep}{name[:2]}{os.sep}{name}"
 
     def _peek(self, area: str, name: str) -> bytes | None:
-        try:
-            with open(self._path(area, name), "rb") as handle:
-                return handle.read()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        return _read_file(self._path(area, name))
 
     def _read(self, area: str, name: str) -> bytes | None:
         path = self._path(area, name)
-        data = self._peek(area, name)
+        data = _read_file(path)
         if data is None:
             return None
         try:
@@ -115,9 +119,11 @@ class DiskStore(Store):
                         st = os.stat(path)
                     except FileNotFoundError:
                         continue
-                    name = os.path.relpath(path, top).replace(os.sep, "/")
-                    if area != "records":
-                        name = filename
+                    name = (
+                        os.path.relpath(path, top).replace(os.sep, "/")
+                        if area == "records"
+                        else filename
+                    )
                     found.append(Entry(area, name, st.st_size, st.st_mtime))
         return found
 
