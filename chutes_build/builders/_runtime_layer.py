@@ -195,9 +195,10 @@ def project_wheel(folder: str) -> str:
 # -- dependency wheels ------------------------------------------------------------------
 
 
-def _pins() -> list[str]:
+def _pins(names: tuple[str, ...] = RUNTIME_DEPS) -> list[str]:
+    """``name==version`` of each of ``names`` installed here (the bare name when not)."""
     pins = []
-    for name in RUNTIME_DEPS:
+    for name in names:
         try:
             pins.append(f"{name}=={importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
@@ -318,22 +319,12 @@ def production_pins(python: PythonInfo) -> list[str]:
     return sorted(pins)
 
 
-def _optional_pins() -> list[str]:
-    pins = []
-    for name in OPTIONAL_DEPS:
-        try:
-            pins.append(f"{name}=={importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            pins.append(name)
-    return pins
-
-
 def _fill_production(fresh: str, python: PythonInfo, pins: list[str]) -> None:
     """The pinned closure (required), then each optional package with its own
     dependencies where pip can get them (skipped quietly when not)."""
     _download(fresh, python, pins)
     have = {_canonical(p.partition("==")[0]) for p in pins} | {_canonical(n) for n in RUNTIME_DEPS}
-    for name in _optional_pins():
+    for name in _pins(OPTIONAL_DEPS):
         extra = os.path.join(fresh, "optional")
         if _pip_download(python, extra, [name], deps=True).returncode == 0:
             for wheel in sorted(os.listdir(extra)):
@@ -344,7 +335,7 @@ def _fill_production(fresh: str, python: PythonInfo, pins: list[str]) -> None:
 
 def _production_wheels(cache_dir: str, python: PythonInfo) -> list[str]:
     pins = production_pins(python)
-    want = "\n".join([*pins, *_optional_pins()]) + "\n"
+    want = "\n".join([*pins, *_pins(OPTIONAL_DEPS)]) + "\n"
     folder = os.path.join(cache_dir, "wheels", f"{python.tag}-production")
     return _cached_wheels(folder, python, want,
                           lambda fresh: _fill_production(fresh, python, pins))  # fmt: skip

@@ -96,5 +96,5 @@ def test_an_unobtainable_optional_wheel_is_left_out_quietly(tmp_path, monkeypatc
     found = [p.rsplit("/", 1)[1] for p in layer._production_wheels(str(tmp_path), python)]
     assert "cryptography-1-py3-none-any.whl" in found
     assert not any(name.startswith("graval") for name in found)
-    assert asked == [layer._optional_pins()]
+    assert asked == [layer._pins(layer.OPTIONAL_DEPS)]
     assert layer._production_wheels(str(tmp_path), python) and len(asked) == 1
