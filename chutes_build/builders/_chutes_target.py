@@ -322,18 +322,14 @@ def schedule_chutes(
         else:
             row["state"] = row["action"]
     for row in planned["images"]:
-        node = f"image:{row['key']}"
-        work.labels[node] = f"remote build {row['image']}"
         if row["action"] == "cached":
-            work.cached.append(node)
+            work.skip(f"image:{row['key']}", f"remote build {row['image']}")
             row["state"] = "cached"
         else:
             _image_task(ctx, client, opts, work, row, logo_ids)
     for row in planned["chutes"]:
-        node = f"deploy:{row['key']}"
-        work.labels[node] = f"deploy {row['chute']}"
         if row["action"] == "unchanged":
-            work.cached.append(node)
+            work.skip(f"deploy:{row['key']}", f"deploy {row['chute']}")
             row["state"] = "unchanged"
         else:
             _deploy_task(ctx, client, opts, work, row, logo_ids)

@@ -7,7 +7,7 @@ a chute's server answers on a 127.0.0.1 port. Each helper is one docker command.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -123,11 +123,13 @@ async def wait_http(
     transport: httpx.AsyncBaseTransport | None = None,
     interval: float = 0.05,
     max_interval: float = 1.0,
+    alive: Callable[[], Awaitable[bool]] | None = None,
 ) -> httpx.Response:
     """Poll ``url`` with GET until it answers with a status below 500.
 
     Waits between tries, doubling the pause up to ``max_interval``; raises
-    :class:`DeployError` with the last error after ``timeout`` seconds.
+    :class:`DeployError` with the last error after ``timeout`` seconds, or at once
+    when ``alive`` (asked after each failed try) says the server has exited.
     """
     import httpx
 
@@ -143,6 +145,8 @@ async def wait_http(
                     if response.status_code < 500:
                         return response
                     last = f"HTTP {response.status_code}"
+                if alive is not None and not await alive():
+                    raise DeployError(f"{url} did not answer: the container exited before it did")
                 await trio.sleep(interval)
                 interval = min(interval * 2, max_interval)
     raise DeployError(

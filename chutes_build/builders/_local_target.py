@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import trio
-
 from .._errors import DeployError
 from ..cache import ActionResult, _faults, scope_id
 from ._containers import list_containers, remove_containers, run_container, wait_http
@@ -172,8 +170,7 @@ class _Planner:
         node, top = f"runtime:{image}", layer_tag(ctx.graph.node(image)["top"])
         if known and ctx.store.has_action(known) and f"{RUNTIME_REPO}:{known}" in work.existing:
             self.runtimes[image] = known
-            work.cached.append(node)
-            work.labels[node] = f"runtime layer {ctx.graph.node(image)['label']}"
+            work.skip(node, f"runtime layer {ctx.graph.node(image)['label']}")
             return
 
         async def run():
@@ -264,7 +261,8 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
         gpus=container_gpus(attrs, opts.gpu),
     )  # fmt: skip
     try:
-        await _wait_healthy(ctx, chute.name, chute.row["url"] + HEALTH_PATH, opts.health_timeout)
+        await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout,
+                        alive=lambda: _running(ctx, chute.name))  # fmt: skip
     except DeployError as exc:
         # Its log goes into the message; the container goes, so the next `up` retries.
         tail = await _logs_tail(ctx, chute.name)
@@ -278,25 +276,14 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
     return container
 
 
-async def _wait_healthy(ctx: BuildContext, name: str, url: str, timeout: float) -> None:
-    """Wait until ``url`` answers; give up early when the container has exited, so a chute
-    that crashes at start-up fails at once with its whole log rather than after ``timeout``."""
-    deadline = trio.current_time() + timeout
-    while True:
-        remaining = deadline - trio.current_time()
-        try:
-            await wait_http(url, timeout=min(1.0, max(remaining, 0.05)))
-            return
-        except DeployError:
-            if trio.current_time() >= deadline:
-                raise
-        state = ""
-        try:
-            state = await docker_command(ctx.docker, ["inspect", "-f", "{{.State.Running}}", name])
-        except Exception:  # noqa: BLE001 - a vanished container has exited too
-            pass
-        if state.strip() != "true":
-            raise DeployError(f"{url} did not answer: the container exited before it did")
+async def _running(ctx: BuildContext, name: str) -> bool:
+    """Whether container ``name`` still runs: a chute that crashes at start-up then fails
+    at once with its whole log rather than after the health timeout."""
+    try:
+        state = await docker_command(ctx.docker, ["inspect", "-f", "{{.State.Running}}", name])
+    except Exception:  # noqa: BLE001 - a vanished container has exited too
+        return False
+    return state.strip() == "true"
 
 
 async def _logs_tail(ctx: BuildContext, name: str) -> str:

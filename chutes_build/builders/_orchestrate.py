@@ -101,6 +101,11 @@ class Work:
         if commit is not None:
             self.commits[node] = commit
 
+    def skip(self, node: str, label: str) -> None:
+        """``node`` is up to date: shown as cached, nothing to run."""
+        self.cached.append(node)
+        self.labels[node] = label
+
 
 # -- what is usable -------------------------------------------------------------------
 
@@ -293,8 +298,7 @@ async def plan_work(
         )
         work.images[image] = {"ref": image_ref(attrs), "layer": layer_tag(attrs["top"])}
         if fresh:
-            work.cached.append(f"image:{image}")
-            work.labels[f"image:{image}"] = f"image {attrs['label']}"
+            work.skip(f"image:{image}", f"image {attrs['label']}")
         else:
             _image_task(ctx, work, image)
     return work

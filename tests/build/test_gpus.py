@@ -127,7 +127,7 @@ async def test_with_a_gpu_template_chutes_start_with_gpus_all(monkeypatch) -> No
         started[options["name"]] = options
         return "id"
 
-    async def wait_http(url, timeout):
+    async def wait_http(url, timeout, alive=None):
         return None
 
     monkeypatch.setattr(_local_target, "run_container", run_container)

@@ -49,3 +49,22 @@ async def test_a_closed_port_times_out(autojump_clock):
             DeployError, match=rf"^http://127\.0\.0\.1:{port}/ did not answer .*Connect"
         ):
             await wait_http(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+async def test_gives_up_at_once_when_the_server_has_exited(autojump_clock):
+    lives = iter([True, True, False])
+    asked = []
+
+    async def alive() -> bool:
+        asked.append(trio.current_time())
+        return next(lives)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502)
+
+    with pytest.raises(
+        DeployError, match=r"^http://127\.0\.0\.1:9/ did not answer: the container exited"
+    ):
+        await wait_http("http://127.0.0.1:9/", timeout=60, transport=httpx.MockTransport(handler),
+                        alive=alive)  # fmt: skip
+    assert asked == pytest.approx([0, 0.05, 0.15])  # asked after each failed try, not at 60s
