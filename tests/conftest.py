@@ -7,10 +7,18 @@ only holds what every suite needs.
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def require(condition: bool, reason: str) -> None:

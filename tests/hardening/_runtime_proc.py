@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from tests.runtime.conftest import free_port
+from tests.conftest import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _EXPECTED = re.compile(r"cord boom raised")

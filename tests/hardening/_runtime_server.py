@@ -26,7 +26,7 @@ MINER_URI, VALIDATOR_URI = "//Bob", "//Alice"
 def _validator() -> object:
     import uvicorn
 
-    from tests.runtime.conftest import free_port
+    from tests.conftest import free_port
     from tests.runtime.validator import Validator
 
     with open(CHUTE) as handle:

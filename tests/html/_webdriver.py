@@ -11,12 +11,13 @@ import base64
 import http.client
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from tests.conftest import free_port
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C web element identifier key
 
@@ -42,18 +43,12 @@ class WebDriverError(RuntimeError):
         self.error = error
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Browser:
     """One chromedriver process and one Chromium session."""
 
     def __init__(self, chromium: str, chromedriver: str) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="chutes-build-chromium-")
-        self.port = _free_port()
+        self.port = free_port()
         self._driver = subprocess.Popen(
             [chromedriver, f"--port={self.port}", f"--log-path={self._tmp.name}/driver.log"],
             stdout=subprocess.DEVNULL,

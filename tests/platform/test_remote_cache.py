@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
@@ -14,16 +13,10 @@ import pytest
 
 from chutes_build import CacheError
 from chutes_build.platform import RemoteCache, remote_cache_from_env
-from tests.conftest import REPO, require
+from tests.conftest import REPO, free_port, require
 
 SCRIPT = os.path.join(REPO, "scripts", "nginx-cache")
 TEAM_KEY = "team-secret-0123456789abcdef"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +25,7 @@ def nginx(tmp_path_factory):
     require(has_nginx or bool(shutil.which("apt-get")), "nginx is not installed")
     data = tmp_path_factory.mktemp("nginx-cache")
     result = subprocess.run(
-        [SCRIPT, "start", str(_free_port()), str(data)], capture_output=True, text=True, timeout=300
+        [SCRIPT, "start", str(free_port()), str(data)], capture_output=True, text=True, timeout=300
     )
     require(result.returncode == 0, f"scripts/nginx-cache failed: {result.stderr[-800:]}")
     url = result.stdout.strip().splitlines()[-1]
@@ -79,7 +72,7 @@ async def test_tampered_or_foreign_entries_are_rejected(cache, nginx, caplog):
 
 
 async def test_server_down_is_a_miss_and_switches_the_cache_off(caplog):
-    async with RemoteCache(f"http://127.0.0.1:{_free_port()}", TEAM_KEY) as cache:
+    async with RemoteCache(f"http://127.0.0.1:{free_port()}", TEAM_KEY) as cache:
         with caplog.at_level(logging.WARNING, logger="chutes_build.remote_cache"):
             assert await cache.get_action("abc") is None
             assert await cache.put_action("abc", b"x") is False

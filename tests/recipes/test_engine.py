@@ -8,13 +8,13 @@ on a free port; the launcher runs under asyncio as in the chute runtime.
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 
 import pytest
 
 from chutes_build import Chute
 from chutes_recipes._engine import launch
+from tests.conftest import free_port
 
 FAKE_ENGINE = r"""
 import json, sys
@@ -49,18 +49,12 @@ ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _chute() -> Chute:
     return Chute(username="demo", name="org/model", image="chutes/vllm:nightly-2025111700")
 
 
 async def _launch(chute: Chute, mode: str):
-    port = _free_port()
+    port = free_port()
     argv = [sys.executable, "-c", FAKE_ENGINE, str(port), "KEY-123", mode]
     return await launch(
         chute, "fake", argv, "KEY-123", {}, "org/model", port=port, poll_interval=0.05

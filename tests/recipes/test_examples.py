@@ -6,7 +6,6 @@ import asyncio
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -15,6 +14,7 @@ import pytest
 
 from chutes_build import Image
 from chutes_build._workspace import discover, find_workspace, load_paths
+from tests.conftest import free_port
 
 from ._offline import no_network
 
@@ -176,12 +176,6 @@ async def test_lifecycle_hooks_run_in_priority_order(chutes) -> None:
     assert [h.func.__name__ for h in chute.shutdown_hooks] == ["flush"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_upstream_server_answers_the_passthrough_paths(chutes) -> None:
     loaded, chute = chutes["upstream-proxy"]
     upper, health = _cord(chute, "upper"), _cord(chute, "health")
@@ -191,7 +185,7 @@ def test_upstream_server_answers_the_passthrough_paths(chutes) -> None:
         loaded.module.UPSTREAM_PORT,
     )
     assert (health.method, health.passthrough_path) == ("GET", "/health")
-    port = _free_port()
+    port = free_port()
     process = loaded.module.start_upstream(port)
     try:
         asyncio.run(loaded.module.wait_listening(process, port))

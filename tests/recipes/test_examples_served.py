@@ -7,13 +7,14 @@ runtime's dependencies (msgspec, starlette, uvicorn) doing the work.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import httpx
 import pytest
+
+from tests.conftest import free_port
 
 from .test_examples import EXAMPLES
 
@@ -24,12 +25,6 @@ FILES = {
     "upstream": "chutes/tools/upstream_proxy.py",
     "lifecycle": "chutes/tools/lifecycle.py",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_alive(process: subprocess.Popen, base: str, log: str) -> None:
@@ -56,7 +51,7 @@ def served(tmp_path_factory):
     running = {}
     try:
         for name, path in FILES.items():
-            port, log = _free_port(), str(logs / f"{name}.log")
+            port, log = free_port(), str(logs / f"{name}.log")
             argv = [sys.executable, "-m", "chutes_runtime", f"{path}:chute", "--dev",
                     "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
             with open(log, "w") as out:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -12,15 +11,10 @@ from typing import Any
 import pytest
 
 from chutes_runtime import Runtime, Settings
+from tests.conftest import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHUTES = os.path.join(HERE, "chutes")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Served:

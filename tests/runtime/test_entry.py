@@ -13,8 +13,9 @@ import pytest
 
 from chutes_runtime import Runtime, Settings
 from chutes_runtime.__main__ import parse_settings
+from tests.conftest import free_port
 
-from .conftest import CHUTES, free_port
+from .conftest import CHUTES
 
 
 def test_settings_read_cli_and_platform_environment() -> None:

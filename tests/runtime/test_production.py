@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import require
+from tests.conftest import free_port, require
 
-from .conftest import CHUTES, Served, Upstream, free_port, serve
+from .conftest import CHUTES, Served, Upstream, serve
 from .validator import UUIDS, FakeGpu, Validator, ValidatorClient, make_jwt
 
 
