@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import httpx
 import pytest
 
 from chutes_build import CacheError
 from chutes_build.platform import RemoteCache, remote_cache_from_env
-from tests.conftest import REPO, free_port, require
+from tests._nginx import running_nginx_cache
+from tests.conftest import free_port
 
-SCRIPT = os.path.join(REPO, "scripts", "nginx-cache")
 TEAM_KEY = "team-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory):
-    has_nginx = bool(shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"))
-    require(has_nginx or bool(shutil.which("apt-get")), "nginx is not installed")
-    data = tmp_path_factory.mktemp("nginx-cache")
-    result = subprocess.run(
-        [SCRIPT, "start", str(free_port()), str(data)], capture_output=True, text=True, timeout=300
-    )
-    require(result.returncode == 0, f"scripts/nginx-cache failed: {result.stderr[-800:]}")
-    url = result.stdout.strip().splitlines()[-1]
-    yield url, Path(data)
-    subprocess.run([SCRIPT, "stop", str(data)], timeout=60, check=False)
+    """``(url, data folder)`` of a fresh nginx cache, stopped afterwards."""
+    with running_nginx_cache(tmp_path_factory.mktemp("nginx-cache")) as served:
+        yield served
 
 
 @pytest.fixture

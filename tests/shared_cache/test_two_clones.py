@@ -12,8 +12,9 @@ from tests.chutes_target._workspace import (
     write_config_for,
     write_workspace,
 )
+from tests.conftest import free_port
 
-from .conftest import TEAM_KEY, free_port
+from .conftest import TEAM_KEY
 
 
 @pytest.fixture
