@@ -81,7 +81,7 @@ def atomic_write(
             with os.fdopen(fd, "wb") as handle:
                 half = len(data) // 2
                 handle.write(memoryview(data)[:half])
-                if _faults._armed is not None:  # a torn temporary file, then the kill
+                if _faults.counting():  # a torn temporary file, then the kill
                     handle.flush()
                     _faults.hit("write.partial", f"{what}.write.partial")
                 handle.write(memoryview(data)[half:])

@@ -9,6 +9,11 @@ stop a run at chosen moments instead of guessing them with sleeps.
 
 Unarmed (the normal case) :func:`hit` is one global lookup and a return.
 
+``CHUTES_BUILD_FAULT_SEEN=<file>`` (with or without a point) counts every pass
+through every point and writes the counts to ``<file>`` as JSON when the process
+ends normally: the tests use it to say how often a run that was not killed passed
+the point it was armed for, and to check that each point they name still exists.
+
 Points (each write also counts under ``<what>.<phase>``, where ``<what>`` is
 ``ac``, ``cas`` or a record namespace such as ``eval``, ``graph``, ``stat``):
 
@@ -25,14 +30,17 @@ Points (each write also counts under ``<what>.<phase>``, where ``<what>`` is
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import signal
 
 from .._errors import ChutesBuildError
 
-__all__ = ["arm", "hit", "parse"]
+__all__ = ["arm", "counting", "hit", "parse"]
 
 _armed: tuple[str, int] | None = None
+_counting = False
 _seen: dict[str, int] = {}
 
 
@@ -50,19 +58,33 @@ def parse(spec: str | None) -> tuple[str, int] | None:
     return point, int(count)
 
 
-def arm(spec: str | None) -> None:
-    """Arm (or, with ``None``, disarm) the hook; counts start again from zero."""
-    global _armed
+def arm(spec: str | None, seen_file: str | None = None) -> None:
+    """Arm (or, with ``None``, disarm) the hook; counts start again from zero. With
+    ``seen_file``, every point is counted and the counts are written there at exit."""
+    global _armed, _counting
     _armed = parse(spec)
+    _counting = _armed is not None or bool(seen_file)
     _seen.clear()
+    if seen_file:
+        atexit.register(_write_seen, seen_file)
+
+
+def counting() -> bool:
+    """Whether passes are counted (armed, or asked to count): a writer that must do
+    extra work to make a point observable (flush a torn half) does it only then."""
+    return _counting
+
+
+def _write_seen(path: str) -> None:
+    with open(path, "w") as handle:
+        json.dump(_seen, handle, sort_keys=True)
 
 
 def hit(*names: str) -> None:
     """Count a pass through each of ``names``; SIGKILL this process at the armed one."""
-    if _armed is None:
+    if not _counting:
         return
-    point, count = _armed
-    if point in names:
-        _seen[point] = _seen.get(point, 0) + 1
-        if _seen[point] == count:
-            os.kill(os.getpid(), signal.SIGKILL)
+    for name in names:
+        _seen[name] = _seen.get(name, 0) + 1
+    if _armed is not None and _armed[0] in names and _seen[_armed[0]] == _armed[1]:
+        os.kill(os.getpid(), signal.SIGKILL)

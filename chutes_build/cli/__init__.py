@@ -62,10 +62,12 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     try:
-        if os.environ.get("CHUTES_BUILD_FAULT"):  # a testing aid: see cache/_faults.py
+        fault = os.environ.get("CHUTES_BUILD_FAULT")
+        seen = os.environ.get("CHUTES_BUILD_FAULT_SEEN")
+        if fault or seen:  # a testing aid: see cache/_faults.py
             from ..cache import _faults
 
-            _faults.arm(os.environ["CHUTES_BUILD_FAULT"])
+            _faults.arm(fault, seen)
         # With standalone_mode=False click returns (not raises) the code of a
         # ``typer.Exit`` raised inside a command.
         result = app(args=argv, standalone_mode=False)

@@ -1,42 +1,30 @@
-"""Running the ``chutes-build`` command as a user does: a subprocess."""
+"""Running the ``chutes-build`` command as a user does, in this process."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import CliResult, run_cli
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-class Result:
-    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
-        self.code, self.stdout, self.stderr = proc.returncode, proc.stdout, proc.stderr
 
 
 @pytest.fixture
 def cli():
-    """``cli(*args, cwd=...)`` runs ``python -m chutes_build.cli`` and returns its result."""
+    """``cli(*args, cwd=...)`` runs the ``chutes-build`` command (in this process: the
+    process boundary is not what these tests are about) and returns its result."""
 
-    def run(*args: str, cwd: Path) -> Result:
+    def run(*args: str, cwd: Path) -> CliResult:
         env = {
             k: v
             for k, v in os.environ.items()
             if k not in ("CHUTES_EXECUTION_CONTEXT", "CHUTES_BUILD_DEBUG")
         }
         env["COLUMNS"] = "200"
-        proc = subprocess.run(
-            [sys.executable, "-m", "chutes_build.cli", *args],
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=env,
-            timeout=120,
-        )
-        return Result(proc)
+        return run_cli(args, cwd=cwd, env=env)
 
     return run
 

@@ -79,12 +79,19 @@ def busybox_repo(tmp_path: Path, docker: str, busybox: str, names=("one", "two",
 
 def fresh_inputs(repo: Monorepo, tag: str) -> None:
     """Change the shared layers' value: every layer of every chute is dirty again (and new
-    to BuildKit too: the repo's random prefix keeps its layer cache from answering)."""
+    to BuildKit too: the repo's random prefix keeps its layer cache from answering).
+
+    Every chute file is rewritten as well, so the next run hashes every workspace file
+    whatever the stat cache remembered: how often a run passes ``hash.file`` (and writes
+    the stat cache) must not depend on how long ago a file was written."""
     tag = f"{repo.prefix}-{tag}"
     text = (repo.root / "common" / "base.py").read_text()
     start = text.index('"SHARED", "') + len('"SHARED", "')
     end = text.index('"', start)
     (repo.root / "common" / "base.py").write_text(text[:start] + tag + text[end:])
+    for path in sorted((repo.root / "chutes").glob("*.py")):
+        lines = [line for line in path.read_text().splitlines() if not line.startswith("# inputs")]
+        path.write_text("\n".join([*lines, f"# inputs: {tag}"]) + "\n")
 
 
 def cache(repo: Monorepo) -> str:
@@ -178,11 +185,31 @@ def check_after_kill(
 def kill_at(repo: Monorepo, point: str, n: int, command: list[str]) -> KillReport:
     """Run ``command`` armed to die at the n-th ``point``, then :func:`check_after_kill`."""
     prior = recorded_builds(repo)
-    code, _, err = run_cli(repo, [*command, "--json"], {"CHUTES_BUILD_FAULT": f"{point}:{n}"})
+    seen_file = repo.root.parent / "fault-seen.json"
+    seen_file.unlink(missing_ok=True)
+    env = {"CHUTES_BUILD_FAULT": f"{point}:{n}", "CHUTES_BUILD_FAULT_SEEN": str(seen_file)}
+    code, _, err = run_cli(repo, [*command, "--json"], env)
     report = KillReport(f"{point}:{n}", killed=code == -signal.SIGKILL)
     if not report.killed:
-        report.next_error = f"not killed (exit {code}): {err[-2000:]}"
+        seen = json.loads(seen_file.read_text()).get(point, 0) if seen_file.exists() else "?"
+        report.next_error = (f"not killed: the run passed {point} {seen} time(s), fewer than "
+                             f"{n} (exit {code}): {err[-2000:]}")  # fmt: skip
     return check_after_kill(repo, report, command, prior)
+
+
+def points_seen(repo: Monorepo, command: list[str]) -> dict[str, int]:
+    """How often one unarmed run of ``command`` passes each fault point."""
+    seen_file = repo.root.parent / "fault-seen.json"
+    seen_file.unlink(missing_ok=True)
+    code, _, err = run_cli(repo, [*command, "--json"], {"CHUTES_BUILD_FAULT_SEEN": str(seen_file)})
+    assert code == 0, err[-3000:]
+    return json.loads(seen_file.read_text())
+
+
+def unreached(points: list[tuple[str, int]], seen: dict[str, int]) -> list[str]:
+    """The points a kill-point list names that a run no longer passes often enough."""
+    return [f"{point}:{n} (passed {seen.get(point, 0)} time(s))" for point, n in points
+            if seen.get(point, 0) < n]  # fmt: skip
 
 
 def kill_from_outside(repo: Monorepo, command: list[str], rng: random.Random) -> KillReport:

@@ -84,6 +84,16 @@ def busy(tmp_path, docker_engine, busybox_image):
 
 
 @docker
+def test_issue_11_every_kill_point_named_is_passed_by_a_run_with_fresh_inputs(busy) -> None:
+    """A point renamed or removed in the code, or passed fewer times than a list needs,
+    fails here by name instead of as a kill that silently never happened."""
+    _faults.fresh_inputs(busy, "count")
+    seen = _faults.points_seen(busy, ["build"])
+    missing = _faults.unreached(sorted({*CI_POINTS, *_faults.BUILD_POINTS}), seen)
+    assert not missing, f"kill points no run of `build` reaches: {missing}; seen: {seen}"
+
+
+@docker
 def test_issue_7_sigkill_at_named_points_of_build_loses_and_corrupts_nothing(busy) -> None:
     reports = []
     for index, (point, n) in enumerate(CI_POINTS):
@@ -126,6 +136,14 @@ def pyrepo(tmp_path, docker_engine, python_base_image):
 def _plan_dirty(repo) -> int:
     proc = repo.cli("plan", "--json")
     return json.loads(proc.stdout)["summary"]["dirty"]
+
+
+@docker
+def test_issue_11_every_kill_point_of_up_is_passed_by_a_run_with_fresh_inputs(pyrepo) -> None:
+    _faults.fresh_inputs(pyrepo, "count")
+    seen = _faults.points_seen(pyrepo, ["up", "--target", "local"])
+    missing = _faults.unreached(_faults.UP_POINTS, seen)
+    assert not missing, f"kill points no run of `up` reaches: {missing}; seen: {seen}"
 
 
 @docker

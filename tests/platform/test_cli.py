@@ -1,23 +1,23 @@
-"""``share``, ``keys``, ``register`` and ``warmup`` as subprocesses against the stand-in."""
+"""``share``, ``keys``, ``register`` and ``warmup`` against the stand-in (the command runs in
+this process: the process boundary is not what these tests are about)."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 
 from chutes_build.platform import Signer, load_settings, write_config
+from tests.conftest import CliResult, run_cli
 
 from .conftest import ALICE_SEED, settings_for
 
 SECRET_SEED = ALICE_SEED
 
 
-def cli(standin, config: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(standin, config: str, *args: str, env: dict | None = None) -> CliResult:
     full_env = {
         **os.environ,
         "CHUTES_API_URL": standin.url,
@@ -25,13 +25,7 @@ def cli(standin, config: str, *args: str, env: dict | None = None) -> subprocess
         **(env or {}),
     }
     full_env.pop("CHUTES_API_KEY", None) if "CHUTES_API_KEY" not in (env or {}) else None
-    result = subprocess.run(
-        [sys.executable, "-m", "chutes_build.cli", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(args, env=full_env)
     assert SECRET_SEED not in result.stdout + result.stderr
     return result
 

@@ -161,27 +161,12 @@ async def test_ensure_image_reads_files_and_refuses_secrets(client, standin, tmp
     assert result.created
 
 
-async def test_docker_build_hook_runs_a_real_build(client, standin):
-    import shutil
-    import subprocess
-
-    from tests.conftest import require
-
+async def test_docker_build_hook_runs_a_real_build(client, standin, docker_engine, busybox_image):
     from .standin._docker import docker_build_hook
 
-    docker = "/usr/bin/docker"
-    present = (
-        shutil.which(docker)
-        and subprocess.run(
-            [docker, "image", "inspect", "chutes-build/busybox:latest"],
-            capture_output=True,
-            timeout=30,
-        ).returncode
-        == 0
-    )
-    require(bool(present), "docker with the chutes-build/busybox image (scripts/base-images)")
+    docker = docker_engine
     standin.state.build_mode = docker_build_hook(docker)
-    base = Image(username="alice", name="busy", tag="1.0").from_base("chutes-build/busybox:latest")
+    base = Image(username="alice", name="busy", tag="1.0").from_base(busybox_image)
     lines = []
     result = await ensure_image(
         client, base.run_command("echo built-by-standin"), FILES, on_log=lines.append
