@@ -59,6 +59,42 @@ for _name in COMMAND_MODULES:
     _module.register(app)
 
 
+#: The command-line parser's own errors (typer vendors click from 0.28 on, so the class
+#: is found through typer's public exceptions rather than imported from click).
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def _usage_error(exc: Exception, argv: list[str]) -> None:
+    """``error: <what>`` and ``fix: <command> --help``, in the style of every other error."""
+    message = exc.format_message()
+    if not message:  # a group called without its command: its help was shown
+        return
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ == "MissingParameter" and param is not None:
+        if getattr(param, "param_type_name", "") == "option":
+            message = f"missing option {'/'.join(param.opts)}"
+        else:
+            label = param.human_readable_name
+            message = f"missing argument {label.upper() if label == param.name else label}"
+    typer.secho(f"error: {message[:1].lower()}{message[1:]}", fg="red", err=True)
+    typer.echo(f"  fix: see `{_command_path(argv)} --help` for its arguments and options", err=True)
+
+
+def _command_path(argv: list[str]) -> str:
+    """``chutes-build cache gc`` for ``["cache", "gc", "--max-size"]``: the deepest command
+    that the words of ``argv`` name, found in the command tree (an option's parse error
+    carries no context of its own)."""
+    import typer.main
+
+    command, path = typer.main.get_command(app), ["chutes-build"]
+    for word in argv:
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is None:
+            break
+        command, path = sub, [*path, word]
+    return " ".join(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     try:
@@ -86,13 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.secho("interrupted", fg="red", err=True)
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except _CLICK_ERROR as exc:  # a usage mistake: a short message, never a traceback
+        _usage_error(exc, sys.argv[1:] if argv is None else argv)
+        return exc.exit_code
     return 0
 
 
