@@ -174,11 +174,7 @@ def _resolve_schema(schema: Any, minimal: bool = False) -> dict | None:
 
 
 def _full_schema(model: Any) -> dict:
-    if _schema.is_pydantic_model(model):
-        return model.model_json_schema()  # what the SDK sends for output_schema=Model
-    definitions: dict[str, Any] = {}
-    ref = _schema.type_schema(model, definitions)
-    return {"type": "object", **definitions[ref["$ref"].rsplit("/", 1)[-1]]}
+    return _schema.model_json_schema(model)  # what the SDK sends for output_schema=Model
 
 
 class Job:
