@@ -137,18 +137,18 @@ class Cord:
 
     def definition(self) -> dict[str, Any]:
         """The cord as the platform's deploy body lists it (CHUTES_API.md §4.2)."""
-        return {
+        return {  # the SDK's key order
             "method": self.method,
             "path": self.path,
-            "function": self.name,
-            "stream": self.stream,
-            "passthrough": self.passthrough,
             "public_api_path": self.public_api_path,
             "public_api_method": self.public_api_method,
+            "stream": self.stream,
+            "function": self.name,
             "input_schema": self.input_schema,
-            "minimal_input_schema": self.minimal_input_schema,
             "output_schema": self.output_schema,
             "output_content_type": self.output_content_type,
+            "minimal_input_schema": self.minimal_input_schema,
+            "passthrough": self.passthrough,
         }
 
 
