@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 import subprocess
@@ -226,7 +227,7 @@ def _started(pack, monkeypatch) -> dict:
         return engine.EngineLaunch(label, None, api_key, engine.ENGINE_PORT)
 
     monkeypatch.setattr(engine, "download_model", download)
-    monkeypatch.setattr(engine, "gpu_info", lambda: (2, "NVIDIA H200"))
+    monkeypatch.setattr(engine, "gpu_info", lambda: (1, "NVIDIA L4"))
     monkeypatch.setattr(engine, "launch", launch)
     monkeypatch.setattr(engine, "set_default_cache_dirs", lambda path: None)
     asyncio.run(pack.chute.startup_hooks[0].func(pack.chute))
@@ -249,3 +250,25 @@ def test_issue_13_startup_hooks_pass_name_and_official_package_on(
         assert ("--enable-return-hidden-states" in text) is not official
     else:
         assert "--model org/m --served-model-name mine " in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "config"),
+    [
+        ({}, {"pooling_type": "CLS", "enable_chunked_processing": True, "max_embed_len": 3072000}),
+        (
+            {"pooling_type": "MEAN", "max_embed_len": 8192},
+            {"pooling_type": "MEAN", "enable_chunked_processing": True, "max_embed_len": 8192},
+        ),
+        ({"enable_chunked_processing": False}, {"pooling_type": "CLS"}),
+    ],
+)
+def test_embedding_arguments_reach_the_engine(kwargs: dict, config: dict, monkeypatch) -> None:
+    pack = build_embedding_chute(
+        "demo", "BAAI/bge-small-en-v1.5", NodeSelector(), revision=REV, **kwargs
+    )
+    seen = _started(pack, monkeypatch)
+    argv = seen["argv"]
+    assert json.loads(argv[argv.index("--pooler-config") + 1]) == config
+    chunked = seen["env"].get("VLLM_ENABLE_CHUNKED_PROCESSING")
+    assert chunked == ("true" if config.get("enable_chunked_processing") else None)
