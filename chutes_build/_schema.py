@@ -22,6 +22,7 @@ from typing import Any
 
 import msgspec
 
+from ._errors import DefinitionError
 from ._struct_schema import struct_json_schema
 
 __all__ = [
@@ -60,7 +61,14 @@ def model_json_schema(tp: Any, ref_template: str = "#/$defs/{model}") -> dict[st
     """pydantic's ``model_json_schema`` of a pydantic model or of a ``Struct``'s fields."""
     if is_pydantic_model(tp):
         return tp.model_json_schema(ref_template=ref_template)
-    return struct_json_schema(tp, ref_template)
+    try:
+        return struct_json_schema(tp, ref_template)
+    except NameError as exc:  # a field annotation naming something undefined
+        raise DefinitionError(
+            f"cannot derive the JSON Schema of {tp.__name__}: {exc}",
+            fix=f"define or import every type the fields of {tp.__name__} name, "
+            "before the cord that uses it",
+        ) from None
 
 
 def _ref(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:

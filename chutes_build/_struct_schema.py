@@ -136,16 +136,12 @@ class _Generator:
 
     def struct(self, cls: type) -> dict[str, Any]:
         self.building.add(cls.__name__)
-        hints = typing.get_type_hints(cls, include_extras=True)
-        defaults = cls.__struct_defaults__
-        offset = len(cls.__struct_fields__) - len(defaults)
         properties: dict[str, Any] = {}
         required: list[str] = []
-        names = zip(cls.__struct_fields__, cls.__struct_encode_fields__, strict=True)
-        for i, (name, wire) in enumerate(names):
-            default = defaults[i - offset] if i >= offset else msgspec.NODEFAULT
-            properties[wire] = self.field(wire, hints[name], default)
-            if default is msgspec.NODEFAULT:
+        for info in msgspec.structs.fields(cls):
+            wire = info.encode_name
+            properties[wire] = self.field(wire, info.type, info.default)
+            if info.required:
                 required.append(wire)
         body: dict[str, Any] = {"properties": properties, "title": cls.__name__, "type": "object"}
         if required:
@@ -159,7 +155,7 @@ class _Generator:
 
     def field(self, name: str, tp: Any, default: Any) -> dict[str, Any]:
         schema = self.type(tp)
-        if default is not msgspec.NODEFAULT and not isinstance(default, msgspec._core.Factory):
+        if default is not msgspec.NODEFAULT:  # a default_factory gives none, as in pydantic
             schema["default"] = msgspec.to_builtins(default)
         if "title" not in schema and _titled(tp):
             schema["title"] = _title(name)

@@ -10,11 +10,13 @@ show them as they are sent.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import msgspec
 import pytest
 
+from chutes_build import Chute, DefinitionError
 from chutes_build._schema import model_json_schema
 from chutes_build._struct_schema import struct_json_schema
 from chutes_build._workspace import find_workspace, load_paths
@@ -110,3 +112,23 @@ def test_wire_names_and_forbidden_extras_reach_the_schema() -> None:
     assert schema["additionalProperties"] is False
     tokens = {"default": 16, "title": "Maxtokens", "type": "integer"}
     assert schema["properties"] == {"maxTokens": tokens}
+
+
+class Dangling(msgspec.Struct):
+    item: Missing  # noqa: F821 - never defined
+
+
+def test_a_struct_naming_an_undefined_type_is_a_definition_error() -> None:
+    chute = Chute(username="alice", name="c", image="parachutes/python:3.12")
+    with pytest.raises(DefinitionError) as caught:
+
+        @chute.cord()
+        async def use(self, body: Dangling) -> None:
+            return None
+
+    error = caught.value
+    assert re.match(
+        r"^cannot derive the JSON Schema of Dangling: name 'Missing' is not defined$", error.message
+    )
+    assert re.match(r"^define or import every type the fields of Dangling name", error.fix)
+    assert error.file == __file__
