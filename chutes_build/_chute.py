@@ -137,18 +137,18 @@ class Cord:
 
     def definition(self) -> dict[str, Any]:
         """The cord as the platform's deploy body lists it (CHUTES_API.md §4.2)."""
-        return {
+        return {  # the SDK's key order
             "method": self.method,
             "path": self.path,
-            "function": self.name,
-            "stream": self.stream,
-            "passthrough": self.passthrough,
             "public_api_path": self.public_api_path,
             "public_api_method": self.public_api_method,
+            "stream": self.stream,
+            "function": self.name,
             "input_schema": self.input_schema,
-            "minimal_input_schema": self.minimal_input_schema,
             "output_schema": self.output_schema,
             "output_content_type": self.output_content_type,
+            "minimal_input_schema": self.minimal_input_schema,
+            "passthrough": self.passthrough,
         }
 
 
@@ -174,11 +174,7 @@ def _resolve_schema(schema: Any, minimal: bool = False) -> dict | None:
 
 
 def _full_schema(model: Any) -> dict:
-    if _schema.is_pydantic_model(model):
-        return model.model_json_schema()  # what the SDK sends for output_schema=Model
-    definitions: dict[str, Any] = {}
-    ref = _schema.type_schema(model, definitions)
-    return {"type": "object", **definitions[ref["$ref"].rsplit("/", 1)[-1]]}
+    return _schema.model_json_schema(model)  # what the SDK sends for output_schema=Model
 
 
 class Job:

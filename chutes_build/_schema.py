@@ -1,10 +1,16 @@
 """JSON Schemas for cord inputs and outputs, derived from type hints.
 
-The shape matches the ``chutes`` SDK's ``SchemaExtractor`` (an object schema
-with ``properties``, ``required`` and ``definitions``, ``$ref`` into
-``#/definitions/``) so the platform sees the same schemas. msgspec
-``Struct`` types are supported natively; pydantic models are used through
-their own ``model_json_schema`` without importing pydantic here.
+Every schema equals what the ``chutes`` SDK's ``SchemaExtractor`` makes of
+the same hints, key for key and in the same key order: an object schema with
+``properties``, ``required`` and ``definitions``, ``$ref`` into
+``#/definitions/``, each model's own schema as pydantic's
+``model_json_schema()`` writes it. pydantic models are asked for that schema
+(without importing pydantic here); a msgspec ``Struct`` gets the schema of a
+pydantic model with the same fields (:mod:`chutes_build._struct_schema`).
+The SDK's quirks are kept, since the platform has always received them:
+``NoneType`` and types it does not know map to ``{}``, ``X | Y`` unions too
+(only ``typing.Union``/``Optional`` are unions to it), and a model's nested
+models stay under its own ``$defs``.
 """
 
 from __future__ import annotations
@@ -16,15 +22,20 @@ from typing import Any
 
 import msgspec
 
+from ._errors import DefinitionError
+from ._struct_schema import struct_json_schema
+
 __all__ = [
     "extract_schemas",
     "input_model",
     "is_pydantic_model",
     "is_struct",
     "minimal_schema",
+    "model_json_schema",
     "type_schema",
 ]
 
+#: The SDK's ``PYTHON_TYPE_TO_JSON_TYPE``.
 _SIMPLE: dict[Any, dict[str, Any]] = {
     str: {"type": "string"},
     int: {"type": "integer"},
@@ -33,7 +44,6 @@ _SIMPLE: dict[Any, dict[str, Any]] = {
     list: {"type": "array", "items": {}},
     dict: {"type": "object"},
     None: {"type": "null"},
-    bytes: {"type": "string", "contentEncoding": "base64"},
 }
 
 
@@ -47,69 +57,41 @@ def is_struct(tp: Any) -> bool:
     return inspect.isclass(tp) and issubclass(tp, msgspec.Struct)
 
 
-def _model_schema(tp: Any) -> dict[str, Any]:
+def model_json_schema(tp: Any, ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+    """pydantic's ``model_json_schema`` of a pydantic model or of a ``Struct``'s fields."""
     if is_pydantic_model(tp):
-        return tp.model_json_schema(ref_template="#/definitions/{model}")
-    schema = msgspec.json.schema(tp, ref_template="#/definitions/{name}")
-    defs = schema.pop("$defs", {})
-    ref = schema.get("$ref", "")
-    body = dict(defs.pop(ref.rsplit("/", 1)[-1], schema))
-    if defs:
-        body["definitions"] = defs
-    return body
+        return tp.model_json_schema(ref_template=ref_template)
+    try:
+        return struct_json_schema(tp, ref_template)
+    except NameError as exc:  # a field annotation naming something undefined
+        raise DefinitionError(
+            f"cannot derive the JSON Schema of {tp.__name__}: {exc}",
+            fix=f"define or import every type the fields of {tp.__name__} name, "
+            "before the cord that uses it",
+        ) from None
 
 
 def _ref(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
+    """The SDK's model reference: the model's schema goes into ``definitions`` once."""
     name = tp.__name__
-    if name not in definitions and is_pydantic_model(tp):
-        # Exactly the SDK's SchemaExtractor: pydantic's nested models stay under
-        # the model's own "$defs" (the platform has always received them so).
-        schema = _model_schema(tp)
+    if name not in definitions:
+        schema = model_json_schema(tp, "#/definitions/{model}")
         definitions[name] = {k: v for k, v in schema.items() if k not in ("title", "definitions")}
         definitions.update(schema.get("definitions", {}))
-    elif name not in definitions:
-        schema = _model_schema(tp)
-        definitions[name] = {
-            k: v for k, v in schema.items() if k not in ("title", "definitions", "$defs")
-        }
-        definitions.update(schema.get("definitions", {}) or schema.get("$defs", {}))
     return {"$ref": f"#/definitions/{name}"}
 
 
-def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of one type hint; named models go into ``definitions``.
+def _enum_schema(tp: type[enum.Enum]) -> dict[str, Any]:
+    values = [e.value for e in tp]
+    for py, js in ((str, "string"), (int, "integer"), (float, "number")):
+        if all(isinstance(x, py) for x in values):
+            return {"type": js, "enum": values}
+    return {"enum": values}
 
-    As in the SDK, ``NoneType`` (what ``get_type_hints`` makes of ``None``) maps
-    to ``{}``, so ``Optional[int]`` is ``{"oneOf": [{"type": "integer"}, {}]}``.
-    """
-    if tp is None:
-        return {"type": "null"}
-    if inspect.isclass(tp) and issubclass(tp, enum.Enum):
-        values = [e.value for e in tp]
-        for py, js in ((str, "string"), (int, "integer"), (float, "number")):
-            if all(isinstance(x, py) for x in values):
-                return {"type": js, "enum": values}
-        return {"enum": values}
-    if is_pydantic_model(tp) or is_struct(tp):
-        return _ref(tp, definitions)
-    if tp in _SIMPLE:
-        return dict(_SIMPLE[tp])
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is typing.Union or (
-        origin is not None and getattr(origin, "__name__", "") == "UnionType"
-    ):
-        schemas = [type_schema(a, definitions) for a in args]
-        if len(schemas) == 2 and {"type": "null"} in schemas:
-            return {**next(s for s in schemas if s != {"type": "null"}), "nullable": True}
-        return {"oneOf": schemas}
-    if origin in (list, typing.List):  # noqa: UP006
+
+def _container_schema(origin: Any, args: tuple, definitions: dict[str, Any]) -> dict[str, Any]:
+    if origin is list:
         return {"type": "array", "items": type_schema(args[0] if args else Any, definitions)}
-    if origin in (set, frozenset):
-        return {
-            "type": "array",
-            "items": type_schema(args[0] if args else Any, definitions),
-            "uniqueItems": True,
-        }
     if origin is dict:
         if not args:
             return {"type": "object"}
@@ -121,11 +103,48 @@ def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
             "minItems": len(args),
             "maxItems": len(args),
         }
+    if origin is set:
+        return {
+            "type": "array",
+            "items": type_schema(args[0] if args else Any, definitions),
+            "uniqueItems": True,
+        }
     if origin is typing.Literal:
         return {"enum": list(args)}
+    return {}
+
+
+def type_schema(tp: Any, definitions: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of one type hint; named models go into ``definitions``.
+
+    As in the SDK, ``NoneType`` (what ``get_type_hints`` makes of ``None``) maps
+    to ``{}``, so ``Optional[int]`` is ``{"oneOf": [{"type": "integer"}, {}]}``.
+    """
+    if tp is None:
+        return {"type": "null"}
+    if inspect.isclass(tp) and issubclass(tp, enum.Enum):
+        return _enum_schema(tp)
+    if is_pydantic_model(tp) or is_struct(tp):
+        return _ref(tp, definitions)
+    if _hashable(tp) and tp in _SIMPLE:
+        return dict(_SIMPLE[tp])
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Union:
+        schemas = [type_schema(a, definitions) for a in args]
+        if len(schemas) == 2 and {"type": "null"} in schemas:
+            return {**next(s for s in schemas if s != {"type": "null"}), "nullable": True}
+        return {"oneOf": schemas}
     if origin is typing.Annotated:
         return type_schema(args[0], definitions)
-    return {}
+    return _container_schema(origin, args, definitions)
+
+
+def _hashable(tp: Any) -> bool:
+    try:
+        hash(tp)
+    except TypeError:
+        return False
+    return True
 
 
 def _hints(func: Any) -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "ENGINE_PORT",
     "EngineLaunch",
     "download_model",
+    "engine_env",
     "gpu_info",
     "launch",
     "new_api_key",
@@ -52,9 +53,12 @@ _CACHE_KEYS = (
     "VLLM_CACHE_ROOT", "SGLANG_CACHE_DIR",
 )  # fmt: skip
 _QUIET_ENV = {
-    "PYTHONDONTWRITEBYTECODE": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-    "VLLM_NO_USAGE_STATS": "1", "VLLM_DO_NOT_TRACK": "1", "DO_NOT_TRACK": "1",
+    "PYTHONDONTWRITEBYTECODE": "1", "VLLM_NO_USAGE_STATS": "1", "VLLM_DO_NOT_TRACK": "1",
+    "DO_NOT_TRACK": "1",
 }  # fmt: skip
+#: Set for chutes of a model's own (not ``official_package``) package: the engine must not
+#: reach Hugging Face once the snapshot is downloaded.
+_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
 def set_default_cache_dirs(download_path: str, environ: dict | None = None) -> None:
@@ -120,13 +124,18 @@ def sglang_command(
     engine_args: str | None,
     python: str = sys.executable,
     port: int = ENGINE_PORT,
+    official_package: bool = False,
 ) -> list[str]:
-    """argv of SGLang's server, with the flags the SDK's template adds."""
+    """argv of SGLang's server, with the flags the SDK's template adds.
+
+    An ``official_package`` chute's engine does not return hidden states.
+    """
     args = engine_args or ""
     if "--tp=" not in args and "--tp " not in args:
         args += f" --tp {gpu_count}"
     args = _add(args, "--enable-cache-report", "--enable-cache-report")
-    args = _add(args, "--enable-return-hidden-states", "--enable-return-hidden-states")
+    if not official_package:
+        args = _add(args, "--enable-return-hidden-states", "--enable-return-hidden-states")
     args += f" --revision {revision}"
     args = _add(args, "--disable-custom-all-reduce", "--disable-custom-all-reduce")
     args = _add(args, "--gc-threshold", "--gc-threshold 50000 100 100")
@@ -281,6 +290,16 @@ def new_api_key() -> str:
     return str(uuid.uuid4())
 
 
+def engine_env(name: str, revision: str, official_package: bool) -> dict[str, str]:
+    """The engine's environment from the chute: its name, revision and offline mode.
+
+    An ``official_package`` chute (SDK 0.6.11) runs its engine with none of these.
+    """
+    if official_package:
+        return {}
+    return {"SGL_MODEL_NAME": name, "SGL_REVISION": revision, **_OFFLINE_ENV}
+
+
 _VLLM_LOG_ENV = {
     "VLLM_LOGGING_COLOR": "0", "VLLM_LOG_STATS_INTERVAL": "10", "VLLM_LOG_BATCHSIZE_INTERVAL": "-1",
     "VLLM_DEBUG_WORKSPACE": "0", "VLLM_LOG_MODEL_INSPECTION": "0", "VLLM_DEBUG_MFU_METRICS": "0",
@@ -295,6 +314,7 @@ async def start_vllm(
     revision: str,
     engine_args: str | None,
     pooler_config: dict | None = None,
+    official_package: bool = False,
 ) -> EngineLaunch:
     """The vLLM templates' startup: download, configure the GPUs, launch, wait, watch."""
     path = await download_model(model, revision)
@@ -303,7 +323,7 @@ async def start_vllm(
     set_nccl_flags(gpu_count, gpu_model)
     api_key = new_api_key()
     argv = vllm_command(model, chute.name, revision, api_key, gpu_count, engine_args, pooler_config)
-    env = {"SGL_MODEL_NAME": chute.name, "SGL_REVISION": revision, **_VLLM_LOG_ENV}
+    env = {**engine_env(chute.name, revision, official_package), **_VLLM_LOG_ENV}
     if pooler_config and pooler_config.get("enable_chunked_processing"):
         env["VLLM_ENABLE_CHUNKED_PROCESSING"] = "true"
     warm = None if pooler_config else chute.name
@@ -313,7 +333,7 @@ async def start_vllm(
 
 
 async def start_sglang(
-    chute: Any, model: str, revision: str, engine_args: str | None
+    chute: Any, model: str, revision: str, engine_args: str | None, official_package: bool = False
 ) -> EngineLaunch:
     """The SGLang template's startup: configure the GPUs, download, launch, wait, watch."""
     gpu_count, gpu_model = gpu_info()
@@ -321,10 +341,11 @@ async def start_sglang(
     path = await download_model(model, revision)
     set_default_cache_dirs(path)
     api_key = new_api_key()
-    argv = sglang_command(model, revision, api_key, gpu_count, engine_args)
+    argv = sglang_command(
+        model, revision, api_key, gpu_count, engine_args, official_package=official_package
+    )
     env = {
-        "SGL_MODEL_NAME": chute.name,
-        "SGL_REVISION": revision,
+        **engine_env(chute.name, revision, official_package),
         "SGLANG_DISABLE_REQUEST_LOGGING": "True",
     }
     engine = await launch(chute, "SGLang", argv, api_key, env, chute.name)

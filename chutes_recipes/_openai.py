@@ -236,6 +236,10 @@ class CompletionStreamResponse(_Model, kw_only=True):
     usage: UsageInfo | None = None
 
 
+#: The SDK's ``messages`` default (a list of one model) is a factory here; its schema says it.
+_DEFAULT_MESSAGES = msgspec.Meta(extra_json_schema={"default": [{"role": "user", "content": ""}]})
+
+
 class MinifiedTypes(msgspec.Struct, frozen=True):
     """The four per-model ``Minified*`` input types of an LLM chute."""
 
@@ -253,7 +257,9 @@ def minified_types(model_name: str) -> MinifiedTypes:
         content: str = ""
 
     class MinifiedStreamChatCompletion(_Model, kw_only=True):
-        messages: list[MinifiedMessage] = msgspec.field(default_factory=lambda: [MinifiedMessage()])
+        messages: Annotated[list[MinifiedMessage], _DEFAULT_MESSAGES] = msgspec.field(
+            default_factory=lambda: [MinifiedMessage()]
+        )
         temperature: float = 0.7
         seed: int = 42
         stream: bool = True

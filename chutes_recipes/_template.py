@@ -68,7 +68,8 @@ def engine_chute(
     model_name = args["model_name"]
     _checks.model_name(template, model_name)
     revision = _checks.revision(template, model_name, args["revision"])
+    name = args["name"] or model_name  # SDK 0.6.11: a chute name other than the model's
     chute = template_chute(
-        standard_template, args, _ENGINE_CHUTE_ARGS, name=model_name, revision=revision
+        standard_template, args, _ENGINE_CHUTE_ARGS, name=name, revision=revision
     )
     return EngineChute(chute, engine_args, revision)

@@ -84,8 +84,8 @@ def build_diffusion_chute(
         output_content_type="image/jpeg",
         pass_chute=True,
     )
-    async def generate(self, params: GenerationInput):
-        """Generate an image (a JPEG response)."""
+    async def generate(self, params: GenerationInput) -> Any:
+        """Generate an image (a JPEG response; its output schema is ``{}``, as in the SDK)."""
         from ._pipeline import generate_jpeg
 
         return generate_jpeg(self, params)

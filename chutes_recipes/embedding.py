@@ -107,8 +107,17 @@ def build_embedding_chute(
     enable_chunked_processing: bool = True,
     allow_external_egress: bool = False,
     tee: bool = False,
+    official_package: bool = False,
+    name: str = None,
 ) -> EmbeddingChutePack:
-    """A chute serving embeddings of ``model_name`` (pinned to ``revision``) with vLLM."""
+    """A chute serving embeddings of ``model_name`` (pinned to ``revision``) with vLLM.
+
+    The chute, and the model the engine serves, are called ``name`` (by default
+    ``model_name``). ``official_package=True`` (a package of the platform's own) starts the
+    engine without the chute's name, revision and offline mode in its environment.
+    ``pooling_type="auto"`` picks the pooling from the model name; with
+    ``enable_chunked_processing`` inputs up to ``max_embed_len`` tokens are embedded in chunks.
+    """
     chute, engine_args, revision = engine_chute("build_embedding_chute", "embedding", locals())
     if pooling_type == "auto":
         pooling_type = get_optimal_pooling_type(model_name)
@@ -120,7 +129,7 @@ def build_embedding_chute(
     async def initialize_vllm_embedding(self):
         from ._engine import start_vllm
 
-        await start_vllm(self, model_name, revision, engine_args, pooler_config)
+        await start_vllm(self, model_name, revision, engine_args, pooler_config, official_package)
 
     @passthrough_cord(
         chute,

@@ -61,8 +61,16 @@ def build_sglang_chute(
     shutdown_after_seconds: int = 300,
     allow_external_egress: bool = False,
     tee: bool = False,
+    official_package: bool = False,
+    name: str = None,
 ) -> SGLangChute:
-    """A chute serving ``model_name`` (pinned to ``revision``) with SGLang's OpenAI API."""
+    """A chute serving ``model_name`` (pinned to ``revision``) with SGLang's OpenAI API.
+
+    The chute, and the model the engine serves, are called ``name`` (by default
+    ``model_name``). ``official_package=True`` (a package of the platform's own) starts the
+    engine without the chute's name, revision and offline mode in its environment
+    and without returning hidden states.
+    """
     chute, engine_args, revision = engine_chute(
         "build_sglang_chute", "vllm", locals(), forbid=("--api-key",)
     )
@@ -71,7 +79,7 @@ def build_sglang_chute(
     async def initialize_sglang(self):
         from ._engine import start_sglang
 
-        await start_sglang(self, model_name, revision, engine_args)
+        await start_sglang(self, model_name, revision, engine_args, official_package)
 
     extras = add_llm_cords(chute, minified_types(model_name), sglang=True)
     return SGLangChute(chute=chute, **extras)

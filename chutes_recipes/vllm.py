@@ -67,15 +67,22 @@ def build_vllm_chute(
     shutdown_after_seconds: int = 300,
     allow_external_egress: bool = False,
     tee: bool = False,
+    official_package: bool = False,
+    name: str = None,
 ) -> VLLMChute:
-    """A chute serving ``model_name`` (pinned to ``revision``) with vLLM's OpenAI API."""
+    """A chute serving ``model_name`` (pinned to ``revision``) with vLLM's OpenAI API.
+
+    The chute, and the model the engine serves, are called ``name`` (by default
+    ``model_name``). ``official_package=True`` (a package of the platform's own) starts the
+    engine without the chute's name, revision and offline mode in its environment.
+    """
     chute, engine_args, revision = engine_chute("build_vllm_chute", "vllm", locals())
 
     @chute.on_startup()
     async def initialize_vllm(self):
         from ._engine import start_vllm
 
-        await start_vllm(self, model_name, revision, engine_args)
+        await start_vllm(self, model_name, revision, engine_args, None, official_package)
 
     extras = add_llm_cords(chute, minified_types(model_name), sglang=False)
     return VLLMChute(chute=chute, **extras)

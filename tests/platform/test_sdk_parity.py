@@ -112,6 +112,7 @@ def test_sdk_build_and_deploy_are_accepted_and_match_our_bodies(standin, sdk_pro
         if key != "cords":
             assert body[key] == sdk_body[key], key
     assert len(body["cords"]) == len(sdk_body["cords"]) == 1
+    assert json.dumps(body["cords"]) == json.dumps(sdk_body["cords"])  # the SDK's key order too
     for key, value in sdk_body["cords"][0].items():
         assert body["cords"][0][key] == value, key
 

@@ -73,25 +73,3 @@ def signature_json(func: Any) -> list[list[Any]]:
         [p.name, p.kind.name, None if p.default is inspect.Parameter.empty else repr(p.default)]
         for p in inspect.signature(func).parameters.values()
     ]
-
-
-def schema_shape(schema: dict | None) -> Any:
-    """What must agree between two schemas of one model: its field names and required ones.
-
-    The SDK's schemas come from pydantic and ours from msgspec, so titles,
-    ``anyOf`` spellings and nested ``$defs`` differ; the fields do not.
-    """
-    if not schema:
-        return None
-    if "input_args" in schema.get("properties", {}):
-        name = schema["properties"]["input_args"]["$ref"].rsplit("/", 1)[-1]
-        model = schema["definitions"][name]
-        return {
-            "model": name,
-            "fields": sorted(model["properties"]),
-            "required": sorted(model.get("required", [])),
-        }
-    return {
-        "fields": sorted(schema.get("properties", {})),
-        "required": sorted(schema.get("required", [])),
-    }

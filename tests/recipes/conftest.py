@@ -1,8 +1,9 @@
 """Fixtures of the recipe tests: running the reference SDK in a subprocess.
 
 The SDK (``chutes==0.6.9``) comes from the suite's ``sdk_python`` fixture
-(tests/conftest.py, made by scripts/sdk-venv). The SDK is never imported into
-the test process.
+(tests/conftest.py, made by scripts/sdk-venv), the newest release from
+``sdk_next_python`` (``_sdk_next``). The SDK is never imported into the test
+process.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import textwrap
 
 import pytest
 
+from tests.conftest import require
+
 from ._dump import CHUTE_FIELDS
+from ._sdk_next import SDK_NEXT_VERSION, ensure_sdk_next
 
 #: SDK outputs by (interpreter, code, cwd): the SDK is deterministic, so each script runs once.
 _RESULTS: dict[tuple, str] = {}
@@ -58,12 +62,9 @@ def pack_json(pack):
 )
 
 
-@pytest.fixture
-def run_sdk(sdk_python: str):
-    """``run_sdk(code)``: run ``code`` (which prints one JSON document) in the SDK's python."""
-
+def _runner(python: str):
     def run(code: str, cwd: str | None = None) -> object:
-        key = (sdk_python, code, cwd)
+        key = (python, code, cwd)
         if key not in _RESULTS:
             _RESULTS[key] = _run(code, cwd)
         return json.loads(_RESULTS[key])
@@ -72,7 +73,7 @@ def run_sdk(sdk_python: str):
         script = DUMP_HELPERS + textwrap.dedent(code)
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHUTES_")}
         done = subprocess.run(
-            [sdk_python, "-c", script],
+            [python, "-c", script],
             capture_output=True,
             text=True,
             cwd=cwd,
@@ -83,3 +84,23 @@ def run_sdk(sdk_python: str):
         return done.stdout.strip().splitlines()[-1]
 
     return run
+
+
+@pytest.fixture
+def run_sdk(sdk_python: str):
+    """``run_sdk(code)``: run ``code`` (which prints one JSON document) in the SDK's python."""
+    return _runner(sdk_python)
+
+
+@pytest.fixture(scope="session")
+def sdk_next_python() -> str:
+    """Python of a venv with the newest SDK release (see ``_sdk_next``)."""
+    python, why = ensure_sdk_next()
+    require(python is not None, f"no chutes=={SDK_NEXT_VERSION} venv: {why}")
+    return python
+
+
+@pytest.fixture
+def run_sdk_next(sdk_next_python: str):
+    """``run_sdk`` for the newest SDK release."""
+    return _runner(sdk_next_python)

@@ -7,6 +7,7 @@ Dockerfiles must agree.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from chutes_build import ChutePack
 from chutes_build._workspace import find_workspace, load_paths
 
-from ._dump import CORD_FIELDS, pack_json, schema_shape
+from ._dump import CORD_FIELDS, pack_json
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 
@@ -111,7 +112,8 @@ def test_sdk_file_loads_unmodified_and_matches_the_sdk(loaded, sdk_dumps, name: 
     }
     for sdk_cord, my_cord in zip(sdk["cords"], mine["cords"], strict=True):
         assert {f: my_cord[f] for f in CORD_FIELDS} == {f: sdk_cord[f] for f in CORD_FIELDS}
-        assert schema_shape(my_cord["input_schema"]) == schema_shape(sdk_cord["input_schema"])
+        for field in ("input_schema", "minimal_input_schema", "output_schema"):
+            assert json.dumps(my_cord[field]) == json.dumps(sdk_cord[field]), field
 
 
 def test_dockerfile_command_prints_the_sdk_text(workspace, sdk_dumps) -> None:
@@ -124,3 +126,33 @@ def test_dockerfile_command_prints_the_sdk_text(workspace, sdk_dumps) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip("\n") == sdk_dumps["vllm_chute.py"]["image"]
+
+
+NEXT_FILE = f"""
+from chutes.chute import NodeSelector
+from chutes.chute.template.embedding import build_embedding_chute
+
+chute = build_embedding_chute(
+    username="demo",
+    model_name="BAAI/bge-m3",
+    revision={REV!r},
+    node_selector=NodeSelector(gpu_count=1, min_vram_gb_per_gpu=24),
+    name="bge-m3-official",
+    official_package=True,
+    pooling_type="CLS",
+    max_embed_len=8192,
+)
+"""
+
+
+def test_issue_13_a_file_for_the_newest_sdk_loads_unmodified(run_sdk_next, tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.chutes-build]\nchutes = ["*.py"]\n')
+    (tmp_path / "next_chute.py").write_text(NEXT_FILE)
+    code = 'import runpy\nprint(json.dumps(pack_json(runpy.run_path("next_chute.py")["chute"])))'
+    sdk = run_sdk_next(code, cwd=str(tmp_path))
+    path = str(tmp_path / "next_chute.py")
+    loaded = load_paths(find_workspace(path), [path])[0]
+    assert loaded.error is None, str(loaded.error)
+    mine = pack_json(loaded.module.chute)
+    assert mine["name"] == "bge-m3-official"
+    assert json.dumps(mine, indent=1) == json.dumps(sdk, indent=1)

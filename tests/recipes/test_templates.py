@@ -6,6 +6,8 @@ chutes-build; the dumps must agree.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import chutes_recipes
@@ -17,7 +19,7 @@ from chutes_recipes import (
     build_vllm_chute,
 )
 
-from ._dump import CORD_FIELDS, pack_json, schema_shape, signature_json
+from ._dump import CORD_FIELDS, pack_json, signature_json
 
 TEMPLATES = {
     "build_vllm_chute": "vllm",
@@ -79,15 +81,12 @@ def ours(call: str) -> dict:
     return pack_json(eval(call, namespace))
 
 
-def test_signatures_equal_the_sdk(run_sdk) -> None:
-    code = "import importlib\nout = {}\n"
+def _signatures(run) -> dict[str, list]:
+    code = "import importlib\n" + _SIGNATURE_SOURCE + "out = {}\n"
     for func, module in TEMPLATES.items():
         target = f"importlib.import_module('chutes.chute.template.{module}').{func}"
         code += f"out[{func!r}] = signature_json({target})\n"
-    code = code.replace("import importlib", "import importlib\n" + _SIGNATURE_SOURCE)
-    sdk = run_sdk(code + "print(json.dumps(out))")
-    for func in TEMPLATES:
-        assert signature_json(getattr(chutes_recipes, func)) == sdk[func], func
+    return run(code + "print(json.dumps(out))")
 
 
 _SIGNATURE_SOURCE = """
@@ -95,6 +94,20 @@ def signature_json(func):
     return [[p.name, p.kind.name, None if p.default is inspect.Parameter.empty else repr(p.default)]
             for p in inspect.signature(func).parameters.values()]
 """
+
+
+def test_issue_13_signatures_equal_the_newest_sdk(run_sdk_next) -> None:
+    sdk = _signatures(run_sdk_next)
+    for func in TEMPLATES:
+        assert signature_json(getattr(chutes_recipes, func)) == sdk[func], func
+
+
+def test_signatures_extend_the_reference_sdk(run_sdk) -> None:
+    """Every 0.6.9 call still binds: its parameters come first, in order, with its defaults."""
+    sdk = _signatures(run_sdk)
+    for func in TEMPLATES:
+        mine = signature_json(getattr(chutes_recipes, func))
+        assert mine[: len(sdk[func])] == sdk[func], func
 
 
 @pytest.mark.parametrize(
@@ -121,14 +134,59 @@ def test_cords_equal_the_sdk(sdk_packs, index: int) -> None:
 @pytest.mark.parametrize(
     "index", range(len(CALLS)), ids=[c.split("(")[0] + str(i) for i, c in enumerate(CALLS)]
 )
-def test_cord_schemas_have_the_sdk_fields(sdk_packs, index: int) -> None:
+def test_issue_13_template_cord_schemas_are_the_sdks(sdk_packs, index: int) -> None:
+    """Key for key and in the SDK's key order: compared as JSON text."""
     sdk, mine = sdk_packs[index]["cords"], ours(CALLS[index])["cords"]
     for sdk_cord, my_cord in zip(sdk, mine, strict=True):
         for field in ("input_schema", "minimal_input_schema", "output_schema"):
-            assert schema_shape(my_cord[field]) == schema_shape(sdk_cord[field]), (
-                sdk_cord["function"],
-                field,
-            )
+            expected = json.dumps(sdk_cord[field], indent=1)
+            assert json.dumps(my_cord[field], indent=1) == expected, (sdk_cord["function"], field)
+
+
+#: Calls with the SDK 0.6.10-0.6.11 template arguments, run by the newest SDK and by chutes-build.
+NEXT_CALLS = [
+    "build_vllm_chute('demo', 'Qwen/Qwen2.5-0.5B-Instruct', NodeSelector(gpu_count=1), "
+    "revision=R, name='qwen-small', official_package=True)",
+    "build_vllm_chute('demo', 'unsloth/affine-x', NodeSelector(), revision=R, name=None, "
+    "official_package=False)",
+    "build_sglang_chute('demo', 'Qwen/Qwen2.5-1.5B-Instruct', NodeSelector(), revision=R, "
+    "name='qwen-sglang', official_package=True, engine_args='--context-length 4096')",
+    "build_embedding_chute('demo', 'BAAI/bge-small-en-v1.5', NodeSelector(), revision=R, "
+    "name='bge', official_package=True, pooling_type='MEAN', max_embed_len=8192)",
+    "build_embedding_chute(username='demo', model_name='Alibaba-NLP/gte-Qwen2-embedding', "
+    "node_selector=NodeSelector(), revision=R, enable_chunked_processing=False, name='gte')",
+]
+
+
+@pytest.fixture
+def sdk_next_packs(run_sdk_next):
+    calls = ",\n".join(NEXT_CALLS)
+    code = f"{SDK_IMPORTS}\nR = {REV!r}\npacks = [\n{calls}\n]\n"
+    return run_sdk_next(code + "print(json.dumps([pack_json(p) for p in packs]))")
+
+
+@pytest.mark.parametrize(
+    "index",
+    range(len(NEXT_CALLS)),
+    ids=[c.split("(")[0] + str(i) for i, c in enumerate(NEXT_CALLS)],
+)
+def test_issue_13_new_template_arguments_agree_with_the_newest_sdk(
+    sdk_next_packs, index: int
+) -> None:
+    """Chute name and settings, image, hooks and every cord with its schemas, as JSON text."""
+    sdk, mine = sdk_next_packs[index], ours(NEXT_CALLS[index])
+    assert {k: v for k, v in mine.items() if k != "cords"} == {
+        k: v for k, v in sdk.items() if k != "cords"
+    }
+    assert json.dumps(mine["cords"], indent=1) == json.dumps(sdk["cords"], indent=1)
+
+
+def test_name_renames_the_chute_not_the_model() -> None:
+    pack = build_vllm_chute("demo", "org/model", NodeSelector(), revision=REV, name="custom")
+    assert pack.chute.name == "custom"
+    schema = pack.chute.cords[0].minimal_input_schema
+    model = schema["definitions"]["MinifiedStreamChatCompletion"]["properties"]["model"]
+    assert model["default"] == "org/model"
 
 
 def test_minimal_schemas_default_to_the_model_name() -> None:

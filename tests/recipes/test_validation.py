@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import socket
 import subprocess
 
 import pytest
 
+import chutes_recipes._engine as engine
 from chutes_build import DefinitionError, NodeSelector
 from chutes_recipes import (
     build_diffusion_chute,
@@ -15,7 +18,7 @@ from chutes_recipes import (
     build_sglang_chute,
     build_vllm_chute,
 )
-from chutes_recipes._engine import sglang_command, vllm_command
+from chutes_recipes._engine import engine_env, sglang_command, vllm_command
 
 from ._offline import no_network
 
@@ -180,3 +183,92 @@ def test_sglang_command_adds_the_sdk_flags() -> None:
     ):
         assert flag in text
     assert "--tp 2" not in " ".join(sglang_command("o/m", REV, "K", 2, "--tp=4"))
+
+
+def test_issue_13_new_template_arguments_define_offline(offline) -> None:
+    new = {"revision": REV, "official_package": True}
+    packs = [
+        build_vllm_chute("demo", "org/m", NodeSelector(), name="a", **new),
+        build_sglang_chute("demo", "org/m", NodeSelector(), name="b", **new),
+        build_embedding_chute(
+            "demo", "org/m", NodeSelector(), name="c", pooling_type="CLS", max_embed_len=4096,
+            enable_chunked_processing=True, **new,
+        ),
+    ]  # fmt: skip
+    assert [p.chute.name for p in packs] == ["a", "b", "c"]
+
+
+def test_issue_13_official_packages_start_the_engine_without_the_chute_env() -> None:
+    assert engine_env("org/m", REV, official_package=False) == {
+        "SGL_MODEL_NAME": "org/m",
+        "SGL_REVISION": REV,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    assert engine_env("org/m", REV, official_package=True) == {}
+
+
+def test_issue_13_official_sglang_packages_return_no_hidden_states() -> None:
+    flag = "--enable-return-hidden-states"
+    assert flag in sglang_command("o/m", REV, "K", 1, None)
+    assert flag not in sglang_command("o/m", REV, "K", 1, None, official_package=True)
+    assert flag in sglang_command("o/m", REV, "K", 1, flag, official_package=True)
+
+
+def _started(pack, monkeypatch) -> dict:
+    """Run the pack's startup hook with the GPU-only steps (download, CUDA, engine) recorded."""
+    seen: dict = {}
+
+    async def download(model, revision):
+        return "/models/x"
+
+    async def launch(chute, label, argv, api_key, env, warm_model):
+        seen.update(argv=argv, env=env)
+        return engine.EngineLaunch(label, None, api_key, engine.ENGINE_PORT)
+
+    monkeypatch.setattr(engine, "download_model", download)
+    monkeypatch.setattr(engine, "gpu_info", lambda: (1, "NVIDIA L4"))
+    monkeypatch.setattr(engine, "launch", launch)
+    monkeypatch.setattr(engine, "set_default_cache_dirs", lambda path: None)
+    asyncio.run(pack.chute.startup_hooks[0].func(pack.chute))
+    return seen
+
+
+@pytest.mark.parametrize("official", [False, True])
+@pytest.mark.parametrize("template", LLM_TEMPLATES, ids=lambda t: t.__name__)
+def test_issue_13_startup_hooks_pass_name_and_official_package_on(
+    template, official: bool, monkeypatch
+) -> None:
+    pack = template(
+        "demo", "org/m", NodeSelector(), revision=REV, name="mine", official_package=official
+    )
+    seen = _started(pack, monkeypatch)
+    assert ("SGL_MODEL_NAME" in seen["env"]) is not official
+    assert ("HF_HUB_OFFLINE" in seen["env"]) is not official
+    text = " ".join(seen["argv"])
+    if template is build_sglang_chute:
+        assert ("--enable-return-hidden-states" in text) is not official
+    else:
+        assert "--model org/m --served-model-name mine " in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "config"),
+    [
+        ({}, {"pooling_type": "CLS", "enable_chunked_processing": True, "max_embed_len": 3072000}),
+        (
+            {"pooling_type": "MEAN", "max_embed_len": 8192},
+            {"pooling_type": "MEAN", "enable_chunked_processing": True, "max_embed_len": 8192},
+        ),
+        ({"enable_chunked_processing": False}, {"pooling_type": "CLS"}),
+    ],
+)
+def test_embedding_arguments_reach_the_engine(kwargs: dict, config: dict, monkeypatch) -> None:
+    pack = build_embedding_chute(
+        "demo", "BAAI/bge-small-en-v1.5", NodeSelector(), revision=REV, **kwargs
+    )
+    seen = _started(pack, monkeypatch)
+    argv = seen["argv"]
+    assert json.loads(argv[argv.index("--pooler-config") + 1]) == config
+    chunked = seen["env"].get("VLLM_ENABLE_CHUNKED_PROCESSING")
+    assert chunked == ("true" if config.get("enable_chunked_processing") else None)
