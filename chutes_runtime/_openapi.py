@@ -11,9 +11,25 @@ from chutes_build._chute import Chute
 __all__ = ["openapi"]
 
 
+def _lift(schema: Any, components: dict) -> Any:
+    """``schema`` without its ``$defs`` / ``definitions`` (at any depth: the SDK nests a
+    model's sub-models under the model), each moved into ``components``."""
+    if isinstance(schema, list):
+        return [_lift(item, components) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key in ("$defs", "definitions") and isinstance(value, dict):
+            for name, definition in value.items():
+                components[name] = _lift(definition, components)
+        else:
+            out[key] = _lift(value, components)
+    return out
+
+
 def _body_schema(cord: Any, components: dict) -> dict | None:
-    schema = cord.input_schema or {}
-    components.update(schema.get("definitions") or {})
+    schema = _lift(cord.input_schema or {}, components)
     props = schema.get("properties") or {}
     if "input_args" in props and len(props) == 1:  # minimal schema of an explicit model
         return props["input_args"]
@@ -29,7 +45,7 @@ def _operation(cord: Any, components: dict, method: str) -> dict:
     media = cord.output_content_type or "application/json"
     if cord.stream:
         media = "text/event-stream"
-    out = cord.output_schema or {}
+    out = _lift(cord.output_schema or {}, components)
     op["responses"] = {
         "200": {"description": "OK", "content": {media: {"schema": out}}},
         "422": {"description": "Invalid body"},
@@ -38,7 +54,8 @@ def _operation(cord: Any, components: dict, method: str) -> dict:
 
 
 def openapi(chute: Chute, dev: bool) -> bytes:
-    """The document as JSON bytes (``#/definitions/`` refs point into ``components``)."""
+    """The document as JSON bytes (``#/definitions/`` and ``#/$defs/`` refs point into
+    ``components``)."""
     components: dict[str, Any] = {}
     paths: dict[str, dict] = {}
     for cord in chute.cords:
@@ -53,5 +70,7 @@ def openapi(chute: Chute, dev: bool) -> bytes:
         "paths": paths,
         "components": {"schemas": components},
     }
-    text = msgspec.json.encode(doc).replace(b"#/definitions/", b"#/components/schemas/")
+    text = msgspec.json.encode(doc)
+    for prefix in (b"#/definitions/", b"#/$defs/"):
+        text = text.replace(prefix, b"#/components/schemas/")
     return text
