@@ -251,6 +251,8 @@ class Image:
 def _make_add(source, dest, keep_git_dir, checksum, chown, chmod, exclude, build_dir) -> Add:
     v.require_str(source, "add() source", "pass a path, glob or URL as a string")
     v.require_str(dest, "add() destination", "pass the path inside the image, e.g. '/app/'")
+    for what, value in (("source", source), ("destination", dest)):
+        v.no_control(value, f"add() {what}")
     if not source.strip() or not dest.strip() or any(c.isspace() for c in source + dest):
         raise DefinitionError(
             "add() source and destination must be non-empty and contain no spaces: "

@@ -21,6 +21,7 @@ import json
 import re
 
 from ._errors import DefinitionError
+from ._warnings import warn
 
 IMAGE_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-_\.]*", re.I | re.ASCII)
 IMAGE_REF_RE = re.compile(
@@ -165,10 +166,12 @@ _RUN_FIX = "join the commands with '&&', or end each line but the last with a ba
 def run_command(command: str) -> str:
     """A RUN command may span lines only through backslash continuations.
 
-    Rejected: control characters, a continuation followed by an empty or a
-    comment line (Docker drops those lines, the shell would not), a trailing
-    continuation (it would swallow the next instruction), leading RUN flags
-    and heredocs (both change the instruction itself).
+    Rejected: control characters, a trailing continuation (it would swallow
+    the next instruction, also when only empty or comment lines follow it),
+    leading RUN flags and heredocs (both change the instruction itself).
+    Empty and comment lines that a continuation runs onto are kept as the SDK
+    writes them, with a warning: Docker drops them and joins the command, where
+    a shell would have ended it.
     """
     require_str(command, "run_command()", "pass the shell command as one string")
     found = _RUN_CONTROL_RE.search(command)
@@ -178,7 +181,7 @@ def run_command(command: str) -> str:
             "which Docker would not pass to the shell as written",
             fix="remove control characters from the command",
         )
-    joined = _join_continuations(command)
+    joined, dropped = _join_continuations(command)
     if not joined.strip():
         raise DefinitionError(
             "run_command() was given an empty command", fix="pass a shell command"
@@ -201,7 +204,18 @@ def run_command(command: str) -> str:
             "command without a shell",
             fix="pass the shell command itself, e.g. 'python -m app'",
         )
+    if dropped:
+        warn(
+            f"run_command() {_short(command)} continues onto an empty or comment line "
+            f"({dropped} of them): Docker drops such lines and joins the rest into one command, "
+            "where a shell would end the command there",
+            "remove empty and comment lines between continued lines",
+        )
     return command
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def _is_json_array(text: str) -> bool:
@@ -218,27 +232,39 @@ def _is_json_array(text: str) -> bool:
     return isinstance(parsed, list) and all(isinstance(item, str) for item in parsed)
 
 
-def _join_continuations(command: str) -> str:
-    """The one line BuildKit makes of ``command``; raise where that is not the shell's reading."""
+def _join_continuations(command: str) -> tuple[str, int]:
+    """The one line BuildKit makes of ``command``, and how many lines it drops.
+
+    Raise where that line is not what the text says: a line break that is no
+    continuation, or a continuation at the end (it swallows the next instruction).
+    Inside a continuation BuildKit drops empty and comment lines.
+    """
     lines = command.split("\n")
-    for line, following in zip(lines, lines[1:], strict=False):
-        if not line.endswith("\\") or line.endswith("\\\\"):
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if not kept[-1].endswith("\\") or kept[-1].endswith("\\\\"):
             raise DefinitionError(
-                f"run_command() {command!r} contains {_why_not_continued(line)}", fix=_RUN_FIX
+                f"run_command() {command!r} contains {_why_not_continued(kept[-1])}", fix=_RUN_FIX
             )
-        if not following.strip() or following.lstrip().startswith("#"):
-            raise DefinitionError(
-                f"run_command() {command!r} continues onto an empty or comment line, "
-                "which Docker drops (and the shell would not)",
-                fix="remove empty and comment lines between continued lines",
-            )
-    if _CONTINUATION_RE.search(lines[-1]):
+        if not _dropped(line):
+            kept.append(line)
+    if _CONTINUATION_RE.search(kept[-1]):
+        # Only dropped lines follow the last kept one when the text ends in one of them.
+        at_end = _dropped(lines[-1]) if len(lines) > 1 else False
         raise DefinitionError(
-            f"run_command() {command!r} ends with a backslash, which would join the next "
-            "Dockerfile instruction onto this command",
+            f"run_command() {command!r} "
+            + ("continues onto an empty or comment line at its end" if at_end else
+               "ends with a backslash")
+            + ", which would join the next Dockerfile instruction onto this command",
             fix="remove the trailing backslash",
-        )
-    return "".join(line[:-1] for line in lines[:-1]) + lines[-1]
+        )  # fmt: skip
+    joined = "".join(line[:-1] for line in kept[:-1]) + kept[-1]
+    return joined, len(lines) - len(kept)
+
+
+def _dropped(line: str) -> bool:
+    """Whether BuildKit drops ``line`` inside a continuation (empty, blank or a comment)."""
+    return not line.strip() or line.lstrip().startswith("#")
 
 
 def _why_not_continued(line: str) -> str:

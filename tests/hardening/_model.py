@@ -128,13 +128,18 @@ def meant_run(command: str) -> str | None:
     """The one shell line a RUN means: backslash-newlines removed; None if it needs several.
 
     As in ``sh``: a newline after an odd number of backslashes is a continuation,
-    any other newline ends the command.
+    any other newline ends the command. Empty and comment lines that a continuation
+    runs onto are dropped, as BuildKit drops them (chutes-build keeps the SDK's text
+    and warns about them).
     """
     lines = command.split("\n")
-    for line in lines[:-1]:
+    kept = lines[:1] + [ln for ln in lines[1:] if ln.strip() and not ln.lstrip().startswith("#")]
+    if len(kept) < len(lines) and kept[-1].rstrip(" \t").endswith("\\"):
+        return None  # the continuation would run past the text
+    for line in kept[:-1]:
         if (len(line) - len(line.rstrip("\\"))) % 2 == 0:
             return None
-    return ("".join(line[:-1] for line in lines[:-1]) + lines[-1]).strip(" \t")
+    return ("".join(line[:-1] for line in kept[:-1]) + kept[-1]).strip(" \t")
 
 
 def ends_in_backslash(text: str) -> bool:
