@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ._errors import DefinitionError
-from ._warnings import warn
+from ._warnings import collecting, warn
 
 __all__ = ["ALLOW_INCLUDE", "CONSUMER_GPUS", "GPU", "GPUS", "NodeSelector"]
 
@@ -201,6 +201,13 @@ class NodeSelector:
         }
 
     model_dump = dict
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeSelector:
+        """A selector from its :meth:`dict` (a snapshot, a deploy body), without warnings:
+        they were reported where the selector was defined."""
+        with collecting():
+            return cls(**data)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.dict().items() if v is not None)
