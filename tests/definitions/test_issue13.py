@@ -50,6 +50,7 @@ def test_issue_13_gpus_the_platform_knows_load(tmp_path: Path, gpu: str) -> None
     [(_, chute)] = loaded.chutes
     assert chute.node_selector.include == (gpu,)
     assert chute.node_selector.supported_gpus == [gpu]
+    assert loaded.warnings == []  # known to the catalogue: the platform takes it
 
 
 def test_issue_13_unknown_gpu_is_a_warning_naming_the_line(tmp_path: Path) -> None:
