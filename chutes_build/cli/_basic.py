@@ -102,6 +102,8 @@ def dockerfile(
     if loaded.error is not None:
         raise loaded.error
     if not hasattr(loaded.module, attr):
+        if loaded.raised:  # the file caught the error that kept it from defining ``attr``
+            raise loaded.raised[0].locate(path, None)
         names = sorted(a for a, _ in loaded.chutes + loaded.images)
         raise LoadError(
             f"{path} has no attribute {attr!r}",

@@ -165,7 +165,9 @@ def why(
     with store:
         node, changes = explain(built, built.resolve(target), store)
     if as_json:
-        print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes]})
+        warnings = warnings_json(built.warnings, built.root)
+        print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes],
+                    "warnings": warnings})  # fmt: skip
         return
     console.print(f"{node.kind} [bold]{escape(node.label)}[/]  {node.key}  {node.status}")
     rows = table("input", "status", "before", "now")

@@ -24,7 +24,9 @@ CHUTE = 'chute = Chute(username="u", name="app", image=image, node_selector=sele
 
 def write(tmp_path: Path, body: str, name: str = "chute.py", strict: bool = False) -> Path:
     setting = "strict = true\n" if strict else ""
-    (tmp_path / "pyproject.toml").write_text(f'[tool.chutes-build]\nchutes = ["*.py"]\n{setting}')
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.chutes-build]\nchutes = ["*.py"]\ncache-dir = ".cache"\n{setting}'
+    )
     path = tmp_path / name
     path.write_text(body)
     return path
@@ -133,18 +135,33 @@ def test_issue_13_add_name_with_a_newline_says_what_is_wrong() -> None:
     ), str(info.value)
 
 
+CAUGHT = HEADER + (
+    "try:\n"
+    '    image = Image(username="u", name="app", tag="1").with_env("1BAD", "x")\n'
+    '    chute = Chute(username="u", name="app", image=image)\n'
+    "except Exception as exc:\n"
+    '    print("could not define the chute:", exc)\n'
+)
+
+
 def test_issue_13_definition_error_caught_by_the_file_is_reported(tmp_path: Path) -> None:
-    body = HEADER + (
-        "try:\n"
-        '    image = Image(username="u", name="app", tag="1").with_env("1BAD", "x")\n'
-        '    chute = Chute(username="u", name="app", image=image)\n'
-        "except Exception as exc:\n"
-        '    print("could not define the chute:", exc)\n'
-    )
-    error = load(write(tmp_path, body)).error
+    error = load(write(tmp_path, CAUGHT)).error
     assert re.match(
         r"^.*chute\.py:5: invalid environment variable name '1BAD'\n  fix: ", str(error)
     ), str(error)
+
+
+@pytest.mark.parametrize("command", [["ls"], ["dockerfile", "chute.py:chute"], ["plan"]])
+def test_issue_13_caught_error_reaches_the_command_line(tmp_path: Path, command) -> None:
+    write(tmp_path, CAUGHT)
+    result = cli(*command, cwd=tmp_path)
+    assert result.returncode == 1
+    assert re.search(
+        r"^error: chute\.py:5: invalid environment variable name '1BAD'\n  fix: ",
+        result.stderr,
+        re.M,
+    ), result.stderr
+    assert "Traceback" not in result.stderr and "no chute found" not in result.stderr
 
 
 def test_issue_13_missing_sdk_package_names_the_extra(tmp_path: Path, monkeypatch) -> None:
@@ -190,9 +207,6 @@ def test_issue_13_ls_prints_each_warning_once_and_json_carries_them(tmp_path: Pa
 @pytest.mark.parametrize("command", [["ls"], ["plan"], ["dockerfile", "chute.py:chute"]])
 def test_issue_13_strict_turns_warnings_into_errors(tmp_path: Path, command: list[str]) -> None:
     write(tmp_path, SELECTOR_TYPO)
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.chutes-build]\nchutes = ["*.py"]\ncache-dir = ".cache"\n'
-    )
     assert cli(*command, cwd=tmp_path).returncode == 0
     strict = cli(*command, "--strict", cwd=tmp_path)
     assert strict.returncode == 1
