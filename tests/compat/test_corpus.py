@@ -103,7 +103,8 @@ LOAD_GAPS = dict.fromkeys(
 SCHEMA_GAPS = {
     **dict.fromkeys(
         ("chute_05_sglang_template.py", "chute_06_embedding_template.py",
-         "chute_07_diffusion_template.py"),
+         "chute_07_diffusion_template.py", "chute_34_vllm_custom_image.py",
+         "chute_35_sglang_h200.py"),
         "template cord schemas differ from the SDK's (issue 13 item 4)",
     ),
     "chute_30_rtx_consumer.py": "a '-> bytes' cord's output_schema is {} in the SDK",
