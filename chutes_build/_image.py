@@ -30,6 +30,7 @@ from ._directives import (
 from ._errors import DefinitionError
 from ._files import select_files
 from ._logo import resolve_logo
+from ._run_rules import run_command
 
 __all__ = ["DEFAULT_BASE_IMAGE", "Image"]
 
@@ -216,7 +217,7 @@ class Image:
         return self._append(Env(key=key, value=v.env_value(value, f"value of {key}")))
 
     def run_command(self, command: str) -> Image:
-        return self._append(Run(command=v.run_command(command)))
+        return self._append(Run(command=run_command(command)))
 
     def add(
         self,
