@@ -7,7 +7,9 @@ import json
 import os
 import subprocess
 
-from chutes_build import DefinitionError
+import pytest
+
+from chutes_build import DefinitionError, Image
 
 from ._model import build, dockerfile_with, parse, sdk_line
 from .test_dockerfile_injection import sdk_safe
@@ -94,3 +96,24 @@ def test_issue_13_continued_blank_lines_render_the_sdk_text_buildkit_reads_as_on
             ("RUN", (CONTINUED[command],)),
             ("RUN", ("echo sentinel",)),
         ]
+
+
+@pytest.mark.docker
+def test_issue_13_the_engine_builds_blank_line_continuations_as_one_command(
+    docker_engine: str, busybox_image: str, new_tags, tmp_path
+) -> None:
+    (tag,) = new_tags()
+    command = "echo one > /tmp/o && \\\n\n  # the second step\n  echo two >> /tmp/o"
+    image = Image(username="u", name="app", tag="1").from_base(busybox_image).run_command(command)
+    (tmp_path / "Dockerfile").write_text(str(image), encoding="utf-8")
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    built = subprocess.run(
+        [docker_engine, "build", "--network=none", "-q", "-t", tag, str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    ran = subprocess.run(
+        [docker_engine, "run", "--rm", "--network=none", "--entrypoint", "cat", tag, "/tmp/o"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert ran.stdout == "one\ntwo\n", ran.stderr
