@@ -223,3 +223,22 @@ def test_issue_13_workspace_strict_setting(tmp_path: Path) -> None:
     result = cli("ls", cwd=tmp_path)
     assert result.returncode == 1
     assert re.search(r"^error: chute\.py:5: .* \(an error under --strict\)$", result.stderr, re.M)
+
+
+#: The GPU keys of the newest platform ``api/gpu.py`` stored for chutesai/chutes-api
+#: (commit d390a53, Oct 2025).
+PLATFORM_GPUS = (
+    "3090", "4090", "5090", "a4000", "a4000_ada", "a5000", "a6000", "a6000_ada", "pro_6000",
+    "l4", "a10", "a40", "l40", "l40s", "a100_40gb", "a100_40gb_sxm", "a100", "a100_sxm",
+    "h100", "h100_nvl", "h100_sxm", "h800", "h20", "h200", "mi300x", "b200",
+)  # fmt: skip
+
+
+def test_issue_13_catalogue_knows_every_gpu_of_the_platform() -> None:
+    from chutes_build import GPUS
+
+    assert set(PLATFORM_GPUS) <= set(GPUS)
+    for gpu in PLATFORM_GPUS:
+        with collecting() as notes:
+            NodeSelector(include=[gpu], min_vram_gb_per_gpu=16)
+        assert notes.warnings == [], gpu
