@@ -130,15 +130,18 @@ def meant_run(command: str) -> str | None:
     As in ``sh``: a newline after an odd number of backslashes is a continuation,
     any other newline ends the command. Empty and comment lines that a continuation
     runs onto are dropped, as BuildKit drops them (chutes-build keeps the SDK's text
-    and warns about them).
+    and warns about them); a continuation that only such lines follow runs past the text.
     """
     lines = command.split("\n")
-    kept = lines[:1] + [ln for ln in lines[1:] if ln.strip() and not ln.lstrip().startswith("#")]
-    if len(kept) < len(lines) and kept[-1].rstrip(" \t").endswith("\\"):
-        return None  # the continuation would run past the text
-    for line in kept[:-1]:
-        if (len(line) - len(line.rstrip("\\"))) % 2 == 0:
+    kept = lines[:1]
+    for line in lines[1:]:
+        if (len(kept[-1]) - len(kept[-1].rstrip("\\"))) % 2 == 0:
             return None
+        if line.strip() and not line.lstrip().startswith("#"):
+            kept.append(line)
+    last = lines[-1]
+    if len(lines) > 1 and (not last.strip() or last.lstrip().startswith("#")):
+        return None
     return ("".join(line[:-1] for line in kept[:-1]) + kept[-1]).strip(" \t")
 
 
