@@ -1,7 +1,7 @@
 """chutes-build: define, build and ship chutes as one content-addressed build graph.
 
 The public face is the definitions (the same names and methods as the
-``chutes`` SDK) and the errors. Importing this package stays cheap: no
+``chutes`` SDK), the errors and the warnings. Importing this package stays cheap: no
 networkx, trio or httpx, since the same classes are imported inside built
 images.
 """
@@ -22,6 +22,7 @@ from ._errors import (
 from ._image import Image
 from ._node_selector import GPUS, NodeSelector
 from ._version import __version__
+from ._warnings import ChutesBuildWarning, DefinitionWarning
 
 __all__ = [
     "BuildError",
@@ -29,8 +30,10 @@ __all__ = [
     "Chute",
     "ChutePack",
     "ChutesBuildError",
+    "ChutesBuildWarning",
     "Cord",
     "DefinitionError",
+    "DefinitionWarning",
     "DeployError",
     "DuplicatePath",
     "GPUS",

@@ -124,6 +124,9 @@ class DefinitionError(ChutesBuildError, ValueError):
         if "file" not in kwargs:
             kwargs["file"], kwargs["line"] = user_location()
         super().__init__(message, **kwargs)
+        from ._warnings import note_error
+
+        note_error(self)
 
 
 class InvalidPath(DefinitionError):

@@ -30,6 +30,7 @@ from ._directives import (
 from ._errors import DefinitionError
 from ._files import select_files
 from ._logo import resolve_logo
+from ._run_rules import run_command
 
 __all__ = ["DEFAULT_BASE_IMAGE", "Image"]
 
@@ -216,7 +217,7 @@ class Image:
         return self._append(Env(key=key, value=v.env_value(value, f"value of {key}")))
 
     def run_command(self, command: str) -> Image:
-        return self._append(Run(command=v.run_command(command)))
+        return self._append(Run(command=run_command(command)))
 
     def add(
         self,
@@ -251,6 +252,8 @@ class Image:
 def _make_add(source, dest, keep_git_dir, checksum, chown, chmod, exclude, build_dir) -> Add:
     v.require_str(source, "add() source", "pass a path, glob or URL as a string")
     v.require_str(dest, "add() destination", "pass the path inside the image, e.g. '/app/'")
+    for what, value in (("source", source), ("destination", dest)):
+        v.no_control(value, f"add() {what}")
     if not source.strip() or not dest.strip() or any(c.isspace() for c in source + dest):
         raise DefinitionError(
             "add() source and destination must be non-empty and contain no spaces: "

@@ -1,16 +1,21 @@
 """``NodeSelector``: which GPUs a chute may run on, with the platform's bounds.
 
 The GPU catalogue (memory in GB, hourly USD rate) and the supported-GPU
-computation follow the platform's server code.
+computation follow the platform's server code. The platform, not this
+catalogue, decides which GPU names exist: a name the catalogue lacks is a
+warning (the SDK sends it as written), and so is a keyword the SDK's pydantic
+model would ignore (``min_vram_gpu_per_gpu=``).
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import msgspec
 
 from ._errors import DefinitionError
+from ._warnings import collecting, warn
 
 __all__ = ["ALLOW_INCLUDE", "CONSUMER_GPUS", "GPU", "GPUS", "NodeSelector"]
 
@@ -55,7 +60,9 @@ GPUS: dict[str, GPU] = {
     ]
 }
 
-#: GPUs a selector may ``include`` explicitly.
+#: The ``include`` list CHUTES_API.md records for the Feb 2026 server. The platform's
+#: newest ``api/gpu.py`` checks ``include`` against its catalogue only, and real chute
+#: files include ``h800``, ``4090`` or ``pro_6000``: chutes-build accepts every known GPU.
 ALLOW_INCLUDE = frozenset(
     {
         "h100",
@@ -90,7 +97,7 @@ def _bounded_int(name: str, value: Any, low: int, high: int) -> int:
     return value
 
 
-def _gpu_list(name: str, value: Any, allowed: frozenset[str] | None) -> tuple[str, ...] | None:
+def _gpu_list(name: str, value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
@@ -101,14 +108,27 @@ def _gpu_list(name: str, value: Any, allowed: frozenset[str] | None) -> tuple[st
         )
     for gpu in value:
         if gpu not in GPUS:
-            raise _fail(
-                name, f"names unknown GPU {gpu!r}", "use one of: " + ", ".join(sorted(GPUS))
-            )
-        if allowed is not None and gpu not in allowed:
-            raise _fail(
-                name, f"may not include {gpu!r}", "include only: " + ", ".join(sorted(allowed))
+            close = difflib.get_close_matches(gpu, GPUS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            warn(
+                f"node selector {name} names the GPU {gpu!r}, which chutes-build's catalogue "
+                "lacks (the platform decides whether it exists)",
+                f"{hint}known GPUs: " + ", ".join(sorted(GPUS)),
             )
     return tuple(value)
+
+
+def _unknown_keywords(unknown: dict[str, Any]) -> None:
+    """The SDK's pydantic model ignores unknown keywords: warn, with a did-you-mean."""
+    for keyword in unknown:
+        close = difflib.get_close_matches(keyword, _FIELDS, n=1, cutoff=0.5)
+        warn(
+            f"NodeSelector() got the unknown keyword {keyword!r}, which the SDK ignores",
+            f"did you mean {close[0]!r}?" if close else "use one of: " + ", ".join(_FIELDS),
+        )
+
+
+_FIELDS = ("gpu_count", "min_vram_gb_per_gpu", "max_hourly_price_per_gpu", "include", "exclude")
 
 
 class NodeSelector:
@@ -129,7 +149,9 @@ class NodeSelector:
         max_hourly_price_per_gpu: float | None = None,
         include: list[str] | None = None,
         exclude: list[str] | None = None,
+        **unknown: Any,
     ) -> None:
+        _unknown_keywords(unknown)
         self.gpu_count = _bounded_int("gpu_count", gpu_count, 1, 8)
         self.min_vram_gb_per_gpu = _bounded_int("min_vram_gb_per_gpu", min_vram_gb_per_gpu, 16, 140)
         price = max_hourly_price_per_gpu
@@ -142,15 +164,16 @@ class NodeSelector:
                 "set a price in USD per GPU-hour, e.g. 3.0",
             )
         self.max_hourly_price_per_gpu = float(price) if price is not None else None
-        self.include = _gpu_list("include", include, ALLOW_INCLUDE)
-        self.exclude = _gpu_list("exclude", exclude, None)
+        self.include = _gpu_list("include", include)
+        self.exclude = _gpu_list("exclude", exclude)
         if self.exclude and len(self.exclude) > 5:
             raise _fail(
                 "exclude",
                 f"lists {len(self.exclude)} GPUs; at most 5 are allowed",
                 "use include instead",
             )
-        if not self.supported_gpus:
+        unknown_gpus = set(self.include or ()) - set(GPUS)
+        if not self.supported_gpus and not unknown_gpus:
             raise _fail(
                 "",
                 "matches no GPU",
@@ -174,6 +197,13 @@ class NodeSelector:
 
     model_dump = dict
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeSelector:
+        """A selector from its :meth:`dict` (a snapshot, a deploy body), without warnings:
+        they were reported where the selector was defined."""
+        with collecting():
+            return cls(**data)
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.dict().items() if v is not None)
         return f"NodeSelector({fields})"
@@ -187,7 +217,7 @@ class NodeSelector:
     @property
     def supported_gpus(self) -> list[str]:
         """GPU keys this selector allows, computed as the platform does."""
-        pool = set(self.include) if self.include else set(GPUS)
+        pool = set(self.include) & set(GPUS) if self.include else set(GPUS)
         pool -= set(self.exclude or ())
         gpus = [
             GPUS[k]

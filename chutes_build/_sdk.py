@@ -1,12 +1,12 @@
 """Loading files written for the ``chutes`` SDK, unmodified.
 
 While chute files are imported, :func:`sdk_aliases` puts an import hook in
-front of ``sys.meta_path`` that answers ``chutes.image``, ``chutes.chute``,
-``chutes.chute.node_selector``, ``chutes.image.directive.*``,
-``chutes.image.standard.*`` and ``chutes.chute.template.*`` with chutes-build's
-own modules. Any other ``chutes.*`` import fails with a message naming the
-module. Outside the ``with`` block nothing is aliased, so an installed SDK is
-untouched.
+front of ``sys.meta_path`` that answers the SDK's definition modules
+(``chutes.image``, ``chutes.chute``, their submodules, ``chutes.exception``,
+``chutes.util.context``, the standard images and templates; the catalogue is
+in ``_sdk_modules``) with chutes-build's own. Any other ``chutes.*`` import
+fails with a message naming the module and what to use. Outside the ``with``
+block nothing is aliased, so an installed SDK is untouched.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import _directives as d
-from ._errors import DefinitionError
+from . import _sdk_modules as _modules
+from ._errors import LoadError
 from ._image import Image
 
-__all__ = ["SDK_MODULES", "SDKImage", "sdk_aliases"]
+__all__ = ["SDK_MODULES", "SDKImage", "missing_package", "sdk_aliases"]
 
 
 class SDKImage(Image):
@@ -68,128 +68,21 @@ for _name in (
     setattr(SDKImage, _name, _in_place(_name))
 
 
-def _directive_class(name: str, factory):
-    """An SDK directive class (``RUN('x')``) that builds chutes-build's struct."""
-
-    def __new__(cls, *args: Any, **kwargs: Any):
-        return factory(*args, **kwargs)
-
-    return type(name, (), {"__new__": __new__, "__doc__": f"The SDK's {name} directive."})
+SDK_MODULES = (*_modules.provided_modules(Image), *_modules.TEMPLATE_MODULES)
 
 
-def _apt(command: str):
-    def make(package: Any) -> Any:
-        from ._validate import apt_packages
-
-        packages = apt_packages(package, command)
-        return (
-            d.AptInstall(packages=packages)
-            if command == "install"
-            else d.AptRemove(packages=packages)
-        )
-
-    return make
-
-
-def _module(name: str, attrs: dict[str, Any], package: bool = False) -> types.ModuleType:
-    module = types.ModuleType(name)
-    module.__dict__.update(attrs)
-    if package:
-        module.__path__ = []  # type: ignore[attr-defined]
-    return module
-
-
-def _build_modules() -> dict[str, types.ModuleType]:
-    from . import _chute
-    from ._node_selector import NodeSelector
-
-    apt = type(
-        "APT",
-        (),
-        {
-            "install": staticmethod(_apt("install")),
-            "remove": staticmethod(_apt("remove")),
-            "update": staticmethod(lambda: d.AptUpdate()),
-        },
+def missing_package(exc: ModuleNotFoundError, file: str, line: int | None) -> LoadError | None:
+    """The error for a chute file importing a package the SDK brings along, or None."""
+    top = (exc.name or "").split(".")[0]
+    if top not in _modules.SDK_EXTRA_MODULES:
+        return None
+    return LoadError(
+        f"no module named {exc.name!r}: chute files written for the chutes SDK import it, "
+        "and the SDK installs it",
+        fix="pip install 'chutes-build[sdk]' (the packages the SDK brings along)",
+        file=file,
+        line=line,
     )
-    directives = {
-        "FROM": _directive_class("FROM", lambda image: d.From(image=image)),
-        "RUN": _directive_class("RUN", lambda command: d.Run(command=command)),
-        "ENV": _directive_class("ENV", lambda key, value: d.Env(key=key, value=value)),
-        "USER": _directive_class("USER", lambda user: d.User(user=user)),
-        "WORKDIR": _directive_class("WORKDIR", lambda path: d.Workdir(path=path)),
-        "MAINTAINER": _directive_class("MAINTAINER", lambda m: d.Maintainer(maintainer=m)),
-        "ENTRYPOINT": _directive_class(
-            "ENTRYPOINT", lambda a: d.Entrypoint(args=(a,) if isinstance(a, str) else tuple(a))
-        ),
-        "APT": apt,
-    }
-    mods = {
-        "chutes": _module("chutes", {"__version__": "0.6.9"}, package=True),
-        "chutes.image": _module("chutes.image", {"Image": SDKImage}, package=True),
-        "chutes.image.directive": _module("chutes.image.directive", dict(directives), package=True),
-        "chutes.image.standard": _module("chutes.image.standard", {}, package=True),
-        "chutes.chute": _module(
-            "chutes.chute",
-            {
-                "Chute": _chute.Chute,
-                "ChutePack": _chute.ChutePack,
-                "Cord": _chute.Cord,
-                "Job": _chute.Job,
-                "NodeSelector": NodeSelector,
-            },
-            package=True,
-        ),
-        "chutes.chute.node_selector": _module(
-            "chutes.chute.node_selector", {"NodeSelector": NodeSelector}
-        ),
-        "chutes.chute.template": _module("chutes.chute.template", {}, package=True),
-    }
-    submodules = {
-        "base_image": "FROM",
-        "generic_run": "RUN",
-        "env": "ENV",
-        "user": "USER",
-        "workdir": "WORKDIR",
-        "maintainer": "MAINTAINER",
-        "entrypoint": "ENTRYPOINT",
-        "apt": "APT",
-        "add": None,
-    }
-    for sub, cls in submodules.items():
-        attrs = {cls: directives[cls]} if cls else {"ADD": _directive_class("ADD", _sdk_add)}
-        mods[f"chutes.image.directive.{sub}"] = _module(f"chutes.image.directive.{sub}", attrs)
-    return mods
-
-
-def _sdk_add(source: str, dest: str, **kwargs: Any) -> d.Add:
-    from ._image import _make_add
-
-    names = ("keep_git_dir", "checksum", "chown", "chmod", "exclude", "build_dir")
-    return _make_add(source, dest, *(kwargs.get(n) for n in names))
-
-
-#: SDK module -> chutes-build module whose public names it re-exports.
-_TEMPLATE_MODULES = {
-    "chutes.chute.template.vllm": "chutes_recipes.vllm",
-    "chutes.chute.template.sglang": "chutes_recipes.sglang",
-    "chutes.chute.template.embedding": "chutes_recipes.embedding",
-    "chutes.chute.template.diffusion": "chutes_recipes.diffusion",
-    "chutes.image.standard.vllm": "chutes_recipes.images",
-    "chutes.image.standard.sglang": "chutes_recipes.images",
-    "chutes.image.standard.diffusion": "chutes_recipes.images",
-}
-
-SDK_MODULES = (
-    "chutes",
-    "chutes.image",
-    "chutes.image.directive",
-    "chutes.image.standard",
-    "chutes.chute",
-    "chutes.chute.node_selector",
-    "chutes.chute.template",
-    *_TEMPLATE_MODULES,
-)
 
 
 class _Loader(importlib.abc.Loader):
@@ -223,24 +116,20 @@ def _requested_name(fullname: str) -> str:
 
 class _Finder(importlib.abc.MetaPathFinder):
     def __init__(self) -> None:
-        self.modules = _build_modules()
+        self.modules = _modules.provided_modules(SDKImage)
 
     def find_spec(self, fullname, path, target=None):
         if fullname != "chutes" and not fullname.startswith("chutes."):
             return None
         module = self.modules.get(fullname)
-        if module is None and fullname in _TEMPLATE_MODULES:
-            source = importlib.import_module(_TEMPLATE_MODULES[fullname])
+        if module is None and fullname in _modules.TEMPLATE_MODULES:
+            source = importlib.import_module(_modules.TEMPLATE_MODULES[fullname])
             public = getattr(source, "__all__", [n for n in vars(source) if not n.startswith("_")])
-            module = _module(fullname, {name: getattr(source, name) for name in public})
+            module = types.ModuleType(fullname)
+            module.__dict__.update({name: getattr(source, name) for name in public})
             self.modules[fullname] = module
         if module is None:
-            raise DefinitionError(
-                f"module {_requested_name(fullname)!r} of the chutes SDK "
-                "is not available in chutes-build",
-                fix="import from chutes.image, chutes.chute, chutes.chute.node_selector or "
-                "chutes.chute.template.{vllm,sglang,embedding,diffusion}, or from chutes_build",
-            )
+            raise _modules.unavailable(_requested_name(fullname))
         return importlib.machinery.ModuleSpec(
             fullname, _Loader(module), is_package=hasattr(module, "__path__")
         )

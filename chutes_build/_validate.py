@@ -17,7 +17,6 @@ left alone on purpose (``with_env("PATH", "/opt/python/bin:$PATH")``).
 
 from __future__ import annotations
 
-import json
 import re
 
 from ._errors import DefinitionError
@@ -43,12 +42,8 @@ CORD_PATH_RE = re.compile(r"(/[a-z0-9_]+[a-z0-9-_]*)+", re.ASCII)
 #: Line breaks and control characters (tab allowed) and lone surrogates, which
 #: cannot be written as UTF-8.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
-#: A line continuation for any BuildKit version: the escape character, then spaces
-#: or tabs, at the end (BuildKit >= 0.13 also wants a non-backslash before it;
-#: docker 20.10's parser does not, so any trailing backslash counts).
-_CONTINUATION_RE = re.compile(r"\\[ \t]*\Z")
 #: A shell word BuildKit reads as a heredoc opener (``<<EOF``, ``2<<-'END'``).
-_HEREDOC_WORD_RE = re.compile(r"[0-9]*<<-?[^<]+")
+HEREDOC_WORD_RE = re.compile(r"[0-9]*<<-?[^<]+")
 #: ``${NAME}`` or ``${NAME<op>word}`` where the word holds no quote, brace or backslash.
 _BRACE_RE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?#%/+-][^{}\"'\\]*)?\}")
 #: Characters that USER, WORKDIR and ADD would treat as quoting, not as text.
@@ -158,144 +153,10 @@ def entrypoint_arg(value: str) -> str:
     return value
 
 
-_RUN_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
-_RUN_FIX = "join the commands with '&&', or end each line but the last with a backslash"
-
-
-def run_command(command: str) -> str:
-    """A RUN command may span lines only through backslash continuations.
-
-    Rejected: control characters, a continuation followed by an empty or a
-    comment line (Docker drops those lines, the shell would not), a trailing
-    continuation (it would swallow the next instruction), leading RUN flags
-    and heredocs (both change the instruction itself).
-    """
-    require_str(command, "run_command()", "pass the shell command as one string")
-    found = _RUN_CONTROL_RE.search(command)
-    if found:
-        raise DefinitionError(
-            f"run_command() {command!r} contains the control character {found.group()!r}, "
-            "which Docker would not pass to the shell as written",
-            fix="remove control characters from the command",
-        )
-    joined = _join_continuations(command)
-    if not joined.strip():
-        raise DefinitionError(
-            "run_command() was given an empty command", fix="pass a shell command"
-        )
-    if joined.strip() != joined.strip(" \t"):
-        raise DefinitionError(
-            f"run_command() {command!r} starts or ends with a non-ASCII space, which Docker drops",
-            fix="strip the command",
-        )
-    if joined.lstrip().startswith("--"):
-        raise DefinitionError(
-            f"run_command() {command!r} starts with '--', which Docker reads as a RUN flag "
-            "(--mount, --network, --security), not as part of the command",
-            fix="pass only the shell command; RUN flags are not supported",
-        )
-    _reject_heredoc(command, joined)
-    if _is_json_array(joined):
-        raise DefinitionError(
-            f"run_command() {command!r} is a JSON array, which Docker runs as an exec-form "
-            "command without a shell",
-            fix="pass the shell command itself, e.g. 'python -m app'",
-        )
-    return command
-
-
-def _is_json_array(text: str) -> bool:
-    """BuildKit runs ``RUN [...]`` in exec form when it starts with a JSON list of strings.
-
-    Its decoder reads the first JSON value and ignores whatever follows it.
-    """
-    if not text.lstrip().startswith("["):
-        return False
-    try:
-        parsed, _ = json.JSONDecoder().raw_decode(text.lstrip())
-    except ValueError:
-        return False
-    return isinstance(parsed, list) and all(isinstance(item, str) for item in parsed)
-
-
-def _join_continuations(command: str) -> str:
-    """The one line BuildKit makes of ``command``; raise where that is not the shell's reading."""
-    lines = command.split("\n")
-    for line, following in zip(lines, lines[1:], strict=False):
-        if not line.endswith("\\") or line.endswith("\\\\"):
-            raise DefinitionError(
-                f"run_command() {command!r} contains {_why_not_continued(line)}", fix=_RUN_FIX
-            )
-        if not following.strip() or following.lstrip().startswith("#"):
-            raise DefinitionError(
-                f"run_command() {command!r} continues onto an empty or comment line, "
-                "which Docker drops (and the shell would not)",
-                fix="remove empty and comment lines between continued lines",
-            )
-    if _CONTINUATION_RE.search(lines[-1]):
-        raise DefinitionError(
-            f"run_command() {command!r} ends with a backslash, which would join the next "
-            "Dockerfile instruction onto this command",
-            fix="remove the trailing backslash",
-        )
-    return "".join(line[:-1] for line in lines[:-1]) + lines[-1]
-
-
-def _why_not_continued(line: str) -> str:
-    if line.endswith("\\\\"):
-        # BuildKit >= 0.13 ends the line there (an escaped backslash); older
-        # parsers continue it, so no reading of it is safe.
-        return "a line ending in several backslashes before a line break"
-    if _CONTINUATION_RE.search(line):
-        return "spaces after the backslash that continues a line"
-    return (
-        "a line break that is not a backslash continuation, so Docker would read "
-        "the next line as a new instruction"
-    )
-
-
-def _reject_heredoc(command: str, joined: str) -> None:
-    if "<<" not in joined:
-        return
-    for word in shell_words(joined):
-        if _HEREDOC_WORD_RE.fullmatch(word):
-            raise DefinitionError(
-                f"run_command() {command!r} opens the heredoc {word!r}; Docker would read "
-                "the following Dockerfile lines as its body",
-                fix="write the file with printf/echo, or add() it from the workspace",
-            )
-
-
-def shell_words(line: str) -> list[str]:
-    """Split ``line`` into words as BuildKit does before looking for heredocs.
-
-    Quotes and escapes stay in the words (BuildKit's ``RawQuotes``/``RawEscapes``).
-    With an unclosed quote BuildKit's lexer fails and it finds no heredoc: so do we.
-    """
-    words, word, quote, i = [], "", "", 0
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\" and quote != "'" and i + 1 < len(line):
-            word, i = word + line[i : i + 2], i + 2
-            continue
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch.isspace():
-            words, word = (words + [word] if word else words), ""
-            i += 1
-            continue
-        word, i = word + ch, i + 1
-    if quote:
-        return []
-    return words + [word] if word else words
-
-
 def add_path(value: str, what: str) -> str:
     """An ADD source or destination: one plain word, never a flag, JSON or heredoc."""
     expanded_word(value, f"add() {what}", spaces=False)
-    if value.startswith(("-", "[")) or _HEREDOC_WORD_RE.fullmatch(value):
+    if value.startswith(("-", "[")) or HEREDOC_WORD_RE.fullmatch(value):
         raise DefinitionError(
             f"add() {what} {value!r} would be read as a flag, a JSON array or a heredoc by Docker",
             fix=f"use a path that starts with a letter, digit, '.' or '/' for the {what}",

@@ -27,7 +27,8 @@ from ._chute import Chute, ChutePack
 from ._context import workspace_root
 from ._errors import ChutesBuildError, LoadError, WorkspaceError
 from ._image import Image
-from ._sdk import sdk_aliases
+from ._sdk import missing_package, sdk_aliases
+from ._warnings import DefinitionWarning, collecting
 
 __all__ = [
     "LoadedFile",
@@ -65,6 +66,7 @@ class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     remote_cache: str | None = None
     tag_from_key: bool = False
     runtime_production: bool = False
+    strict: bool = False
 
 
 class Workspace(msgspec.Struct, kw_only=True):
@@ -164,7 +166,7 @@ def discover(workspace: Workspace, paths: list[str] | None = None) -> list[str]:
 class LoadedFile:
     """The outcome of importing one chute file."""
 
-    __slots__ = ("chutes", "deps", "error", "images", "module", "path", "rel")
+    __slots__ = ("chutes", "deps", "error", "images", "module", "path", "raised", "rel", "warnings")
 
     def __init__(self, path: str, rel: str) -> None:
         self.path, self.rel = path, rel
@@ -173,6 +175,9 @@ class LoadedFile:
         self.images: list[tuple[str, Image]] = []
         self.deps: list[str] = []
         self.error: ChutesBuildError | None = None
+        self.warnings: list[DefinitionWarning] = []
+        #: Definition errors raised while the file was imported (the file may have caught them).
+        self.raised: list[ChutesBuildError] = []
 
 
 class _Recorder:
@@ -283,6 +288,9 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
             fix="fix the syntax; `python -m py_compile FILE` shows the same error",
         )
     file, line = _user_frame(exc.__traceback__, root)
+    missing = isinstance(exc, ModuleNotFoundError) and missing_package(exc, file or path, line)
+    if missing:
+        return missing
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     error = LoadError(
         f"importing the chute file raised {detail}",
@@ -333,7 +341,8 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
         loaded.module = module
         sys.modules[modname] = module
         # What the file prints goes to stderr: stdout carries `ls --json` and Dockerfiles.
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr), collecting() as notes:
+            loaded.warnings, loaded.raised = notes.warnings, notes.raised
             spec.loader.exec_module(module)  # type: ignore[union-attr]
     except KeyboardInterrupt:
         raise
@@ -362,6 +371,18 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
     return loaded
 
 
+def _no_chute(loaded: LoadedFile, path: str) -> ChutesBuildError:
+    """The error of a file that defined no chute: the definition error it caught, if any."""
+    if loaded.raised:
+        return loaded.raised[0].locate(path, None)
+    return LoadError(
+        "no chute found in this file",
+        file=path,
+        fix="define a Chute at module level (chute = Chute(...)), "
+        "or exclude the file from [tool.chutes-build] chutes",
+    )
+
+
 def load_file(path: str, root: str | None = None) -> LoadedFile:
     """Import one chute file (``root`` defaults to its workspace's root)."""
     root = root or find_workspace(path).root
@@ -380,13 +401,7 @@ def load_paths(
             for path in files:
                 loaded = _load_one(path, session)
                 if loaded.error is None and require_chute and not loaded.chutes:
-                    loaded.error = LoadError(
-                        "no chute found in this file",
-                        file=path,
-                        fix="define a Chute at module level (chute = Chute(...)), "
-                        "or exclude the file "
-                        "from [tool.chutes-build] chutes",
-                    )
+                    loaded.error = _no_chute(loaded, path)
                 results.append(loaded)
         finally:
             for name in session.local:

@@ -90,6 +90,6 @@ def deployment_fee(attrs: dict[str, Any]) -> float | None:
     if selector is None:
         return None
     try:
-        return NodeSelector(**selector).deployment_fee
+        return NodeSelector.from_dict(selector).deployment_fee
     except Exception:  # noqa: BLE001 - an estimate only; the platform decides
         return None

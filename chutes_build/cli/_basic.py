@@ -10,7 +10,20 @@ from .._chute import Chute, ChutePack
 from .._errors import DefinitionError, LoadError
 from .._image import Image
 from .._workspace import find_workspace, load_paths
-from ._common import JSON, PATHS, console, load_workspace, print_json, report_errors, table
+from ._common import (
+    JSON,
+    PATHS,
+    STRICT,
+    apply_strict,
+    console,
+    file_warnings,
+    load_workspace,
+    print_json,
+    report_errors,
+    report_warnings,
+    table,
+    warnings_json,
+)
 
 
 def _image_label(image: Image | str) -> str:
@@ -37,14 +50,18 @@ def chute_summary(rel: str, attr: str, chute: Chute) -> dict:
     }
 
 
-def ls(paths: list[str] = PATHS, as_json: bool = JSON) -> None:
+def ls(paths: list[str] = PATHS, as_json: bool = JSON, strict: bool = STRICT) -> None:
     """List the chutes found: their image, cords and node selector."""
-    _, files = load_workspace(paths)
+    workspace, files = load_workspace(paths, strict)
     rows = [chute_summary(f.rel, attr, c) for f in files if f.error is None for attr, c in f.chutes]
+    warnings = file_warnings(files)
+    report_warnings(warnings)
     failed = report_errors(files)
     if as_json:
         errors = [{"file": f.rel, "error": str(f.error)} for f in files if f.error is not None]
-        print_json({"chutes": rows, "errors": errors})
+        print_json(
+            {"chutes": rows, "errors": errors, "warnings": warnings_json(warnings, workspace.root)}
+        )
     else:
         listing = table("chute", "file", "image", "cords", "gpus")
         for row in rows:
@@ -66,6 +83,7 @@ def dockerfile(
     target: str = typer.Argument(
         ..., metavar="FILE.py:ATTR", help="A chute, template result or image."
     ),
+    strict: bool = STRICT,
 ) -> None:
     """Print the Dockerfile the chutes SDK writes for an image (or a chute's image)."""
     path, _, attr = target.rpartition(":")
@@ -79,9 +97,13 @@ def dockerfile(
         raise LoadError(f"no such file: {path}", fix="check the path", file="<command line>")
     workspace = find_workspace(path)
     loaded = load_paths(workspace, [path], require_chute=False)[0]
+    apply_strict([loaded], strict or workspace.config.strict)
+    report_warnings(file_warnings([loaded]))
     if loaded.error is not None:
         raise loaded.error
     if not hasattr(loaded.module, attr):
+        if loaded.raised:  # the file caught the error that kept it from defining ``attr``
+            raise loaded.raised[0].locate(path, None)
         names = sorted(a for a, _ in loaded.chutes + loaded.images)
         raise LoadError(
             f"{path} has no attribute {attr!r}",

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from .._errors import BuildError, ChutesBuildError, DeployError, GraphError
 from .._workspace import Workspace, find_workspace
-from ._common import JSON, PATHS, console, err_console
+from ._common import JSON, PATHS, STRICT, console, err_console, report_warnings, warnings_json
 from ._graph import open_store, print_json
 
 JOBS = typer.Option(4, "--jobs", "-j", help="Builds (and container starts) run at once.")
@@ -52,12 +52,13 @@ class _Session:
     graph: Any
 
 
-def _session(paths: list[str] | None) -> _Session:
+def _session(paths: list[str] | None, strict: bool = False) -> _Session:
     from ..graph import compile_workspace
 
     workspace = find_workspace(paths[0] if paths else None)
     store = open_store(workspace)
-    graph = compile_workspace(workspace, paths, store)
+    graph = compile_workspace(workspace, paths, store, strict)
+    report_warnings(graph.warnings)
     for _rel, error in graph.errors:
         err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     return _Session(workspace, store, graph)
@@ -237,7 +238,7 @@ def _execute(paths: list[str] | None, opts: dict[str, Any], deploy: bool) -> Non
 
     from ..graph import record_run
 
-    session = _session(paths)
+    session = _session(paths, opts.get("strict", False))
     opts["full"] = not paths and not session.graph.errors
     opts["network"] = _network(opts.get("network"), session.workspace)
     lock = _workspace_lock(session.store, session.workspace) if deploy else contextlib.nullcontext()
@@ -251,6 +252,7 @@ def _execute(paths: list[str] | None, opts: dict[str, Any], deploy: bool) -> Non
             raise KeyboardInterrupt from rest
         finally:
             record_run(session.store, session.graph)
+    summary["warnings"] = warnings_json(session.graph.warnings, session.graph.root)
     _render(summary, opts["json"], deploy, opts.get("target"))
     if summary["failed"] or session.graph.errors:
         raise typer.Exit(1)
@@ -282,11 +284,11 @@ def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -
 
 def build(
     paths: list[str] = PATHS, jobs: int = JOBS, keep_going: bool = KEEP_GOING,
-    as_json: bool = JSON, network: str = NETWORK, builder: str = BUILDER,
+    as_json: bool = JSON, network: str = NETWORK, builder: str = BUILDER, strict: bool = STRICT,
 ) -> None:  # fmt: skip
     """Build the images of the workspace's chutes: only what changed, shared layers once."""
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
-            "builder": builder}  # fmt: skip
+            "builder": builder, "strict": strict}  # fmt: skip
     _execute(paths, opts, deploy=False)
 
 
@@ -294,14 +296,14 @@ def up(
     paths: list[str] = PATHS, target: str = TARGET, jobs: int = JOBS,
     keep_going: bool = KEEP_GOING, as_json: bool = JSON, network: str = NETWORK,
     builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
-    runtime: str = RUNTIME,
+    runtime: str = RUNTIME, strict: bool = STRICT,
 ) -> None:  # fmt: skip
     """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
     _check_target(target, ("local", "chutes"))
     _check_runtime(runtime)
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
             "builder": builder, "target": target, "accept_fee": accept_fee,
-            "public": public, "runtime": runtime}  # fmt: skip
+            "public": public, "runtime": runtime, "strict": strict}  # fmt: skip
     _execute(paths, opts, deploy=True)
 
 

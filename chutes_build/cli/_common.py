@@ -13,6 +13,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Column, Table
 
+from .._warnings import DefinitionWarning
 from .._workspace import LoadedFile, Workspace, discover, find_workspace, load_paths
 
 #: Narrowest human output when stdout is not a terminal (a pipe, a file, a CI log),
@@ -45,6 +46,12 @@ PATHS = typer.Argument(
     None, help="Chute files or folders (default: the workspace's [tool.chutes-build] globs)."
 )
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
+STRICT = typer.Option(
+    False,
+    "--strict",
+    help="Treat warnings as errors: GPU names the catalogue lacks, unknown NodeSelector "
+    "keywords, shell text Docker rewrites (also `strict = true` in the workspace).",
+)
 
 
 def table(*headers: str) -> Table:
@@ -53,12 +60,48 @@ def table(*headers: str) -> Table:
     return Table(*(Column(header, overflow="fold") for header in headers))
 
 
-def load_workspace(paths: list[str] | None) -> tuple[Workspace, list[LoadedFile]]:
+def load_workspace(
+    paths: list[str] | None, strict: bool = False
+) -> tuple[Workspace, list[LoadedFile]]:
     """Find the workspace for ``paths`` and import every chute file in it."""
     start = paths[0] if paths else None
     workspace = find_workspace(start)
     files = discover(workspace, paths or None)
-    return workspace, load_paths(workspace, files)
+    loaded = load_paths(workspace, files)
+    apply_strict(loaded, strict or workspace.config.strict)
+    return workspace, loaded
+
+
+def apply_strict(files: list[LoadedFile], strict: bool) -> None:
+    """Under ``strict``, a file's first warning becomes its error."""
+    for loaded in files:
+        if strict and loaded.error is None and loaded.warnings:
+            loaded.error = loaded.warnings[0].as_error()
+            loaded.warnings = loaded.warnings[1:]
+
+
+def file_warnings(files: list[LoadedFile]) -> list[tuple[str, DefinitionWarning]]:
+    """``(file, warning)`` for every warning of ``files``."""
+    return [(f.rel, w) for f in files for w in f.warnings]
+
+
+def report_warnings(warnings: list[tuple[str, DefinitionWarning]]) -> None:
+    """Print each warning once, to stderr."""
+    seen: set[DefinitionWarning] = set()
+    for _rel, warning in warnings:
+        if warning not in seen:
+            seen.add(warning)
+            err_console.print(
+                f"[yellow]warning:[/yellow] {escape(str(warning))}", markup=True, soft_wrap=True
+            )
+
+
+def warnings_json(warnings: list[tuple[str, DefinitionWarning]], root: str) -> list[dict]:
+    """The warnings for ``--json``: ``file`` relative to the workspace root."""
+    real = os.path.realpath(root)
+    return [
+        {**w.relative_to(real).as_dict(), "chute_file": rel} for rel, w in dict.fromkeys(warnings)
+    ]
 
 
 def report_errors(files: list[LoadedFile]) -> int:

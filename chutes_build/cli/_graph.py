@@ -11,7 +11,16 @@ from rich.markup import escape
 from .._errors import GraphError
 from .._workspace import Workspace, find_workspace
 from ..cache import DiskStore, Store, default_cache_dir, parse_age, parse_size
-from ._common import JSON, PATHS, console, err_console, table
+from ._common import (
+    JSON,
+    PATHS,
+    STRICT,
+    console,
+    err_console,
+    report_warnings,
+    table,
+    warnings_json,
+)
 
 FORMAT = typer.Option("tree", "--format", "-f", help="tree, dot, mermaid, json or html.")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
@@ -24,12 +33,12 @@ def open_store(workspace: Workspace) -> DiskStore:
     return DiskStore(default_cache_dir(workspace.config.cache_dir, workspace.root))
 
 
-def _compile(paths: list[str] | None, store: Store | None = None):
+def _compile(paths: list[str] | None, store: Store | None = None, strict: bool = False):
     from ..graph import compile_workspace
 
     workspace = find_workspace(paths[0] if paths else None)
     store = store or open_store(workspace)
-    graph = compile_workspace(workspace, paths, store)
+    graph = compile_workspace(workspace, paths, store, strict)
     # A short-lived command keeps its graph to the end: move it out of the cycle
     # collector's reach, whose full passes over it cost more than planning (measured).
     gc.freeze()
@@ -37,18 +46,21 @@ def _compile(paths: list[str] | None, store: Store | None = None):
 
 
 def _report(graph) -> int:
+    report_warnings(graph.warnings)
     for _rel, error in graph.errors:
         err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
     return len(graph.errors)
 
 
-def graph(paths: list[str] = PATHS, fmt: str = FORMAT, output: str = OUTPUT) -> None:
+def graph(
+    paths: list[str] = PATHS, fmt: str = FORMAT, output: str = OUTPUT, strict: bool = STRICT
+) -> None:
     """Show the build graph of the workspace's chutes (with each node's cache status)."""
     from ..graph import FORMATS, plan, render
 
     if fmt not in FORMATS:
         raise GraphError(f"unknown graph format {fmt!r}", fix=f"use one of: {', '.join(FORMATS)}")
-    _, store, built = _compile(paths)
+    _, store, built = _compile(paths, strict=strict)
     with store:
         text = render(
             built, fmt, plan(built, store), title=f"chutes-build: {os.path.basename(built.root)}"
@@ -71,13 +83,15 @@ TARGET = typer.Option(
 )
 
 
-def plan(paths: list[str] = PATHS, as_json: bool = JSON, target: str = TARGET) -> None:
+def plan(
+    paths: list[str] = PATHS, as_json: bool = JSON, target: str = TARGET, strict: bool = STRICT
+) -> None:
     """Say which nodes are cached and which must be built or deployed, and why."""
     from ..graph import plan as make_plan
 
     if target not in (None, "local", "chutes"):
         raise GraphError(f"unknown target {target!r}", fix="use --target local or --target chutes")
-    workspace, store, built = _compile(paths)
+    workspace, store, built = _compile(paths, strict=strict)
     if target == "chutes":
         return _plan_chutes(workspace, store, built, as_json)
     with store:
@@ -91,7 +105,8 @@ def plan(paths: list[str] = PATHS, as_json: bool = JSON, target: str = TARGET) -
         ]  # fmt: skip
         errors = [{"file": rel, "error": str(err)} for rel, err in built.errors]
         summary = {**result.summary, "imported": len(built.imported)}
-        print_json({"nodes": nodes, "summary": summary, "errors": errors})
+        warnings = warnings_json(built.warnings, built.root)
+        print_json({"nodes": nodes, "summary": summary, "errors": errors, "warnings": warnings})
     else:
         _print_plan(result)
     if failed:
@@ -106,7 +121,8 @@ def _plan_chutes(workspace, store, built, as_json: bool) -> None:
     failed = _report(built)
     if as_json:
         errors = [{"file": rel, "error": str(err)} for rel, err in built.errors]
-        print_json({**result, "errors": errors})
+        warnings = warnings_json(built.warnings, built.root)
+        print_json({**result, "errors": errors, "warnings": warnings})
     else:
         print_chutes_plan(result)
     if failed:
@@ -139,15 +155,19 @@ def why(
     ),
     paths: list[str] = PATHS,
     as_json: bool = JSON,
+    strict: bool = STRICT,
 ) -> None:
     """Explain one node input by input: what changed since the last recorded run."""
     from ..graph import explain
 
-    _, store, built = _compile(paths)
+    _, store, built = _compile(paths, strict=strict)
+    _report(built)
     with store:
         node, changes = explain(built, built.resolve(target), store)
     if as_json:
-        print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes]})
+        warnings = warnings_json(built.warnings, built.root)
+        print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes],
+                    "warnings": warnings})  # fmt: skip
         return
     console.print(f"{node.kind} [bold]{escape(node.label)}[/]  {node.key}  {node.status}")
     rows = table("input", "status", "before", "now")

@@ -31,7 +31,7 @@ from ._snapshot import FileSnapshot, snapshot_file
 
 __all__ = ["Evaluation", "evaluate", "evaluation_key"]
 
-_VERSION = 3  # 3: snapshots carry logos
+_VERSION = 4  # 3: snapshots carry logos; 4: and warnings
 #: Files imported per loader session: their modules are dropped after each batch.
 _BATCH = 200
 _RUNTIME = (

@@ -37,6 +37,8 @@ class BuildGraph:
         self._attrs: dict[str, dict[str, Any]] = {}
         self._nx: nx.DiGraph | None = None
         self.errors: list[tuple[str, ChutesBuildError]] = []
+        #: ``(file, warning)`` for what loading the files warned about.
+        self.warnings: list[tuple[str, Any]] = []
         self.imported: list[str] = []
 
     # -- building ------------------------------------------------------------------------------

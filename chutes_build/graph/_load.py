@@ -12,24 +12,49 @@ from ._graph import BuildGraph, no_gc_pauses
 __all__ = ["compile_workspace"]
 
 
-def compile_workspace(workspace: Workspace, paths: list[str] | None, store: Store) -> BuildGraph:
+def compile_workspace(
+    workspace: Workspace, paths: list[str] | None, store: Store, strict: bool = False
+) -> BuildGraph:
     """The build graph of the chute files ``paths`` select (default: the workspace's globs).
 
     Files are imported only when their evaluation is not cached in ``store``;
     file digests are stat-cached there too. Load and compile errors are
-    collected in ``graph.errors`` rather than raised.
+    collected in ``graph.errors`` rather than raised, warnings in
+    ``graph.warnings``. Under ``strict`` (or the workspace's ``strict``) a file
+    with a warning is an error and stays out of the graph.
     """
     digests = FileDigests(workspace.root, store)
     files = discover(workspace, paths or None)
     evaluation = evaluate(workspace, files, store, digests, complete=not paths)
+    snapshots, warnings, refused = _split_warnings(
+        evaluation.snapshots, digests.root, strict or workspace.config.strict
+    )
     with no_gc_pauses():
         graph = compile_snapshots(
-            evaluation.snapshots,
+            snapshots,
             digests,
             base_images=workspace.config.base_images,
             ignore=read_ignore_patterns(digests.root),
         )
-    graph.errors[:0] = evaluation.errors
+    graph.errors[:0] = evaluation.errors + refused
+    graph.warnings = warnings
     graph.imported = evaluation.imported
     digests.save()
     return graph
+
+
+def _split_warnings(snapshots: list, root: str, strict: bool):
+    """``(snapshots to compile, (file, warning) pairs, (file, error) pairs)``.
+
+    Under ``strict`` a file's first warning is its error and the file is left out.
+    """
+    kept, warnings, refused = [], [], []
+    for snap in snapshots:
+        found = [w.under(root) for w in snap.warnings]
+        if strict and found:
+            refused.append((snap.rel, found[0].as_error()))
+            found = found[1:]
+        else:
+            kept.append(snap)
+        warnings.extend((snap.rel, w) for w in found)
+    return kept, warnings, refused

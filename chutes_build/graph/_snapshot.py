@@ -16,6 +16,7 @@ import msgspec
 from .._chute import Chute
 from .._directives import Add, Directive
 from .._image import Image
+from .._warnings import DefinitionWarning
 from .._workspace import LoadedFile
 
 __all__ = ["ChuteSnapshot", "FileSnapshot", "ImageSnapshot", "snapshot_file"]
@@ -70,6 +71,8 @@ class FileSnapshot(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     deps: tuple[str, ...] = ()
     dep_digests: tuple[str, ...] = ()
     chutes: tuple[ChuteSnapshot, ...] = ()
+    #: What loading the file warned about, ``file`` relative to the workspace root.
+    warnings: tuple[DefinitionWarning, ...] = ()
 
     @property
     def code(self) -> dict[str, str]:
@@ -152,4 +155,5 @@ def snapshot_file(loaded: LoadedFile, root: str, digest: str, deps: dict[str, st
         deps=tuple(names),
         dep_digests=tuple(deps[n] for n in names),
         chutes=tuple(_chute(attr, chute, root) for attr, chute in loaded.chutes),
+        warnings=tuple(w.relative_to(root) for w in loaded.warnings),
     )

@@ -33,6 +33,13 @@ def describe_cord(cord) -> dict:
     }
 
 
+#: Chute attributes compared with chutes-build's (read with getattr on both sides).
+CHUTE_ATTRIBUTES = (
+    "tagline", "readme", "standard_template", "revision", "concurrency", "max_instances",
+    "scaling_threshold", "shutdown_after_seconds", "allow_external_egress", "tee",
+)  # fmt: skip
+
+
 def describe(module) -> dict:
     from chutes.chute import Chute, ChutePack
     from chutes.image import Image
@@ -51,6 +58,7 @@ def describe(module) -> dict:
                 "image_uid": value.image.uid if isinstance(value.image, Image) else None,
                 "node_selector": value.node_selector.model_dump() if value.node_selector else None,
                 "cords": [describe_cord(c) for c in value.cords],
+                "attributes": {name: getattr(value, name, None) for name in CHUTE_ATTRIBUTES},
             }
     return {"images": images, "chutes": chutes, "error": None}
 

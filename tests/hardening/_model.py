@@ -128,13 +128,21 @@ def meant_run(command: str) -> str | None:
     """The one shell line a RUN means: backslash-newlines removed; None if it needs several.
 
     As in ``sh``: a newline after an odd number of backslashes is a continuation,
-    any other newline ends the command.
+    any other newline ends the command. Empty and comment lines that a continuation
+    runs onto are dropped, as BuildKit drops them (chutes-build keeps the SDK's text
+    and warns about them); a continuation that only such lines follow runs past the text.
     """
     lines = command.split("\n")
-    for line in lines[:-1]:
-        if (len(line) - len(line.rstrip("\\"))) % 2 == 0:
+    kept = lines[:1]
+    for line in lines[1:]:
+        if (len(kept[-1]) - len(kept[-1].rstrip("\\"))) % 2 == 0:
             return None
-    return ("".join(line[:-1] for line in lines[:-1]) + lines[-1]).strip(" \t")
+        if line.strip() and not line.lstrip().startswith("#"):
+            kept.append(line)
+    last = lines[-1]
+    if len(lines) > 1 and (not last.strip() or last.lstrip().startswith("#")):
+        return None
+    return ("".join(line[:-1] for line in kept[:-1]) + kept[-1]).strip(" \t")
 
 
 def ends_in_backslash(text: str) -> bool:

@@ -31,7 +31,7 @@ def base() -> Image:
         (lambda i: i.set_workdir(" /app"), r"^.*: workdir ' /app' starts or ends with whitespace"),
         (lambda i: i.run_command("echo a \\"), r"^.*: run_command\(\) 'echo a \\\\' ends with a backslash"),
         (lambda i: i.run_command("a \\\n\n"), r"^.*: run_command\(\) .* continues onto an empty or comment line"),
-        (lambda i: i.run_command("a \\\n# c\nb"), r"^.*: run_command\(\) .* continues onto an empty or comment line"),
+        (lambda i: i.run_command("a \\\n# c \\\n"), r"^.*: run_command\(\) .* continues onto an empty or comment line at its end"),
         (lambda i: i.run_command("a\\\\\nb"), r"^.*: run_command\(\) .* contains a line ending in several backslashes"),
         (lambda i: i.run_command("cat <<EOF > /x"), r"^.*: run_command\(\) .* opens the heredoc '<<EOF'"),
         (lambda i: i.run_command('["echo", "hi"]'), r"^.*: run_command\(\) .* is a JSON array"),
