@@ -22,7 +22,7 @@ from ._errors import (
 from ._image import Image
 from ._node_selector import GPUS, NodeSelector
 from ._version import __version__
-from ._warnings import ChutesBuildWarning, DefinitionWarning
+from ._warnings import ChutesBuildWarning, DefinitionWarning, warn
 
 __all__ = [
     "BuildError",
@@ -46,4 +46,5 @@ __all__ = [
     "NodeSelector",
     "WorkspaceError",
     "__version__",
+    "warn",
 ]

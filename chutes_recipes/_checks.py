@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chutes_build import DefinitionError
+from chutes_build import DefinitionError, warn
 
 __all__ = ["engine_args", "model_name", "revision"]
 
@@ -53,12 +53,35 @@ def revision(template: str, model: str, value: Any) -> str:
     return value
 
 
+def _flags(template: str, args: dict) -> str:
+    words = []
+    for key, item in args.items():
+        flag = "--" + str(key).replace("_", "-")
+        if item is True:
+            words.append(flag)
+        elif item is not False and item is not None:
+            words.append(f"{flag} {item}")
+    text = " ".join(words)
+    warn(
+        f"{template}() engine_args is a dict; it is passed to the engine as {text!r}",
+        fix=f"pass the flags as one string: engine_args={text!r} (the chutes SDK 0.6.9 "
+        "accepts a dict but fails when the engine starts)",
+    )
+    return text
+
+
 def engine_args(
     template: str, value: Any, forbid: tuple[str, ...] = tuple(_FORBIDDEN)
 ) -> str | None:
-    """Reject engine flags the template sets itself (the SDK rejects them at startup)."""
+    """Reject engine flags the template sets itself (the SDK rejects them at startup).
+
+    A dict (what older SDK releases took, and real chute files still pass) becomes the
+    flags it spells, with a warning: SDK 0.6.9 accepts it but fails when the engine
+    starts, since it appends flags to the value as to a string."""
     if value is None:
         return None
+    if isinstance(value, dict):
+        value = _flags(template, value)
     if not isinstance(value, str):
         raise DefinitionError(
             f"{template}() engine_args must be one string of command-line flags, got {value!r}",

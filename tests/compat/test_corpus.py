@@ -94,21 +94,10 @@ def test_issue_13_every_corpus_file_loads_under_the_sdk(sdk_view: dict[str, dict
     assert failed == {}
 
 
-#: Files the SDK loads but chutes-build does not yet, and why (owned by the template code).
-LOAD_GAPS = dict.fromkeys(
-    ("chute_03_vllm_template.py", "chute_04_vllm_h800.py", "chute_23_big_vram.py"),
-    "build_vllm_chute refuses engine_args=dict(...), which SDK 0.6.9 accepts",
-)
+#: Files the SDK loads but chutes-build does not yet, and why.
+LOAD_GAPS: dict[str, str] = {}
 #: Files that load under both but whose cord schemas differ from the SDK's.
-SCHEMA_GAPS = {
-    **dict.fromkeys(
-        ("chute_05_sglang_template.py", "chute_06_embedding_template.py",
-         "chute_07_diffusion_template.py", "chute_34_vllm_custom_image.py",
-         "chute_35_sglang_h200.py"),
-        "template cord schemas differ from the SDK's (issue 13 item 4)",
-    ),
-    "chute_30_rtx_consumer.py": "a '-> bytes' cord's output_schema is {} in the SDK",
-}  # fmt: skip
+SCHEMA_GAPS: dict[str, str] = {}
 SCHEMAS = ("input_schema", "minimal_input_schema", "output_schema")
 
 

@@ -272,3 +272,20 @@ def test_embedding_arguments_reach_the_engine(kwargs: dict, config: dict, monkey
     assert json.loads(argv[argv.index("--pooler-config") + 1]) == config
     chunked = seen["env"].get("VLLM_ENABLE_CHUNKED_PROCESSING")
     assert chunked == ("true" if config.get("enable_chunked_processing") else None)
+
+
+def test_issue_13_engine_args_as_a_dict_become_flags_with_a_warning() -> None:
+    """Real chute files pass a dict (older SDK releases took one); SDK 0.6.9 accepts it at
+    definition time and fails when the engine starts. We pass the flags it spells."""
+    from chutes_build import ChutesBuildWarning
+    from chutes_recipes import _checks
+
+    args = dict(max_model_len=8192, enforce_eager=True, trust_remote_code=False)
+    with pytest.warns(ChutesBuildWarning, match=r"engine_args is a dict; it is passed to the "):
+        text = _checks.engine_args("build_vllm_chute", args)
+    assert text == "--max-model-len 8192 --enforce-eager"
+    with pytest.warns(ChutesBuildWarning):
+        pack = build_vllm_chute("demo", "org/model", NodeSelector(), revision=REV, engine_args=args)
+    assert pack.chute.name == "org/model"
+    with pytest.raises(DefinitionError, match=r"^.*: Revision is now a top-level argument"):
+        _checks.engine_args("build_vllm_chute", {"revision": "abc"})
