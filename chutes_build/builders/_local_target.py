@@ -30,7 +30,7 @@ from .._errors import DeployError
 from ..cache import ActionResult, _faults, scope_id
 from ._containers import list_containers, remove_containers, run_container, wait_http
 from ._docker import docker_command, existing_images
-from ._orchestrate import BuildContext, Work, build_logged, layer_tag
+from ._orchestrate import BuildContext, Work, build_logged, top_ref
 from ._runtime_layer import (
     RUNTIME_PREFIX,
     PythonInfo,
@@ -167,7 +167,7 @@ class _Planner:
 
     def runtime_task(self, image: str, known: str | None) -> None:
         ctx, opts, work = self.ctx, self.opts, self.work
-        node, top = f"runtime:{image}", layer_tag(ctx.graph.node(image)["top"])
+        node, top = f"runtime:{image}", top_ref(ctx.graph, image)
         if known and ctx.store.has_action(known) and f"{RUNTIME_REPO}:{known}" in work.existing:
             self.runtimes[image] = known
             work.skip(node, f"runtime layer {ctx.graph.node(image)['label']}")

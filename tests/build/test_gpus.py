@@ -84,7 +84,8 @@ class _Graph:
 
     def __init__(self) -> None:
         self.nodes = {"deploy-v": _deploy("vllm", "v"), "deploy-p": _deploy(None, "p"),
-                      "img-key": {"top": "layer-key", "label": "t/img:1"}}  # fmt: skip
+                      "img-key": {"top": "layer-key", "label": "t/img:1"},
+                      "layer-key": {"kind": "layer"}}  # fmt: skip
 
     def node(self, key: str) -> dict[str, Any]:
         return self.nodes[key]
