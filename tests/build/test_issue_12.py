@@ -4,10 +4,17 @@ as itself. Each test drives the real CLI on a temporary workspace and the real e
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import httpx
 import pytest
+import trio
+
+from chutes_build._errors import DeployError
+from chutes_build.builders import wait_http
+from chutes_build.builders._local_ids import identity_mismatch
+from tests.build.conftest import make_monorepo
 
 pytestmark = pytest.mark.docker
 
@@ -44,3 +51,114 @@ def test_issue_12_an_image_that_is_only_from_base_builds_and_runs(monorepo) -> N
     assert answer == {"chute": name, "text": "hi"}
     again = monorepo.up()
     assert again["states"]["bare"] == "unchanged" and again["builds"] == []
+
+
+NAMED = """\
+from chutes_build import Chute, Image
+
+image = Image(username="t", name="{prefix}-shared", tag="1").from_base("parachutes/python:3.12")
+chute = Chute(username="t", name={name!r}, image=image)
+
+@chute.cord(public_api_path="/hello")
+async def hello(self, text: str) -> dict:
+    return {{"chute": {name!r}, "text": text}}
+"""
+
+#: Names that an ASCII slug maps to one container name (spaces vs dashes, accents, scripts).
+CLASHING = {"space": "{p} dup", "dash": "{p}-dup", "accent": "{p}-café", "plain": "{p}-cafe",
+            "cyrillic": "{p}-кафе", "japanese": "{p}-日本"}  # fmt: skip
+
+
+def _named_workspace(repo) -> dict[str, str]:
+    for path in (repo.root / "chutes").glob("*.py"):
+        path.unlink()
+    names = {}
+    for stem, pattern in CLASHING.items():
+        names[stem] = pattern.format(p=repo.prefix)
+        text = NAMED.format(prefix=repo.prefix, name=names[stem])
+        (repo.root / "chutes" / f"{stem}.py").write_text(text)
+    return names
+
+
+def _rows(summary: dict) -> dict[str, dict]:
+    return {row["chute"]: row for row in summary["chutes"]}
+
+
+def test_issue_12_chute_names_that_slug_alike_get_their_own_containers(monorepo) -> None:
+    names = _named_workspace(monorepo)
+    first = _rows(monorepo.up())
+    assert {first[n]["state"] for n in names.values()} == {"started"}, first
+    for name in names.values():  # each answers as itself, on its own port
+        answer = httpx.post(f"{first[name]['url']}/hello", json="hi", timeout=10).json()
+        assert answer == {"chute": name, "text": "hi"}
+    ids = {}
+    for name in names.values():
+        ids[name] = _docker(monorepo, "ps", "-q", "--no-trunc", "--filter",
+                            f"label=chutes-build.chute={name}")  # fmt: skip
+    assert all(ids.values()) and len(set(ids.values())) == len(names)
+    container_names = _docker(monorepo, "inspect", "-f", "{{.Name}}", *ids.values()).split()
+    assert len(set(container_names)) == len(names)
+    second = _rows(monorepo.up())
+    assert {second[n]["state"] for n in names.values()} == {"unchanged"}
+    workspace = _docker(
+        monorepo,
+        "inspect",
+        "-f",
+        '{{index .Config.Labels "chutes-build.workspace"}}',
+        ids[names["dash"]],
+    )
+    monorepo.cli("down", "--target", "local", "chutes/space.py")  # by label: only that one
+    left = _docker(monorepo, "ps", "-a", "-q", "--no-trunc", "--filter",
+                   f"label=chutes-build.workspace={workspace}")  # fmt: skip
+    assert set(left.split()) == set(ids.values()) - {ids[names["space"]]}
+
+
+def _solo(tmp_path, docker: str, base: str, name: str, port_base: str | None = None):
+    repo = make_monorepo(tmp_path / name, docker, base, [])
+    if port_base is not None:
+        pyproject = repo.root / "pyproject.toml"
+        text = re.sub(r"port-base = \d+", port_base, pyproject.read_text())
+        pyproject.write_text(text)
+    chute = f"{repo.prefix}-{name}"
+    (repo.root / "chutes" / f"{name}.py").write_text(BASE_ONLY.format(name=chute))
+    return repo, chute
+
+
+def _answer(row: dict) -> str:
+    return httpx.post(f"{row['url']}/hello", json="hi", timeout=10).json()["chute"]
+
+
+async def _ping_as(url: str, chute: str, key: str) -> None:
+    expect = lambda response: identity_mismatch(response, chute, key)  # noqa: E731
+    await wait_http(url + "/_ping", timeout=1, expect=expect)
+
+
+def test_issue_12_two_workspaces_with_one_port_base_each_answer_as_themselves(
+    tmp_path, docker_engine, python_base_image
+) -> None:
+    one, one_name = _solo(tmp_path, docker_engine, python_base_image, "one")
+    port_base = re.search(r"port-base = \d+", (one.root / "pyproject.toml").read_text())[0]
+    two, two_name = _solo(tmp_path, docker_engine, python_base_image, "two", port_base)
+    try:
+        (row,) = two.up()["chutes"]  # two takes the base port first, then goes down
+        taken = row["url"]
+        assert _answer(row) == two_name
+        two.cli("down", "--target", "local")
+        (held,) = one.up()["chutes"]
+        assert held["url"] == taken and _answer(held) == one_name
+        (moved,) = two.up()["chutes"]  # its kept port is one's now: it moves
+        assert moved["state"] == "started" and moved["url"] != taken
+        port, new = taken.rsplit(":", 1)[1], moved["url"].rsplit(":", 1)[1]
+        assert re.fullmatch(rf"port {port} is held by pid \d+ \(.*chutes_runtime.*\); "
+                            rf"moved to {new}", moved["note"]), moved["note"]  # fmt: skip
+        assert _answer(moved) == two_name and _answer(held) == one_name
+        trio.run(_ping_as, held["url"], one_name, held["key"])  # the ping says who answers
+        with pytest.raises(DeployError, match=rf"^{re.escape(taken)}/_ping did not answer within "
+                           rf"1s \(last: the port is answered by chute '{one_name}' "
+                           rf"\(deploy key {held['key'][:12]}\), not by this one\)"):  # fmt: skip
+            trio.run(_ping_as, held["url"], two_name, moved["key"])
+        (again,) = two.up()["chutes"]
+        assert again["state"] == "unchanged" and again["url"] == moved["url"]
+    finally:
+        one.cleanup()
+        two.cleanup()
