@@ -7,6 +7,7 @@ a chute's server answers on a 127.0.0.1 port. Each helper is one docker command.
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # httpx is imported when first needed: a no-op `up` never wai
 
 __all__ = [
     "ContainerInfo",
+    "container_log",
     "list_containers",
     "remove_containers",
     "run_container",
@@ -104,6 +106,16 @@ def _container(line: str, keys: Sequence[str]) -> ContainerInfo:
     return ContainerInfo(
         id=row["ID"], name=row["Names"], image=row["Image"], state=row["State"], labels=labels
     )
+
+
+async def container_log(docker: DockerClient, name: str, lines: int) -> str:
+    """The last ``lines`` lines a container wrote, stdout and stderr interleaved as
+    ``docker logs`` replays them ("" when the container is gone)."""
+    proc = await trio.run_process(
+        [docker.path, "logs", "--tail", str(lines), name], capture_stdout=True,
+        stderr=subprocess.STDOUT, check=False, env=docker.env(), stdin=b"",
+    )  # fmt: skip
+    return proc.stdout.decode(errors="replace") if proc.returncode == 0 else ""
 
 
 async def remove_containers(docker: DockerClient, names: Sequence[str]) -> None:

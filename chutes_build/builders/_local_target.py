@@ -29,7 +29,13 @@ from typing import Any
 
 from .._errors import DeployError
 from ..cache import ActionResult, _faults, scope_id
-from ._containers import list_containers, remove_containers, run_container, wait_http
+from ._containers import (
+    container_log,
+    list_containers,
+    remove_containers,
+    run_container,
+    wait_http,
+)
 from ._docker import docker_command, existing_images
 from ._gpus import GPU_TEMPLATES, container_gpus, has_gpu, nvidia_devices
 from ._local_ids import (
@@ -76,6 +82,7 @@ RUNTIME_REPO = "chutes-build/runtime"
 MOUNT = "/workspace"
 HEALTH_PATH = "/_ping"
 DEPLOY_ENV = "CHUTES_BUILD_DEPLOY_KEY"
+LOG_LINES, LOG_SHOWN = 200, 30  # a failed start's log: read for the fix, shown
 
 
 @dataclass
@@ -237,12 +244,13 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
                         alive=lambda: _running(ctx, chute.name), expect=chute.expect)  # fmt: skip
     except DeployError as exc:
         # Its log goes into the message; the container goes, so the next `up` retries.
-        tail = await _logs_tail(ctx, chute.name)
+        log = await container_log(ctx.docker, chute.name, LOG_LINES)
+        tail = "\n".join(f"  | {line}" for line in log.splitlines()[-LOG_SHOWN:])
         await remove_containers(ctx.docker, [chute.name])
         raise DeployError(
             f"chute {attrs['chute']} (container {chute.name}) did not become healthy: "
             f"{exc.message}\n{tail}",
-            fix=_unhealthy_fix(chute, exc.message),
+            fix=_unhealthy_fix(chute, f"{exc.message}\n{log}"),
         ) from None
     return container
 
@@ -252,8 +260,10 @@ def _slot(attrs: dict[str, Any]) -> str:
     return attrs["slot"].removeprefix("deploy:")
 
 
-def _unhealthy_fix(chute: _Chute, message: str) -> str:
-    if "the port is answered by" in message or "not a chute" in message:
+def _unhealthy_fix(chute: _Chute, evidence: str) -> str:
+    """The fix for a chute that never answered as itself, from the error and its log."""
+    taken = ("the port is answered by", "not a chute", "address already in use")
+    if any(text in evidence for text in taken):
         return (f"another server holds port {chute.port}: run `chutes-build up` again to move "
                 "this chute to a free port, or set port-base in [tool.chutes-build] to a "
                 "range no other workspace uses")  # fmt: skip
@@ -270,15 +280,6 @@ async def _running(ctx: BuildContext, name: str) -> bool:
     except Exception:  # noqa: BLE001 - a vanished container has exited too
         return False
     return state.strip() == "true"
-
-
-async def _logs_tail(ctx: BuildContext, name: str) -> str:
-    proc_out = ""
-    try:
-        proc_out = await docker_command(ctx.docker, ["logs", "--tail", "30", name])
-    except Exception:  # noqa: BLE001 - best effort: the container may be gone
-        return ""
-    return "\n".join(f"  | {line}" for line in proc_out.splitlines())
 
 
 async def plan_local(

@@ -4,8 +4,12 @@ as itself. Each test drives the real CLI on a temporary workspace and the real e
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
 import subprocess
+import sys
 
 import httpx
 import pytest
@@ -162,3 +166,77 @@ def test_issue_12_two_workspaces_with_one_port_base_each_answer_as_themselves(
     finally:
         one.cleanup()
         two.cleanup()
+
+
+INTRUDER = """\
+import http.server, json, os, sys
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"ok": True, "chute": "intruder", "deploy": "0" * 32}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+with open(sys.argv[2] + ".tmp", "w") as handle:
+    handle.write(str(os.getpid()))
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+server.serve_forever()
+"""
+
+#: Before the first `docker run`, a server that answers like a chute takes the port the
+#: container is about to listen on: the port was free when `up` planned, then was not.
+RACING_WRAPPER = """\
+#!/usr/bin/env bash
+if [[ "$1" == "run" && ! -e "{pidfile}" ]]; then
+    port="" prev=""
+    for arg in "$@"; do [[ "$prev" == "--port" ]] && port="$arg"; prev="$arg"; done
+    setsid "{python}" "{server}" "$port" "{pidfile}" >/dev/null 2>&1 </dev/null &
+    for _ in $(seq 400); do [[ -s "{pidfile}" ]] && break; sleep 0.05; done
+fi
+exec "{docker}" "$@"
+"""
+
+
+def test_issue_12_a_port_taken_after_planning_fails_and_the_next_up_moves(
+    tmp_path, docker_engine, python_base_image
+) -> None:
+    repo, name = _solo(tmp_path, docker_engine, python_base_image, "raced")
+    server, pidfile = tmp_path / "intruder.py", tmp_path / "intruder.pid"
+    server.write_text(INTRUDER)
+    wrapper = repo.root / "docker-wrapper"
+    wrapper.write_text(RACING_WRAPPER.format(pidfile=pidfile, python=sys.executable,
+                                             server=server, docker=docker_engine))  # fmt: skip
+    try:
+        proc = repo.cli("up", "--target", "local", "--json", check=False)
+        assert proc.returncode == 1, proc.stdout[-2000:]
+        summary = json.loads(proc.stdout.splitlines()[-1])["summary"]
+        ((row,), (failure,)) = summary["chutes"], summary["failed"]
+        port = row["url"].rsplit(":", 1)[1]
+        assert row["state"] == "failed"
+        assert re.search(rf"^chute {name} \(container chutes-build-\S+\) did not become healthy: "
+                         rf"http://127\.0\.0\.1:{port}/_ping did not answer: the container exited "
+                         r"before it did \(last: the port is answered by chute 'intruder'",
+                         failure["error"]), failure["error"]  # fmt: skip
+        assert "\n  | " in failure["error"]  # the end of the container's log (its stderr too)
+        assert (
+            f"fix: another server holds port {port}: run `chutes-build up` again"
+            in failure["error"]
+        )
+        pid = pidfile.read_text()
+        (moved,) = repo.up()["chutes"]  # the intruder still holds the port: this one moves
+        assert moved["state"] == "started" and moved["url"] != row["url"]
+        assert moved["note"].startswith(f"port {port} is held by pid {pid} (")
+        assert _answer(moved) == name
+    finally:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        repo.cleanup()
