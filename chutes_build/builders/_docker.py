@@ -27,7 +27,7 @@ import trio
 
 from .._errors import BuildError
 
-__all__ = ["DockerClient", "docker_command", "existing_images", "find_docker"]
+__all__ = ["DockerClient", "docker_command", "engine_fix", "existing_images", "find_docker"]
 
 BUILDX = "buildx"
 BUILDKIT = "buildkit"
@@ -39,7 +39,8 @@ _CLIENT_FIX = (
     "at one"
 )
 
-#: What the client prints when no engine answers on its socket (or ``$DOCKER_HOST``).
+#: What the client prints when no engine answers on its socket (or ``$DOCKER_HOST``),
+#: in any case: ``docker build`` says "failed to dial gRPC: cannot connect to...".
 _UNREACHABLE = (
     "Cannot connect to the Docker daemon",
     "Is the docker daemon running",
@@ -200,15 +201,17 @@ async def docker_command(
     return proc.stdout.decode(errors="replace")
 
 
-def _failure_fix(detail: str, args: Sequence[str]) -> str:
-    """The fix for a failed docker command, from what the client printed: start the engine
-    only when none answered; otherwise the fix that fits the engine's own message."""
-    if any(text in detail for text in _UNREACHABLE):
+def engine_fix(output: str) -> str | None:
+    """The fix that what docker printed calls for: start the engine only when none
+    answered; else the fix that fits the engine's message; ``None`` when none fits."""
+    lowered = output.lower()
+    if any(text.lower() in lowered for text in _UNREACHABLE):
         return _ENGINE_FIX
-    for text, fix in _FIXES:
-        if text in detail:
-            return fix
-    return (
+    return next((fix for text, fix in _FIXES if text in output), None)
+
+
+def _failure_fix(detail: str, args: Sequence[str]) -> str:
+    return engine_fix(detail) or (
         f"the engine's message above says what failed; `docker {' '.join(args[:2])}` reproduces it"
     )
 
