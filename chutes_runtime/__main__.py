@@ -90,6 +90,7 @@ def parse_settings(argv: list[str], env: dict[str, str]) -> Settings:
         trust_localhost=not args.no_trust_localhost,
         launch_jwt=env.get("CHUTES_LAUNCH_JWT"),
         external_host=env.get("CHUTES_EXTERNAL_HOST"),
+        deploy_key=env.get("CHUTES_BUILD_DEPLOY_KEY") or None,
         log_level=args.log_level,
         http=args.http,
         port_mappings=_port_mappings(args.port, args.logging_port, env),

@@ -98,7 +98,10 @@ def _slurp(app: Any, value: dict, scope: dict) -> Any:
 def internal_routes(app: Any) -> dict[tuple[str, str], Internal]:
     """The internal endpoints this app serves (GPU ones only when a GPU part is present)."""
     routes = {
-        ("GET", "/_ping"): Internal(lambda a, v, s: {"ok": True}),
+        # Who answers: a caller checks it reached this chute, not another on the port.
+        ("GET", "/_ping"): Internal(
+            lambda a, v, s: {"ok": True, "chute": a.chute.name, "deploy": a.settings.deploy_key}
+        ),
         ("POST", "/_ping"): Internal(lambda a, v, s: v, encrypt=True),
         ("GET", "/_alive"): Internal(lambda a, v, s: {"alive": True}),
         ("GET", "/_metrics"): Internal(

@@ -33,6 +33,9 @@ class Settings(msgspec.Struct, kw_only=True):
     launch_jwt: str | None = None
     external_host: str | None = None
     port_mappings: list[dict] = msgspec.field(default_factory=list)
+    #: The deploy key the container was started for (``$CHUTES_BUILD_DEPLOY_KEY``, set
+    #: by the local target); ``GET /_ping`` reports it with the chute's name.
+    deploy_key: str | None = None
     log_level: str = "info"
     #: ``"h1"``: the runtime's own HTTP/1.1 protocol; ``"h11"``: uvicorn's h11 one.
     http: str = "h1"

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import trio
 
 from .._errors import BuildError
-from ._docker import DockerClient
+from ._docker import DockerClient, engine_fix
 from ._process import stream_process
 
 __all__ = ["BuildRequest", "BuildResult", "build"]
@@ -128,6 +128,7 @@ def _failure(tag: str, code: int, log: Sequence[str]) -> BuildError:
     fix = (
         "the step marked ERROR above failed: fix that line of the image definition and build again"
     )
+    fix = engine_fix("\n".join(log[-LOG_TAIL_LINES:])) or fix
     if any("network bridge not found" in line for line in log[-LOG_TAIL_LINES:]):
         fix = (
             "the engine has no bridge network (dockerd --bridge=none): build with "

@@ -27,7 +27,7 @@ import trio
 
 from .._errors import BuildError
 
-__all__ = ["DockerClient", "docker_command", "existing_images", "find_docker"]
+__all__ = ["DockerClient", "docker_command", "engine_fix", "existing_images", "find_docker"]
 
 BUILDX = "buildx"
 BUILDKIT = "buildkit"
@@ -37,6 +37,35 @@ _CLIENT_FIX = (
     "install a client that builds with BuildKit: Debian's docker.io (/usr/bin/docker) or "
     "the buildx plugin (https://docs.docker.com/go/buildx/), or point $CHUTES_BUILD_DOCKER "
     "at one"
+)
+
+#: What the client prints when no engine answers on its socket (or ``$DOCKER_HOST``),
+#: in any case: ``docker build`` says "failed to dial gRPC: cannot connect to...".
+_UNREACHABLE = (
+    "Cannot connect to the Docker daemon",
+    "Is the docker daemon running",
+    "error during connect",
+)
+#: (what the engine said, the fix that fits it); the first match wins.
+_FIXES = (
+    (
+        "permission denied while trying to connect",
+        "run as a user who may use the engine's socket (root, or a member of the docker group)",
+    ),
+    (
+        "no space left on device",
+        "free disk space (`docker system prune` removes unused images and build cache)",
+    ),
+    (
+        "No such image",
+        "the image is gone from the engine: run `chutes-build up` again to rebuild it, or "
+        "`docker image ls` to see what the engine holds",
+    ),
+    ("No such container", "the container is gone: `docker ps -a` lists the ones there are"),
+    (
+        "is already in use by container",
+        "remove the container holding that name (`docker rm -f NAME`), then run again",
+    ),
 )
 
 _probe_cache: dict[tuple[str, str | None], DockerClient | str] = {}
@@ -167,9 +196,24 @@ async def docker_command(
         detail = proc.stderr.decode(errors="replace").strip()
         raise error(
             f"`docker {' '.join(args[:2])}` failed (exit {proc.returncode}): {detail}",
-            fix=_ENGINE_FIX if "daemon" in detail else None,
+            fix=_failure_fix(detail, args),
         )
     return proc.stdout.decode(errors="replace")
+
+
+def engine_fix(output: str) -> str | None:
+    """The fix that what docker printed calls for: start the engine only when none
+    answered; else the fix that fits the engine's message; ``None`` when none fits."""
+    lowered = output.lower()
+    if any(text.lower() in lowered for text in _UNREACHABLE):
+        return _ENGINE_FIX
+    return next((fix for text, fix in _FIXES if text in output), None)
+
+
+def _failure_fix(detail: str, args: Sequence[str]) -> str:
+    return engine_fix(detail) or (
+        f"the engine's message above says what failed; `docker {' '.join(args[:2])}` reproduces it"
+    )
 
 
 def _normal_ref(ref: str) -> str:

@@ -6,8 +6,12 @@ The chute's code is not baked in: the workspace is mounted read-only at
 ``/workspace``, so a code-only edit changes the deploy key, restarts that one
 container and builds nothing. Containers use ``--network=host`` and a stable port
 per chute (``port_base`` plus an assignment kept in the store, so adding a chute
-never moves the others). Labels carry the workspace, the chute, the deploy key and
-the runtime key; a container whose labels match and which is running is left alone.
+never moves the others; a port something else holds moves, see ``_ports``).
+Labels carry the workspace, the chute's slot and name, the deploy key, the runtime key
+and the port (see ``_local_ids``); a container whose labels match and which is running
+is left alone. A started container counts as healthy only when ``GET /_ping`` on its
+port answers with its chute's name and the deploy key it was started with
+(``$CHUTES_BUILD_DEPLOY_KEY``): another workspace's chute on that port is not it.
 
 Template chutes (vLLM, SGLang, embeddings, diffusion, TEI) are built but reported
 ``needs-gpu`` on a machine without a GPU; with one (see :func:`has_gpu`) they run with
@@ -19,18 +23,36 @@ cannot be built or run here and is reported ``prebuilt``.
 
 from __future__ import annotations
 
-import re
-import subprocess
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import DeployError
 from ..cache import ActionResult, _faults, scope_id
-from ._containers import list_containers, remove_containers, run_container, wait_http
+from ._containers import (
+    container_log,
+    list_containers,
+    remove_containers,
+    run_container,
+    wait_http,
+)
 from ._docker import docker_command, existing_images
-from ._orchestrate import BuildContext, Work, build_logged, layer_tag
+from ._gpus import GPU_TEMPLATES, container_gpus, has_gpu, nvidia_devices
+from ._local_ids import (
+    L_CHUTE,
+    L_DEPLOY,
+    L_PORT,
+    L_RUNTIME,
+    L_SLOT,
+    L_WORKSPACE,
+    LABEL_KEYS,
+    chute_named,
+    container_name,
+    containers_by_slot,
+    identity_mismatch,
+)
+from ._orchestrate import BuildContext, Work, build_logged, top_ref
+from ._ports import assign_ports
 from ._runtime_layer import (
     RUNTIME_PREFIX,
     PythonInfo,
@@ -56,13 +78,11 @@ __all__ = [
     "workspace_containers",
 ]
 
-GPU_TEMPLATES = frozenset({"vllm", "sglang", "embedding", "diffusion", "tei"})
 RUNTIME_REPO = "chutes-build/runtime"
 MOUNT = "/workspace"
 HEALTH_PATH = "/_ping"
-LABEL = "chutes-build"
-L_WORKSPACE, L_CHUTE = f"{LABEL}.workspace", f"{LABEL}.chute"
-L_DEPLOY, L_RUNTIME = f"{LABEL}.deploy", f"{LABEL}.runtime"
+DEPLOY_ENV = "CHUTES_BUILD_DEPLOY_KEY"
+LOG_LINES, LOG_SHOWN = 200, 30  # a failed start's log: read for the fix, shown
 
 
 @dataclass
@@ -74,58 +94,6 @@ class LocalOptions:
     gpu: bool = False
     health_timeout: float = 60.0
     runtime_production: bool = False
-
-
-def nvidia_devices() -> list[str]:
-    """The lines of ``nvidia-smi -L`` naming a GPU (none when it is missing or fails)."""
-    try:
-        proc = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if proc.returncode != 0:
-        return []
-    return [line for line in proc.stdout.splitlines() if line.startswith("GPU ")]
-
-
-def has_gpu(env: dict[str, str], devices: Callable[[], list[str]] = nvidia_devices) -> bool:
-    """Whether template chutes may be started here (with ``--gpus all``): off unless
-    ``CHUTES_BUILD_LOCAL_GPU=1``, and then only when ``nvidia-smi -L`` lists a GPU."""
-    if env.get("CHUTES_BUILD_LOCAL_GPU") != "1":
-        return False
-    return bool(devices())
-
-
-def container_gpus(attrs: dict[str, Any], gpu: bool) -> str | None:
-    """``--gpus``' value for a deploy node: ``all`` for a template chute on a GPU host."""
-    template = attrs["definition"].get("standard_template")
-    return "all" if gpu and template in GPU_TEMPLATES else None
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip("-.") or "chute"
-
-
-def container_name(workspace_root: str, chute: str) -> str:
-    """``chutes-build-<chute>-<workspace id>``: stable, unique per workspace."""
-    return f"chutes-build-{_slug(chute)}-{scope_id(workspace_root)[:6]}"
-
-
-def assign_ports(store, root: str, slots: list[str], base: int) -> dict[str, int]:
-    """A port per chute slot, kept across runs (call under the workspace lock)."""
-    name = scope_id(root)
-    known = store.load_struct("ports", name, dict[str, int]) or {}
-    taken = set(known.values())
-    changed = False
-    for slot in sorted(slots):
-        if slot not in known:
-            port = base
-            while port in taken:
-                port += 1
-            known[slot], changed = port, True
-            taken.add(port)
-    if changed:
-        store.save_struct("ports", name, known)
-    return known
 
 
 def runtime_key(image_key: str, python: PythonInfo, digests: dict[str, str]) -> str:
@@ -158,6 +126,10 @@ class _Chute:
     name: str
     port: int
     row: dict[str, Any]
+    old: list = field(default_factory=list)  # this chute's containers (one or none, normally)
+
+    def expect(self, response) -> str | None:
+        return identity_mismatch(response, self.attrs["chute"], self.key)
 
 
 class _Planner:
@@ -167,7 +139,7 @@ class _Planner:
 
     def runtime_task(self, image: str, known: str | None) -> None:
         ctx, opts, work = self.ctx, self.opts, self.work
-        node, top = f"runtime:{image}", layer_tag(ctx.graph.node(image)["top"])
+        node, top = f"runtime:{image}", top_ref(ctx.graph, image)
         if known and ctx.store.has_action(known) and f"{RUNTIME_REPO}:{known}" in work.existing:
             self.runtimes[image] = known
             work.skip(node, f"runtime layer {ctx.graph.node(image)['label']}")
@@ -197,20 +169,20 @@ class _Planner:
         work.add(node, f"runtime layer {ctx.graph.node(image)['label']}", run,
                  [f"image:{image}"], commit)  # fmt: skip
 
-    def deploy_task(self, chute: _Chute, existing: dict[str, Any]) -> None:
+    def deploy_task(self, chute: _Chute) -> None:
         ctx, work, image = self.ctx, self.work, chute.attrs["image"]
-        old = existing.get(chute.name)
+        old = chute.old[0] if chute.old else None
 
         async def run():
             runtime = self.runtimes[image]
-            if old is not None and _matches(old, chute.key, runtime):
+            if old is not None and _matches(chute, runtime):
                 if ctx.store.has_action(chute.key):
                     chute.row["state"] = "unchanged"
                     return None
                 if await _adopt(self.opts, chute):
                     return old.id
-            if old is not None:
-                await remove_containers(ctx.docker, [chute.name])
+            if chute.old:
+                await remove_containers(ctx.docker, [c.name for c in chute.old])
             _faults.hit("deploy.before-start")
             container = await _start(ctx, self.opts, chute, runtime)
             _faults.hit("deploy.started")
@@ -228,12 +200,17 @@ class _Planner:
                  [f"runtime:{image}"], commit)  # fmt: skip
 
 
-def _matches(info, deploy_key: str, runtime: str | None) -> bool:
-    labels = info.labels
+def _matches(chute: _Chute, runtime: str | None) -> bool:
+    """Whether the chute's one container runs what it should, where it should."""
+    if len(chute.old) != 1:
+        return False
+    info, labels = chute.old[0], chute.old[0].labels
     return (
         info.state == "running"
-        and labels.get(L_DEPLOY) == deploy_key
+        and info.name == chute.name
+        and labels.get(L_DEPLOY) == chute.key
         and labels.get(L_RUNTIME) == runtime
+        and labels.get(L_PORT) == str(chute.port)
     )
 
 
@@ -241,7 +218,9 @@ async def _adopt(opts: LocalOptions, chute: _Chute) -> bool:
     """A matching container whose start was never recorded (its ``up`` was killed after
     ``docker run``, issue 7) is kept when it answers its health check; else restarted."""
     try:
-        await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout)
+        await wait_http(
+            chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout, expect=chute.expect
+        )
     except DeployError:
         return False
     chute.row["state"] = "unchanged"
@@ -253,27 +232,44 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
     command = [f"{RUNTIME_PREFIX}/bin/python", "-m", "chutes_runtime",
                f"{MOUNT}/{attrs['file']}:{attrs['attr']}", "--dev", "--host", "127.0.0.1",
                "--port", str(chute.port)]  # fmt: skip
-    labels = {L_WORKSPACE: scope_id(root), L_CHUTE: _slug(attrs["chute"]),
-              L_DEPLOY: chute.key, L_RUNTIME: runtime}  # fmt: skip
+    labels = {L_WORKSPACE: scope_id(root), L_SLOT: _slot(attrs), L_CHUTE: attrs["chute"],
+              L_DEPLOY: chute.key, L_RUNTIME: runtime, L_PORT: str(chute.port)}  # fmt: skip
     container = await run_container(
         ctx.docker, f"{RUNTIME_REPO}:{runtime}", name=chute.name, command=command,
-        labels=labels, env={"PYTHONDONTWRITEBYTECODE": "1"}, mounts={root: MOUNT},
-        gpus=container_gpus(attrs, opts.gpu),
+        labels=labels, env={"PYTHONDONTWRITEBYTECODE": "1", DEPLOY_ENV: chute.key},
+        mounts={root: MOUNT}, gpus=container_gpus(attrs, opts.gpu),
     )  # fmt: skip
     try:
         await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout,
-                        alive=lambda: _running(ctx, chute.name))  # fmt: skip
+                        alive=lambda: _running(ctx, chute.name), expect=chute.expect)  # fmt: skip
     except DeployError as exc:
         # Its log goes into the message; the container goes, so the next `up` retries.
-        tail = await _logs_tail(ctx, chute.name)
+        log = await container_log(ctx.docker, chute.name, LOG_LINES)
+        tail = "\n".join(f"  | {line}" for line in log.splitlines()[-LOG_SHOWN:])
         await remove_containers(ctx.docker, [chute.name])
         raise DeployError(
             f"chute {attrs['chute']} (container {chute.name}) did not become healthy: "
             f"{exc.message}\n{tail}",
-            fix=f"see the log above; `chutes-build run {attrs['file']}:{attrs['attr']} --dev` "
-            "runs it without an engine",
+            fix=_unhealthy_fix(chute, f"{exc.message}\n{log}"),
         ) from None
     return container
+
+
+def _slot(attrs: dict[str, Any]) -> str:
+    """``username/name``: the chute's identity in the workspace (its deploy slot)."""
+    return attrs["slot"].removeprefix("deploy:")
+
+
+def _unhealthy_fix(chute: _Chute, evidence: str) -> str:
+    """The fix for a chute that never answered as itself, from the error and its log."""
+    taken = ("the port is answered by", "not a chute", "address already in use")
+    if any(text in evidence for text in taken):
+        return (f"another server holds port {chute.port}: run `chutes-build up` again to move "
+                "this chute to a free port, or set port-base in [tool.chutes-build] to a "
+                "range no other workspace uses")  # fmt: skip
+    attrs = chute.attrs
+    return (f"see the log above; `chutes-build run {attrs['file']}:{attrs['attr']} --dev` "
+            "runs it without an engine")  # fmt: skip
 
 
 async def _running(ctx: BuildContext, name: str) -> bool:
@@ -284,15 +280,6 @@ async def _running(ctx: BuildContext, name: str) -> bool:
     except Exception:  # noqa: BLE001 - a vanished container has exited too
         return False
     return state.strip() == "true"
-
-
-async def _logs_tail(ctx: BuildContext, name: str) -> str:
-    proc_out = ""
-    try:
-        proc_out = await docker_command(ctx.docker, ["logs", "--tail", "30", name])
-    except Exception:  # noqa: BLE001 - best effort: the container may be gone
-        return ""
-    return "\n".join(f"  | {line}" for line in proc_out.splitlines())
 
 
 async def plan_local(
@@ -310,43 +297,63 @@ async def plan_local(
     graph, root = ctx.graph, ctx.graph.root
     if containers is None:
         containers = await workspace_containers(ctx.docker, root)
-    existing = {c.name: c for c in containers}
-    slots = [graph.node(k)["slot"] for k in deploy_keys]
-    ports = assign_ports(ctx.store, root, slots, opts.port_base)
+    nodes = {key: graph.node(key) for key in deploy_keys}
+    by_slot = containers_by_slot(containers, {_slot(a): a["chute"] for a in nodes.values()})
+    held = _held_ports(nodes.values(), by_slot)
+    ports, moves = assign_ports(ctx.store, root, [a["slot"] for a in nodes.values()],
+                                opts.port_base, held)  # fmt: skip
     planner, rows = _Planner(ctx, opts, work), []
-    for key in deploy_keys:
-        attrs = graph.node(key)
-        port = ports[attrs["slot"]]
-        row = {"chute": attrs["chute"], "key": key, "image": attrs["image_ref"],
-               "url": f"http://127.0.0.1:{port}", "state": None}  # fmt: skip
-        rows.append(row)
-        template = attrs["definition"].get("standard_template")
-        if attrs["image"] is None:
-            row.update(state="prebuilt", url=None,
-                       note="prebuilt image reference: not built or run locally")  # fmt: skip
-            continue
-        if template in GPU_TEMPLATES and not opts.gpu:
-            row.update(state="needs-gpu", url=None,
-                       note=f"{template} template: needs a GPU to run")  # fmt: skip
-            continue
-        image = attrs["image"]
-        if f"runtime:{image}" not in work.labels:
-            planner.runtime_task(image, known.get(image))
-        chute = _Chute(key, attrs, container_name(root, attrs["chute"]), port, row)
-        old, runtime = existing.get(chute.name), planner.runtimes.get(image)
-        if (
-            old is not None and runtime is not None and _matches(old, key, runtime)
-            and ctx.store.has_action(key)
-        ):  # fmt: skip
-            row["state"] = "unchanged"
-            continue
-        planner.deploy_task(chute, existing)
+    for key, attrs in nodes.items():
+        chute = _Chute(key, attrs, container_name(root, _slot(attrs)), ports[attrs["slot"]],
+                       {}, by_slot.get(_slot(attrs), []))  # fmt: skip
+        if attrs["slot"] in moves:
+            chute.row["note"] = moves[attrs["slot"]].note()
+        rows.append(_plan_one(planner, chute, known))
     return rows
+
+
+def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) -> dict:
+    attrs, opts, row = chute.attrs, planner.opts, chute.row
+    row.update({"chute": attrs["chute"], "key": chute.key, "image": attrs["image_ref"],
+                "url": f"http://127.0.0.1:{chute.port}", "state": None})  # fmt: skip
+    template = attrs["definition"].get("standard_template")
+    if attrs["image"] is None:
+        row.update(state="prebuilt", url=None,
+                   note="prebuilt image reference: not built or run locally")  # fmt: skip
+        return row
+    if template in GPU_TEMPLATES and not opts.gpu:
+        row.update(state="needs-gpu", url=None,
+                   note=f"{template} template: needs a GPU to run")  # fmt: skip
+        return row
+    image = attrs["image"]
+    if f"runtime:{image}" not in planner.work.labels:
+        planner.runtime_task(image, known.get(image))
+    runtime = planner.runtimes.get(image)
+    if runtime is not None and _matches(chute, runtime) and planner.ctx.store.has_action(chute.key):
+        row["state"] = "unchanged"
+    else:
+        planner.deploy_task(chute)
+    return row
+
+
+def _chute_slots(graph) -> dict[str, str]:
+    return {_slot(attrs): attrs["chute"] for attrs in graph.nodes("deploy")}
+
+
+def _held_ports(nodes, by_slot: dict[str, list]) -> dict[str, int | None]:
+    """The port each chute's one running container listens on (``None``: not labelled)."""
+    held: dict[str, int | None] = {}
+    for attrs in nodes:
+        running = [c for c in by_slot.get(_slot(attrs), []) if c.state == "running"]
+        if len(running) == 1:
+            port = running[0].labels.get(L_PORT, "")
+            held[attrs["slot"]] = int(port) if port.isdigit() else None
+    return held
 
 
 async def workspace_containers(docker, root: str) -> list:
     """Every container this workspace's ``up`` started (one ``docker ps``)."""
-    return await list_containers(docker, {L_WORKSPACE: scope_id(root)})
+    return await list_containers(docker, {L_WORKSPACE: scope_id(root)}, LABEL_KEYS)
 
 
 async def known_runtimes(
@@ -370,8 +377,9 @@ def runtime_tags(known: dict[str, str | None]) -> list[str]:
 def orphans(root: str, graph, containers: list) -> list:
     """This workspace's containers whose chute is no longer in ``graph`` (a full ``up``
     removes them: the chute was deleted or renamed)."""
-    wanted = {container_name(root, attrs["chute"]) for attrs in graph.nodes("deploy")}
-    return [c for c in containers if c.name not in wanted]
+    wanted = _chute_slots(graph)
+    by_slot = containers_by_slot(containers, wanted)
+    return [c for slot, found in by_slot.items() if slot not in wanted for c in found]
 
 
 async def remove_orphans(ctx: BuildContext, found: list) -> list[dict[str, Any]]:
@@ -383,9 +391,8 @@ async def remove_orphans(ctx: BuildContext, found: list) -> list[dict[str, Any]]
 
 async def down_local(docker, root: str, chutes: list[str] | None) -> list[dict[str, Any]]:
     """Stop and remove this workspace's containers (only ``chutes`` when given)."""
-    found = await list_containers(docker, {L_WORKSPACE: scope_id(root)})
-    wanted = None if chutes is None else {_slug(c) for c in chutes}
-    gone = [c for c in found if wanted is None or c.labels.get(L_CHUTE) in wanted]
+    found = await workspace_containers(docker, root)
+    gone = [c for c in found if chutes is None or chute_named(c, chutes)]
     await remove_containers(docker, [c.name for c in gone])
     return [{"container": c.name, "chute": c.labels.get(L_CHUTE), "state": "removed"}
             for c in gone]  # fmt: skip

@@ -43,6 +43,7 @@ __all__ = [
     "plan_work",
     "run_work",
     "segments",
+    "top_ref",
 ]
 
 LAYER_REPO = "chutes-build/layer"
@@ -51,6 +52,13 @@ FAILED_LOGS = "failed-build"
 
 def layer_tag(key: str) -> str:
     return f"{LAYER_REPO}:{key}"
+
+
+def top_ref(graph, image_key: str) -> str:
+    """The reference of an image's top: its last layer's tag, or the base's own reference
+    for an image that is only ``from_base(...)`` (no layer of its own to tag)."""
+    top = graph.node(graph.node(image_key)["top"])
+    return top["ref"] if top["kind"] == "base" else layer_tag(graph.node(image_key)["top"])
 
 
 def image_ref(attrs: dict[str, Any]) -> str:
@@ -160,15 +168,14 @@ def segments(graph, image_keys: list[str], usable: set[str]) -> dict[str, Segmen
     return found
 
 
-def _missing_bases(graph, found: dict[str, Segment], existing: dict[str, str]) -> None:
-    missing = sorted(
-        {
-            s.parent
-            for s in found.values()
-            if graph.node(graph.node(s.layers[0])["parent"])["kind"] == "base"
-            and s.parent not in existing
-        }
-    )
+def _missing_bases(
+    graph, found: dict[str, Segment], image_keys: list[str], existing: dict[str, str]
+) -> None:
+    parents = {s.parent for s in found.values()
+               if graph.node(graph.node(s.layers[0])["parent"])["kind"] == "base"}  # fmt: skip
+    parents |= {graph.node(graph.node(k)["top"])["ref"] for k in image_keys
+                if graph.node(graph.node(k)["top"])["kind"] == "base"}  # fmt: skip
+    missing = sorted(ref for ref in parents if ref not in existing)
     if missing:
         names = ", ".join(missing)
         raise BuildError(
@@ -245,7 +252,7 @@ def _segment_task(ctx: BuildContext, work: Work, seg: Segment):
 
 def _image_task(ctx: BuildContext, work: Work, image: str) -> None:
     attrs = ctx.graph.node(image)
-    ref, top = image_ref(attrs), layer_tag(attrs["top"])
+    ref, top = image_ref(attrs), top_ref(ctx.graph, image)
 
     async def run():
         await docker_command(ctx.docker, ["tag", top, ref])
@@ -257,7 +264,8 @@ def _image_task(ctx: BuildContext, work: Work, image: str) -> None:
         ctx.store.put_action(image, result)
         work.existing[ref] = image_id
 
-    work.add(f"image:{image}", f"image {attrs['label']}", run, [f"layer:{attrs['top']}"], commit)
+    deps = [f"layer:{attrs['top']}"] if top == layer_tag(attrs["top"]) else []
+    work.add(f"image:{image}", f"image {attrs['label']}", run, deps, commit)
 
 
 def _record_bases(ctx: BuildContext, image_keys: list[str], existing: dict[str, str]) -> None:
@@ -287,16 +295,15 @@ async def plan_work(
     _record_bases(ctx, image_keys, work.existing)
     usable = {k for k in layers if _usable(results.get(k), work.existing)}
     found = segments(graph, image_keys, usable)
-    _missing_bases(graph, found, work.existing)
+    _missing_bases(graph, found, image_keys, work.existing)
     for seg in sorted(found.values(), key=lambda s: len(s.layers)):
         _segment_task(ctx, work, seg)
     for image in image_keys:
         attrs = graph.node(image)
         fresh = attrs["top"] not in found and _usable(results.get(image), work.existing)
-        fresh = fresh and work.existing.get(image_ref(attrs)) == work.existing.get(
-            layer_tag(attrs["top"])
-        )
-        work.images[image] = {"ref": image_ref(attrs), "layer": layer_tag(attrs["top"])}
+        top = top_ref(graph, image)
+        fresh = fresh and work.existing.get(image_ref(attrs)) == work.existing.get(top)
+        work.images[image] = {"ref": image_ref(attrs), "layer": top}
         if fresh:
             work.skip(f"image:{image}", f"image {attrs['label']}")
         else:

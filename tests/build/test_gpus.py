@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chutes_build.builders import _containers, _local_target
+from chutes_build.builders import _containers, _gpus, _local_target
 from chutes_build.builders._local_target import (
     LocalOptions,
     container_gpus,
@@ -57,13 +57,13 @@ def test_nvidia_devices_keeps_only_gpu_lines(monkeypatch) -> None:
     class Proc:
         returncode, stdout = 0, DEVICE[0] + "\n  MIG 1g.10gb Device 0: (UUID: MIG-x)\n"
 
-    monkeypatch.setattr(_local_target.subprocess, "run", lambda *a, **k: Proc())
+    monkeypatch.setattr(_gpus.subprocess, "run", lambda *a, **k: Proc())
     assert nvidia_devices() == DEVICE
 
     def missing(*args, **kwargs):
         raise FileNotFoundError("nvidia-smi")
 
-    monkeypatch.setattr(_local_target.subprocess, "run", missing)
+    monkeypatch.setattr(_gpus.subprocess, "run", missing)
     assert nvidia_devices() == []
 
 
@@ -84,7 +84,8 @@ class _Graph:
 
     def __init__(self) -> None:
         self.nodes = {"deploy-v": _deploy("vllm", "v"), "deploy-p": _deploy(None, "p"),
-                      "img-key": {"top": "layer-key", "label": "t/img:1"}}  # fmt: skip
+                      "img-key": {"top": "layer-key", "label": "t/img:1"},
+                      "layer-key": {"kind": "layer"}}  # fmt: skip
 
     def node(self, key: str) -> dict[str, Any]:
         return self.nodes[key]
@@ -127,7 +128,7 @@ async def test_with_a_gpu_template_chutes_start_with_gpus_all(monkeypatch) -> No
         started[options["name"]] = options
         return "id"
 
-    async def wait_http(url, timeout, alive=None):
+    async def wait_http(url, timeout, alive=None, expect=None):
         return None
 
     monkeypatch.setattr(_local_target, "run_container", run_container)

@@ -195,3 +195,20 @@ async def test_a_failing_sibling_in_the_scheduler_cancels_a_running_build(
         ("cancelled", "slow"), ("skipped", "after"),
     }  # fmt: skip
     assert await existing_images(docker_client, [slow_tag, bad_tag]) == {}
+
+
+async def test_issue_12_a_build_no_engine_answers_asks_to_start_it_a_failed_step_does_not(
+    docker_client, busybox_image, new_tags, tmp_path, monkeypatch
+):
+    (tag,) = new_tags()
+    request = BuildRequest(parent=busybox_image, lines=["RUN exit 3"], tag=tag, network="none")
+    with pytest.raises(BuildError, match=rf"^building {tag} failed") as info:
+        await build(docker_client, request)
+    assert "docker-up" not in info.value.fix
+    assert info.value.fix.startswith("the step marked ERROR above failed")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    with pytest.raises(
+        BuildError, match=rf"^building {tag} failed .*\n.*[Cc]annot connect"
+    ) as info:
+        await build(docker_client, request)
+    assert info.value.fix.startswith("start the engine with scripts/docker-up")

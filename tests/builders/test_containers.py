@@ -91,3 +91,19 @@ async def test_a_container_that_cannot_start_raises_deploy_error(
             docker_client, busybox_image, name=container_name(), command=["/no/such/binary"]
         )
     assert await docker_command(docker_client, ["version", "--format", "{{.Server.Os}}"])
+
+
+async def test_issue_12_labels_asked_for_by_name_are_exact_whatever_they_hold(
+    docker_client, busybox_image, container_name
+):
+    key, name = uuid.uuid4().hex, container_name()
+    chute = "café, au lait=noir кафе 日本"  # commas and '=' split `docker ps`'s label list
+    await run_container(
+        docker_client, busybox_image, name=name, command=["sleep", "60"], network="none",
+        labels={"chutes-build.key": key, "chutes-build.chute": chute},
+    )  # fmt: skip
+    wanted = {"chutes-build.chute": chute}
+    (found,) = await list_containers(docker_client, wanted, ["chutes-build.chute", "x.absent"])
+    assert found.name == name and found.labels == {"chutes-build.chute": chute}
+    (split,) = await list_containers(docker_client, {"chutes-build.key": key})
+    assert split.labels["chutes-build.chute"] != chute  # why names are asked for

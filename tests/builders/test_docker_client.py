@@ -9,7 +9,7 @@ import pytest
 
 import chutes_build.builders as builders
 from chutes_build._errors import BuildError
-from chutes_build.builders import DockerClient, existing_images, find_docker
+from chutes_build.builders import DockerClient, docker_command, existing_images, find_docker
 
 BROKEN_CLIENT = "/usr/local/bin/docker"  # this machine's 28.x client, without buildx
 
@@ -88,3 +88,32 @@ async def test_existence_check_is_one_engine_call(docker_client, busybox_image, 
     assert found[busybox_image].startswith("sha256:")
     assert calls.read_text().count("\n") == 1
     assert await existing_images(docker, []) == {}
+
+
+async def test_issue_12_a_failure_with_the_engine_running_shows_its_message_and_fitting_fix(
+    docker_client,
+):
+    with pytest.raises(
+        BuildError,
+        match=r"^`docker tag chutes-build/layer:no-such-layer` failed \(exit 1\): "
+        r"Error response from daemon: No such image: chutes-build/layer:no-such-layer",
+    ) as info:
+        await docker_command(
+            docker_client, ["tag", "chutes-build/layer:no-such-layer", "chutes-build/test:x"]
+        )
+    assert "docker-up" not in info.value.fix
+    assert info.value.fix.startswith("the image is gone from the engine: run `chutes-build up`")
+    with pytest.raises(BuildError, match=r"^`docker inspect --format` failed \(exit 1\): ") as info:
+        await docker_command(docker_client, ["inspect", "--format", "{{.Nope}}", "busybox-x"])
+    assert info.value.fix.startswith("the engine's message above says what failed; ")
+
+
+async def test_issue_12_only_an_engine_that_does_not_answer_gets_docker_up(
+    docker_client, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    with pytest.raises(
+        BuildError, match=r"^`docker image ls` failed \(exit 1\): Cannot connect"
+    ) as info:
+        await docker_command(docker_client, ["image", "ls"])
+    assert info.value.fix.startswith("start the engine with scripts/docker-up")

@@ -86,7 +86,7 @@ class ServerProcess:
         for _ in range(tries):
             try:
                 if self.mode == "dev":
-                    ok = self.http.get("/_ping").json() == {"ok": True}
+                    ok = self.http.get("/_ping").json().get("ok") is True
                 else:
                     ok = self.client().call("POST", "/_ping", {"p": 1}).status_code == 200
                 if ok:
