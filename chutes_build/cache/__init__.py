@@ -6,12 +6,22 @@ workspace files with a stat cache kept in the store. This package imports
 neither the graph nor the definitions.
 """
 
-from ._digests import RACY_NS, FileDigest, FileDigests, hash_file, scope_id
+from ._digests import (
+    RACY_NS,
+    FileDigest,
+    FileDigests,
+    NotRegularFile,
+    file_kind,
+    hash_file,
+    open_regular,
+    scope_id,
+)
 from ._disk import DiskStore, default_cache_dir
 from ._memory import MemoryStore
 from ._store import (
     ACTION_VERSION,
     ActionResult,
+    BadEntry,
     CacheStats,
     Entry,
     GcResult,
@@ -25,6 +35,7 @@ __all__ = [
     "ACTION_VERSION",
     "RACY_NS",
     "ActionResult",
+    "BadEntry",
     "CacheStats",
     "DiskStore",
     "Entry",
@@ -32,10 +43,13 @@ __all__ = [
     "FileDigests",
     "GcResult",
     "MemoryStore",
+    "NotRegularFile",
     "Store",
     "blob_digest",
     "default_cache_dir",
+    "file_kind",
     "hash_file",
+    "open_regular",
     "parse_age",
     "parse_size",
     "scope_id",
