@@ -1,4 +1,5 @@
-"""Build contexts: the files an image's ``add`` layers select, with secrets refused.
+"""Build contexts: the files an image's ``add`` layers select, with secrets refused,
+copied so that a context holds exactly the bytes its keys were computed from.
 
 Local BuildKit contexts and the chutes platform's upload zip are both made from
 the ``files`` of layer nodes (workspace-relative paths). A file that looks like a
@@ -6,20 +7,44 @@ secret (:func:`~chutes_build._secret_files.secret_reason`: ``.env``, SSH keys,
 PEM private keys, cloud credentials, the SDK's ``config.ini``) is refused unless
 the ``add()`` that selects it names the file itself (not a folder or a glob that
 happens to reach it): then putting it in the image is the user's decision.
+
+A file is hashed when the graph is compiled and put in a context later, so it may
+have been saved in between. :func:`materialize` therefore copies each file (never a
+hard link: an in-place edit would change the context too) while hashing the bytes
+it copies, and refuses the build (:class:`ChangedWhileBuilding`) when they are not
+what the key used; :func:`check_context` hashes the context again after the build,
+before anything is recorded.
 """
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import posixpath
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._errors import BuildError
+from .._files import ChangedWhileBuilding
 from .._secret_files import secret_reason
+from ..cache import NotRegularFile, _faults, copy_hashed, hash_file
 
-__all__ = ["SecretInContext", "context_files", "explicit_path"]
+__all__ = [
+    "ChangedWhileBuilding",
+    "SecretInContext",
+    "check_context",
+    "context_files",
+    "context_write_failure",
+    "disk_full",
+    "expected_digests",
+    "explicit_path",
+    "materialize",
+]
+
+#: ``{context path: (xxh3-128 digest, permission bits)}`` the keys were computed from.
+Expected = Mapping[str, tuple[str, int]]
 
 
 class SecretInContext(BuildError):
@@ -85,3 +110,67 @@ def context_files(
             if named == path:
                 explicit.add(path)
     return files, explicit
+
+
+def expected_digests(graph, layer_keys: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """``{relative path: (digest, mode)}`` of the files ``layer_keys`` add, as keyed."""
+    return {
+        item["path"]: (item["digest"], item["mode"])
+        for key in layer_keys
+        for item in graph.node(key).get("files") or ()
+    }
+
+
+def materialize(context: Mapping[str, str], root: str, expected: Expected) -> None:
+    """Copy each source into ``root`` at its context path, hashing what is copied; raise
+    :class:`ChangedWhileBuilding` for a file that differs from its ``expected`` entry."""
+    _faults.hit("context.begin", context=root)
+    for rel, source in context.items():
+        target = os.path.join(root, *rel.split("/"))
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            found = copy_hashed(source, target)
+        except (FileNotFoundError, NotADirectoryError, NotRegularFile):
+            if rel in expected:
+                raise ChangedWhileBuilding(rel) from None
+            raise BuildError(
+                f"build context file {source} (for {rel!r}) does not exist or is not a file",
+                fix="restore the file, or change the image definition that adds it",
+            ) from None
+        if rel in expected and found != tuple(expected[rel]):
+            raise ChangedWhileBuilding(rel)
+        _faults.hit("context.copied", context=root)
+
+
+def check_context(root: str, expected: Expected) -> None:
+    """Hash the context at ``root`` again: after a build, before its result is recorded."""
+    for rel, (digest, _mode) in expected.items():
+        try:
+            found = hash_file(os.path.join(root, *rel.split("/")))
+        except OSError:
+            found = None
+        if found != digest:
+            raise ChangedWhileBuilding(rel, "the build context, read again after the build,")
+
+
+def context_write_failure(folder: str, exc: OSError) -> BuildError:
+    """The error for a context or Dockerfile that cannot be written under ``folder``."""
+    if exc.errno == errno.ENOSPC:
+        return disk_full(folder)
+    return BuildError(
+        f"cannot write the build context in {folder}: {exc.strerror}",
+        fix="check that folder's permissions, or set TMPDIR to another folder",
+    )
+
+
+def disk_full(folder: str) -> BuildError:
+    """The error for a full disk under ``folder``: where, how much is left, the fix."""
+    try:
+        free = f"{shutil.disk_usage(folder).free / (1 << 20):.1f} MiB free"
+    except OSError:
+        free = "free space unknown"
+    return BuildError(
+        f"no space left in {folder} ({free}) for the build context",
+        fix="free space there (`chutes-build cache gc --max-size 5GB` trims the cache when "
+        "it shares that disk), or set TMPDIR to a folder on a disk with room",
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "FileDigest",
     "FileDigests",
     "NotRegularFile",
+    "copy_hashed",
     "file_kind",
     "hash_file",
     "open_regular",
@@ -105,6 +106,32 @@ def hash_file(path: str) -> str:
         return _hash_fd(fd)
     finally:
         os.close(fd)
+
+
+def copy_hashed(source: str, target: str) -> tuple[str, int]:
+    """Copy the regular file ``source`` to a new file ``target`` in one pass, hashing the
+    bytes written; ``(xxh3-128 digest, permission bits)`` of exactly what ``target`` holds.
+
+    ``target`` gets ``source``'s permission bits and modification time (as a copy
+    made by ``cp -p`` would); it must not exist yet."""
+    fd, st = open_regular(source)
+    try:
+        mode = stat_mod.S_IMODE(st.st_mode)
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            hasher = xxhash.xxh3_128()
+            while chunk := os.read(fd, _CHUNK):
+                hasher.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(out, view) :]
+            os.fchmod(out, mode)
+        finally:
+            os.close(out)
+    finally:
+        os.close(fd)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return hasher.hexdigest(), mode
 
 
 def _hash_fd(fd: int) -> str:
