@@ -125,10 +125,14 @@ def materialize(context: Mapping[str, str], root: str, expected: Expected) -> No
     """Copy each source into ``root`` at its context path, hashing what is copied; raise
     :class:`ChangedWhileBuilding` for a file that differs from its ``expected`` entry."""
     _faults.hit("context.begin", context=root)
+    made = {root}
     for rel, source in context.items():
         target = os.path.join(root, *rel.split("/"))
+        folder = os.path.dirname(target)
         try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
             found = copy_hashed(source, target)
         except (FileNotFoundError, NotADirectoryError, NotRegularFile):
             if rel in expected:

@@ -126,11 +126,11 @@ def copy_hashed(source: str, target: str) -> tuple[str, int]:
                 while view:
                     view = view[os.write(out, view) :]
             os.fchmod(out, mode)
+            os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
         finally:
             os.close(out)
     finally:
         os.close(fd)
-    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     return hasher.hexdigest(), mode
 
 
