@@ -28,7 +28,7 @@ from .._errors import DeployError
 from .._files import ChangedWhileBuilding
 from .._image import Image
 from .._secret_files import secret_reason
-from ..cache import open_regular
+from ..cache import NotRegularFile, open_regular
 from ._errors import SecretFileRefused
 
 __all__ = [
@@ -104,7 +104,13 @@ def build_context(
     entries: dict[str, tuple[bytes, int]] = {}
     for given, source in files.items():
         rel = _normalise(given)
-        data, mode = _read(source)
+        try:
+            data, mode = _read(source)
+        except NotRegularFile as exc:
+            raise DeployError(
+                f"{rel} is {exc.kind}: only regular files can be uploaded",
+                fix="exclude it from the image's add() sources, or move it out of the folder",
+            ) from None
         _check_expected(given, data, mode, expected)
         mode = 0o755 if mode & stat.S_IXUSR else 0o644
         reason = secret_reason(rel, data)
