@@ -175,7 +175,7 @@ def _prepare(parent: str | None, request: BuildRequest) -> tuple[str, str]:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise context_write_failure(parent, exc) from None
+            raise context_write_failure(parent, exc, request.context.values()) from None
         raise
 
 

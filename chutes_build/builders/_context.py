@@ -22,14 +22,13 @@ import errno
 import glob
 import os
 import posixpath
-import shutil
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._errors import BuildError
 from .._files import ChangedWhileBuilding
 from .._secret_files import secret_reason
-from ..cache import NotRegularFile, _faults, copy_hashed, hash_file
+from ..cache import NotRegularFile, _faults, copy_hashed, free_space, hash_file, human_size
 
 __all__ = [
     "ChangedWhileBuilding",
@@ -157,24 +156,27 @@ def check_context(root: str, expected: Expected) -> None:
             raise ChangedWhileBuilding(rel, "the build context, read again after the build,")
 
 
-def context_write_failure(folder: str, exc: OSError) -> BuildError:
+def context_write_failure(folder: str, exc: OSError, sources: Iterable[str] = ()) -> BuildError:
     """The error for a context or Dockerfile that cannot be written under ``folder``."""
     if exc.errno == errno.ENOSPC:
-        return disk_full(folder)
+        return disk_full(folder, sources)
     return BuildError(
         f"cannot write the build context in {folder}: {exc.strerror}",
         fix="check that folder's permissions, or set TMPDIR to another folder",
     )
 
 
-def disk_full(folder: str) -> BuildError:
-    """The error for a full disk under ``folder``: where, how much is left, the fix."""
-    try:
-        free = f"{shutil.disk_usage(folder).free / (1 << 20):.1f} MiB free"
-    except OSError:
-        free = "free space unknown"
+def disk_full(folder: str, sources: Iterable[str] = ()) -> BuildError:
+    """The error for a full disk under ``folder``: where, how much is left and needed, the fix."""
+    needed = 0
+    for source in sources:
+        try:
+            needed += os.stat(source).st_size
+        except OSError:
+            continue
+    wanted = f"; the context needs {human_size(needed)}" if needed else ""
     return BuildError(
-        f"no space left in {folder} ({free}) for the build context",
+        f"no space left in {folder} for the build context ({free_space(folder)}{wanted})",
         fix="free space there (`chutes-build cache gc --max-size 5GB` trims the cache when "
         "it shares that disk), or set TMPDIR to a folder on a disk with room",
     )

@@ -6,6 +6,7 @@ workspace files with a stat cache kept in the store. This package imports
 neither the graph nor the definitions.
 """
 
+from ._atomic import free_space, human_size
 from ._digests import (
     RACY_NS,
     FileDigest,
@@ -50,7 +51,9 @@ __all__ = [
     "copy_hashed",
     "default_cache_dir",
     "file_kind",
+    "free_space",
     "hash_file",
+    "human_size",
     "open_regular",
     "parse_age",
     "parse_size",
