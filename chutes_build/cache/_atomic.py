@@ -93,6 +93,15 @@ def _unusable(path: str, exc: OSError) -> CacheError:
     return CacheError(f"the cache folder {path} {why}", fix=fix)
 
 
+def _replace(tmp: str, path: str) -> None:
+    """Rename ``tmp`` over ``path``; a directory in the entry's place (not ours) goes first."""
+    try:
+        os.replace(tmp, path)
+    except IsADirectoryError:
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(tmp, path)
+
+
 def atomic_write(
     path: str, data: bytes, tmp_dir: str, root: str, durable: bool = True, what: str = "entry"
 ) -> None:
@@ -119,7 +128,7 @@ def atomic_write(
                     os.fsync(handle.fileno())
             _faults.hit("write.synced", f"{what}.write.synced")
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            os.replace(tmp, path)
+            _replace(tmp, path)
         except OSError as exc:
             raise _unusable(root, exc) from None
     finally:

@@ -129,7 +129,11 @@ class DiskStore(Store):
         atomic_write(self._path(area, name), data, self._tmp, self.root, durable, what)
 
     def _exists(self, area: str, name: str) -> bool:
-        return os.path.exists(self._path(area, name))
+        """A regular file holds the entry (what sits in its place otherwise is a miss)."""
+        try:
+            return stat.S_ISREG(os.lstat(self._path(area, name)).st_mode)
+        except OSError:
+            return False
 
     def _remove(self, area: str, name: str) -> int:
         path = self._path(area, name)

@@ -169,3 +169,24 @@ def test_issue_12_verify_rejects_an_old_action_format_as_lookups_do(tmp_path, ma
     assert store.verify() == [
         ("ac", KEY, f"has format {ACTION_VERSION + 1}, expected {ACTION_VERSION}")
     ]
+
+
+@pytest.mark.docker
+def test_issue_12_build_rebuilds_over_non_files_in_entries_places(
+    tmp_path, docker_engine, busybox_image
+) -> None:
+    from tests.hardening import _faults
+
+    repo = _faults.busybox_repo(tmp_path, docker_engine, busybox_image, names=("one",))
+    try:
+        repo.cli("build")
+        store = DiskStore(_faults.cache(repo))
+        keys = [e.name for e in store.entries() if e.area == "ac"]
+        for i, key in enumerate(keys):
+            [fifo, folder, dev_zero][i % 3](store._path("ac", key))
+        code, out, err = run_cli(repo.root, "build", "--json", env_extra=repo.env())
+        assert code == 0, [line for line in (out + err).splitlines() if "failed" in line]
+        assert json.loads(out.splitlines()[-1])["summary"]["failed"] == []
+        assert DiskStore(_faults.cache(repo)).verify() == []
+    finally:
+        repo.cleanup()
