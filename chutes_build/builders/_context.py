@@ -28,7 +28,15 @@ from typing import Any
 from .._errors import BuildError
 from .._files import ChangedWhileBuilding
 from .._secret_files import secret_reason
-from ..cache import NotRegularFile, _faults, copy_hashed, free_space, hash_file, human_size
+from ..cache import (
+    NotRegularFile,
+    _faults,
+    copy_hashed,
+    free_space,
+    hash_file,
+    human_size,
+    open_regular,
+)
 
 __all__ = [
     "ChangedWhileBuilding",
@@ -72,10 +80,11 @@ def _check(root: str, attrs: dict[str, Any], path: str, image: str | None) -> No
 
     def read() -> bytes:
         try:
-            with open(full, "rb") as handle:
-                return handle.read(1 << 20)
+            fd, _ = open_regular(full)  # never blocks on a FIFO
         except OSError:
             return b""
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read(1 << 20)
 
     reason = secret_reason(path, read)
     if reason is None:
