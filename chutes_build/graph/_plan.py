@@ -278,7 +278,7 @@ def explain(graph: BuildGraph, key: str, store: Store) -> tuple[NodePlan, list[I
 
 
 def _node_plan(attrs: dict[str, Any], store: Store, explainer: _Explainer) -> NodePlan:
-    result, why = store.read_action(attrs["key"])  # verified, the way `up` reads it
+    result, why = store.read_action(attrs["key"], touch=False)  # verified, as `up` reads it
     store.count("ac", result is not None)
     cached = result is not None
     reasons = [f"corrupt entry ({why}): it is rebuilt"] if why else []
