@@ -13,7 +13,21 @@ import fnmatch
 import glob
 import os
 
-__all__ = ["is_within", "read_ignore_patterns", "select_files"]
+from ._errors import BuildError
+
+__all__ = ["ChangedWhileBuilding", "is_within", "read_ignore_patterns", "select_files"]
+
+
+class ChangedWhileBuilding(BuildError):
+    """A file an image adds is not the content its cache key was computed from."""
+
+    def __init__(self, rel: str, where: str = "the build context") -> None:
+        super().__init__(
+            f"{rel} changed while building: {where} does not hold the content the image's "
+            "cache key was computed from, so nothing was recorded for it",
+            fix="run again (the file is hashed anew); saving files that an image adds "
+            "while it builds makes the build start over",
+        )
 
 
 def is_within(path: str, root: str) -> bool:

@@ -4,9 +4,12 @@ A request is a parent image, the Dockerfile lines applied on top of it (a chain 
 layer nodes between two cached points: one build, not one per line), the files of
 the build context and the tags to apply.
 
-The context holds only the files the request names: they are hard-linked (copied
-when the source sits on another file system) into an empty temporary folder, and
-the Dockerfile is written *outside* it and passed with ``-f``. BuildKit's file sync
+The context holds only the files the request names: they are copied into an empty
+temporary folder while the bytes copied are hashed and compared with the digests the
+request's keys were computed from (``expected``; see ``_context.materialize``), and
+the context is hashed again once the build is done, so a file saved during a build
+can never be recorded under its old content's key. The Dockerfile is written
+*outside* the context and passed with ``-f``. BuildKit's file sync
 then transfers only what ``COPY``/``ADD`` read, incrementally, and the Dockerfile
 never lands in the image (``COPY . /app`` copies the named files and nothing else).
 A context streamed as a tar on stdin would carry the Dockerfile inside it: the
@@ -22,7 +25,6 @@ export several, but the engine's embedded BuildKit has no bake.)
 
 from __future__ import annotations
 
-import errno
 import os
 import posixpath
 import shutil
@@ -33,6 +35,8 @@ from dataclasses import dataclass, field
 import trio
 
 from .._errors import BuildError
+from ..cache import _faults
+from ._context import check_context, context_write_failure, materialize
 from ._docker import DockerClient, engine_fix
 from ._process import stream_process
 
@@ -47,9 +51,11 @@ class BuildRequest:
     """One build: ``FROM parent`` plus ``lines``, tagged ``tag`` at the end.
 
     ``context`` maps a path inside the build context (relative, ``/``-separated) to
-    the absolute source file. ``branch_tags`` maps a tag to the number of lines
-    applied at that branch point (1 .. ``len(lines)``). ``network`` is the build's
-    network mode: ``None`` (the engine's default), ``"none"`` or ``"host"``.
+    the absolute source file; ``expected`` maps context paths to the ``(digest, mode)``
+    their keys were computed from (the build is refused when a file differs).
+    ``branch_tags`` maps a tag to the number of lines applied at that branch point
+    (1 .. ``len(lines)``). ``network`` is the build's network mode: ``None`` (the
+    engine's default), ``"none"`` or ``"host"``.
     """
 
     parent: str
@@ -58,6 +64,7 @@ class BuildRequest:
     context: Mapping[str, str] = field(default_factory=dict)
     branch_tags: Mapping[str, int] = field(default_factory=dict)
     network: str | None = None
+    expected: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.lines))
@@ -105,24 +112,6 @@ def _check_context_path(path: str) -> None:
         )
 
 
-def _materialize(context: Mapping[str, str], root: str) -> None:
-    """Hard-link (or copy) each source into ``root`` at its context path."""
-    for rel, source in context.items():
-        if not os.path.isfile(source):
-            raise BuildError(
-                f"build context file {source} (for {rel!r}) does not exist or is not a file",
-                fix="restore the file, or change the image definition that adds it",
-            )
-        target = os.path.join(root, *rel.split("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        try:
-            os.link(source, target)
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES):
-                raise
-            shutil.copy2(source, target)
-
-
 def _failure(tag: str, code: int, log: Sequence[str]) -> BuildError:
     tail = "\n".join(f"  | {line}" for line in log[-LOG_TAIL_LINES:])
     fix = (
@@ -152,7 +141,10 @@ async def _build_once(
     context_dir, work = folders
     dockerfile = os.path.join(work, f"{count}.Dockerfile")
     iidfile = os.path.join(work, f"{count}.iid")
-    await trio.Path(dockerfile).write_text(request.dockerfile(count))
+    try:
+        await trio.Path(dockerfile).write_text(request.dockerfile(count))
+    except OSError as exc:
+        raise context_write_failure(os.path.dirname(work), exc) from None
     argv = docker.build_argv() + ["--progress=plain", "-f", dockerfile, "--iidfile", iidfile]
     argv += ["-t", tag]
     if request.network is not None:
@@ -162,11 +154,30 @@ async def _build_once(
     def on_line(line: str) -> None:
         lines.append(line)
         sink(line)
+        _faults.hit("build.output", context=context_dir)
 
     code = await stream_process([*argv, context_dir], env=docker.env(), on_line=on_line)
     if code != 0:
         raise _failure(tag, code, lines)
     return (await trio.Path(iidfile).read_text()).strip()
+
+
+def _prepare(parent: str | None, request: BuildRequest) -> tuple[str, str]:
+    """A temporary folder holding the request's context: ``(folder, context folder)``."""
+    parent = parent or tempfile.gettempdir()
+    work = None
+    try:
+        work = tempfile.mkdtemp(prefix="chutes-build-", dir=parent)
+        context_dir = os.path.join(work, "context")
+        os.mkdir(context_dir)
+        materialize(request.context, context_dir, request.expected)
+        return work, context_dir
+    except BaseException as exc:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise context_write_failure(parent, exc, request.context.values()) from None
+        raise
 
 
 async def build(
@@ -179,10 +190,11 @@ async def build(
     """Run ``request`` as one BuildKit build (plus cache-hit builds for branch tags).
 
     Each output line goes to ``on_line`` as it arrives. Temporary files go under
-    ``workdir`` (default: the system's temp folder; hard links need the sources'
-    file system). A failed step raises :class:`BuildError` with the end of the
-    log in its message and the whole log in its ``log`` attribute. Cancellation
-    kills the client's process group; only a build that completed applies its tag.
+    ``workdir`` (default: the system's temp folder). A failed step raises
+    :class:`BuildError` with the end of the log in its message and the whole log in
+    its ``log`` attribute. Cancellation kills the client's process group; only a
+    build that completed applies its tag. A context file that differs from its
+    ``expected`` digest, before or after the build, raises ``ChangedWhileBuilding``.
     """
     log: list[str] = []
 
@@ -191,19 +203,15 @@ async def build(
         if on_line is not None:
             on_line(line)
 
-    work = await trio.to_thread.run_sync(
-        lambda: tempfile.mkdtemp(prefix="chutes-build-", dir=workdir)
-    )
+    work, context_dir = await trio.to_thread.run_sync(_prepare, workdir, request)
     try:
-        context_dir = os.path.join(work, "context")
-        os.mkdir(context_dir)
-        await trio.to_thread.run_sync(_materialize, request.context, context_dir)
         folders = (context_dir, work)
         full = len(request.lines)
         image_id = await _build_once(docker, request, full, request.tag, folders, sink)
         tags = {request.tag: image_id}
         for tag, count in sorted(request.branch_tags.items(), key=lambda item: -item[1]):
             tags[tag] = await _build_once(docker, request, count, tag, folders, sink)
+        await trio.to_thread.run_sync(check_context, context_dir, request.expected)
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(shutil.rmtree, work, True)

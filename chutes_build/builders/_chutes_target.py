@@ -42,7 +42,7 @@ from ._chutes_names import (
     remote_tag,
     remote_uid,
 )
-from ._context import context_files
+from ._context import context_files, expected_digests
 from ._orchestrate import BuildContext, Work
 
 __all__ = [
@@ -226,6 +226,7 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
     attrs = graph.node(key)
     logo = attrs.get("logo")
     files, explicit = context_files(graph, graph.chain(key)[1:], attrs["label"])
+    expected = expected_digests(graph, graph.chain(key)[1:])
     image = _RemoteImage(attrs["username"], attrs["name"], row["tag"], row["uid"],
                          attrs["readme"], remote_dockerfile(graph, key))  # fmt: skip
     uid_key = _uid_key("remote-image-id", row["uid"], opts.api_url)
@@ -239,7 +240,8 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
     async def run():
         started = time.time()
         result = await ensure_image(
-            client, image, files, explicit=explicit, public=row["public"], on_log=on_log,
+            client, image, files, explicit=explicit, expected=expected, public=row["public"],
+            on_log=on_log,
             recorded_digest=recorded.outputs.get("digest") if recorded else None,
             logo_id=logo_ids[logo["digest"]] if logo else None,
             logo_digest=logo["digest"] if logo else None,

@@ -29,7 +29,7 @@ import trio
 from .._errors import BuildError
 from ..cache import ActionResult, Store, _faults
 from ._buildkit import BuildRequest, build
-from ._context import context_files
+from ._context import context_files, expected_digests
 from ._docker import DockerClient, docker_command, existing_images
 
 __all__ = [
@@ -200,6 +200,7 @@ def _request(ctx: BuildContext, seg: Segment) -> BuildRequest:
         tag=layer_tag(seg.end),
         context=context,
         network=ctx.network,
+        expected=expected_digests(graph, seg.layers),  # what the keys were computed from
     )
 
 

@@ -6,12 +6,24 @@ workspace files with a stat cache kept in the store. This package imports
 neither the graph nor the definitions.
 """
 
-from ._digests import RACY_NS, FileDigest, FileDigests, hash_file, scope_id
+from ._atomic import free_space, human_size
+from ._digests import (
+    RACY_NS,
+    FileDigest,
+    FileDigests,
+    NotRegularFile,
+    copy_hashed,
+    file_kind,
+    hash_file,
+    open_regular,
+    scope_id,
+)
 from ._disk import DiskStore, default_cache_dir
 from ._memory import MemoryStore
 from ._store import (
     ACTION_VERSION,
     ActionResult,
+    BadEntry,
     CacheStats,
     Entry,
     GcResult,
@@ -25,6 +37,7 @@ __all__ = [
     "ACTION_VERSION",
     "RACY_NS",
     "ActionResult",
+    "BadEntry",
     "CacheStats",
     "DiskStore",
     "Entry",
@@ -32,10 +45,16 @@ __all__ = [
     "FileDigests",
     "GcResult",
     "MemoryStore",
+    "NotRegularFile",
     "Store",
     "blob_digest",
+    "copy_hashed",
     "default_cache_dir",
+    "file_kind",
+    "free_space",
     "hash_file",
+    "human_size",
+    "open_regular",
     "parse_age",
     "parse_size",
     "scope_id",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import struct
 import tempfile
 
@@ -19,7 +20,14 @@ import xxhash
 from .._errors import CacheError
 from . import _faults
 
-__all__ = ["STORE_VERSION", "atomic_write", "open_envelope", "seal"]
+__all__ = [
+    "STORE_VERSION",
+    "atomic_write",
+    "free_space",
+    "human_size",
+    "open_envelope",
+    "seal",
+]
 
 #: Version of the on-disk layout and envelope. A mismatch reads as a miss.
 STORE_VERSION = 1
@@ -48,6 +56,23 @@ def open_envelope(data: bytes) -> tuple[bytes | None, str]:
     return payload, ""
 
 
+def human_size(size: float) -> str:
+    """``size`` bytes in words: "512 bytes", "12 KiB", "3.4 MiB", "1.2 GiB"."""
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit != "MiB" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+def free_space(folder: str) -> str:
+    """How much the disk holding ``folder`` has free, in words ("12 KiB free")."""
+    try:
+        return f"{human_size(shutil.disk_usage(folder).free)} free"
+    except OSError:
+        return "free space unknown"
+
+
 def _unusable(path: str, exc: OSError) -> CacheError:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         why, fix = (
@@ -55,13 +80,26 @@ def _unusable(path: str, exc: OSError) -> CacheError:
             "make it writable, or point CHUTES_BUILD_CACHE_DIR at a writable folder",
         )
     elif exc.errno == errno.ENOSPC:
-        why, fix = "is on a full disk", "free space, or run `chutes-build cache gc --max-size 5GB`"
+        why, fix = (
+            "is on a full disk",
+            f"free space ({free_space(path)} there now), or make room in the cache: "
+            "`chutes-build cache gc --max-size 5GB`",
+        )
     else:
         why, fix = (
             f"cannot be written ({exc.strerror})",
             "check the folder, or set CHUTES_BUILD_CACHE_DIR",
         )
     return CacheError(f"the cache folder {path} {why}", fix=fix)
+
+
+def _replace(tmp: str, path: str) -> None:
+    """Rename ``tmp`` over ``path``; a directory in the entry's place (not ours) goes first."""
+    try:
+        os.replace(tmp, path)
+    except IsADirectoryError:
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(tmp, path)
 
 
 def atomic_write(
@@ -90,7 +128,7 @@ def atomic_write(
                     os.fsync(handle.fileno())
             _faults.hit("write.synced", f"{what}.write.synced")
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            os.replace(tmp, path)
+            _replace(tmp, path)
         except OSError as exc:
             raise _unusable(root, exc) from None
     finally:

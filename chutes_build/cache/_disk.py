@@ -18,11 +18,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
+import stat
 import time
 
 from .._errors import CacheError
 from ._atomic import atomic_write
-from ._store import _COUNTERS, AREAS, Entry, Store
+from ._digests import file_kind
+from ._store import _COUNTERS, AREAS, BadEntry, Entry, Store
 
 __all__ = ["DiskStore", "default_cache_dir"]
 
@@ -44,11 +47,40 @@ def default_cache_dir(configured: str | None = None, workspace_root: str | None 
 
 
 def _read_file(path: str) -> bytes | None:
+    """The bytes of the regular file at ``path`` (``None`` when absent), read without
+    blocking or following a link, and no more than the size it had when opened.
+    Anything else in an entry's place raises :class:`BadEntry` saying what it is."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            raise BadEntry(f"unreadable ({exc.strerror})") from None
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return None
+        raise BadEntry(f"{file_kind(mode)}, not a regular file") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise BadEntry(f"{file_kind(st.st_mode)}, not a regular file")
+        chunks, left = [], st.st_size
+        while left > 0 and (chunk := os.read(fd, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _scan(path: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(path) as found:
+            return list(found)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 class DiskStore(Store):
@@ -97,33 +129,38 @@ class DiskStore(Store):
         atomic_write(self._path(area, name), data, self._tmp, self.root, durable, what)
 
     def _exists(self, area: str, name: str) -> bool:
-        return os.path.exists(self._path(area, name))
+        """A regular file holds the entry (what sits in its place otherwise is a miss)."""
+        try:
+            return stat.S_ISREG(os.lstat(self._path(area, name)).st_mode)
+        except OSError:
+            return False
 
     def _remove(self, area: str, name: str) -> int:
         path = self._path(area, name)
         try:
-            size = os.stat(path).st_size
-            os.unlink(path)
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):  # a directory in an entry's place: not ours
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
         except FileNotFoundError:
             return 0
-        return size
+        return st.st_size
 
     def entries(self) -> list[Entry]:
+        """Every name under ``<area>/<shard or namespace>/``, whatever it is (``verify``
+        reports what is not a regular file; ``gc`` can remove it)."""
         found = []
         for area in AREAS:
-            top = os.path.join(self.root, area)
-            for dirpath, _, filenames in os.walk(top):
-                for filename in filenames:
-                    path = os.path.join(dirpath, filename)
+            for folder in _scan(os.path.join(self.root, area)):
+                if not folder.is_dir(follow_symlinks=False):
+                    continue
+                for item in _scan(folder.path):
                     try:
-                        st = os.stat(path)
+                        st = item.stat(follow_symlinks=False)
                     except FileNotFoundError:
                         continue
-                    name = (
-                        os.path.relpath(path, top).replace(os.sep, "/")
-                        if area == "records"
-                        else filename
-                    )
+                    name = f"{folder.name}/{item.name}" if area == "records" else item.name
                     found.append(Entry(area, name, st.st_size, st.st_mtime))
         return found
 
@@ -147,10 +184,12 @@ class DiskStore(Store):
     def _saved_counters(self) -> dict[str, int]:
         totals = dict.fromkeys(_COUNTERS, 0)
         try:
-            with open(os.path.join(self.root, "stats.log"), encoding="utf-8") as handle:
-                lines = handle.read().splitlines()
-        except FileNotFoundError:
+            data = _read_file(os.path.join(self.root, "stats.log"))
+        except BadEntry:
+            data = None
+        if data is None:
             return totals
+        lines = data.decode("utf-8", "replace").splitlines()
         for line in lines:
             try:
                 counts = json.loads(line)

@@ -1,4 +1,4 @@
-"""A testing aid: kill this process with SIGKILL at the n-th pass through a named point.
+"""A testing aid: kill this process, or run a command, at the n-th pass through a named point.
 
 ``CHUTES_BUILD_FAULT=<point>:<n>`` (read once by the CLI's entry, which calls
 :func:`arm`) makes the n-th call of ``hit(...)`` naming ``<point>`` send SIGKILL to
@@ -6,6 +6,12 @@ this process: no ``finally`` block, no flush, no atexit runs, exactly as when th
 machine's OOM killer or a ``kill -9`` strikes. The fault-injection tests
 (``tests/hardening/test_fault_injection.py``, ``bench/kill_points.py``) use it to
 stop a run at chosen moments instead of guessing them with sleeps.
+
+``CHUTES_BUILD_FAULT=<point>:<n>=<shell command>`` runs the command instead (``sh -c``,
+waited for), with the point's details in its environment (``CHUTES_BUILD_FAULT_POINT``,
+and ``CHUTES_BUILD_FAULT_CONTEXT``: the build context folder, at the ``context.*`` and
+``build.*`` points), then goes on: the racing-edit tests
+(``tests/hardening/test_racing_edit.py``) edit files at exact moments of a build this way.
 
 Unarmed (the normal case) :func:`hit` is one global lookup and a return.
 
@@ -22,6 +28,9 @@ Points (each write also counts under ``<what>.<phase>``, where ``<what>`` is
 - ``write.synced``: the temporary file is complete and fsynced, not yet renamed;
 - ``write.replaced``: the entry is in place under its final name;
 - ``hash.file``: a workspace file was just hashed;
+- ``context.begin``: a build context is about to be made (its files were hashed);
+- ``context.copied``: one more file was copied into a build context;
+- ``build.output``: the BuildKit build printed one more line (it is running);
 - ``build.finished``: a BuildKit build finished, its result is not recorded yet;
 - ``commit.layer``: one layer's result of a segment was recorded, the rest not;
 - ``deploy.before-start`` / ``deploy.started``: around a local container's start
@@ -34,6 +43,7 @@ import atexit
 import json
 import os
 import signal
+import subprocess
 
 from .._errors import ChutesBuildError
 
@@ -41,14 +51,16 @@ __all__ = ["arm", "counting", "hit", "parse"]
 
 _armed: tuple[str, int] | None = None
 _counting = False
+_command: str | None = None
 _seen: dict[str, int] = {}
 
 
 def parse(spec: str | None) -> tuple[str, int] | None:
-    """``"write.synced:3"`` -> ``("write.synced", 3)``; empty -> ``None``."""
+    """``"write.synced:3"`` -> ``("write.synced", 3)``; empty -> ``None``
+    (a ``=<command>`` suffix is not part of the point: see :func:`arm`)."""
     if not spec:
         return None
-    point, _, count = spec.rpartition(":")
+    point, _, count = spec.partition("=")[0].rpartition(":")
     if not point or not count.isdigit() or int(count) < 1:
         raise ChutesBuildError(
             f"CHUTES_BUILD_FAULT={spec!r} is not <point>:<n>",
@@ -61,8 +73,9 @@ def parse(spec: str | None) -> tuple[str, int] | None:
 def arm(spec: str | None, seen_file: str | None = None) -> None:
     """Arm (or, with ``None``, disarm) the hook; counts start again from zero. With
     ``seen_file``, every point is counted and the counts are written there at exit."""
-    global _armed, _counting
+    global _armed, _command, _counting
     _armed = parse(spec)
+    _command = (spec or "").partition("=")[2] or None
     _counting = _armed is not None or bool(seen_file)
     _seen.clear()
     if seen_file:
@@ -80,11 +93,18 @@ def _write_seen(path: str) -> None:
         json.dump(_seen, handle, sort_keys=True)
 
 
-def hit(*names: str) -> None:
-    """Count a pass through each of ``names``; SIGKILL this process at the armed one."""
+def hit(*names: str, context: str | None = None) -> None:
+    """Count a pass through each of ``names``; at the armed one, SIGKILL this process or
+    run the armed command (``context``: the build context folder, when there is one)."""
     if not _counting:
         return
     for name in names:
         _seen[name] = _seen.get(name, 0) + 1
-    if _armed is not None and _armed[0] in names and _seen[_armed[0]] == _armed[1]:
+    if _armed is None or _armed[0] not in names or _seen[_armed[0]] != _armed[1]:
+        return
+    if _command is None:
         os.kill(os.getpid(), signal.SIGKILL)
+    env = {**os.environ, "CHUTES_BUILD_FAULT_POINT": _armed[0]}
+    if context is not None:
+        env["CHUTES_BUILD_FAULT_CONTEXT"] = context
+    subprocess.run(["sh", "-c", _command], env=env, check=False)

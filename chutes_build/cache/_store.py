@@ -30,6 +30,7 @@ __all__ = [
     "ACTION_VERSION",
     "AREAS",
     "ActionResult",
+    "BadEntry",
     "CacheStats",
     "Entry",
     "GcResult",
@@ -104,6 +105,20 @@ _ACTION_DECODER = msgspec.msgpack.Decoder(ActionResult)
 _ENCODER = msgspec.msgpack.Encoder()
 
 
+class BadEntry(Exception):
+    """An entry's name holds something that is not a readable file; the message says what."""
+
+
+def _decode_action(payload: bytes) -> tuple[ActionResult | None, str]:
+    try:
+        result = _ACTION_DECODER.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return None, f"undecodable action result ({exc})"
+    if result.version != ACTION_VERSION:
+        return None, f"has format {result.version}, expected {ACTION_VERSION}"
+    return result, ""
+
+
 class Store(ABC):
     """A content-addressed store plus action cache; see the module docstring."""
 
@@ -146,10 +161,11 @@ class Store(ABC):
         return digest
 
     def get_blob(self, digest: str) -> bytes | None:
-        data = self._read("cas", _check_key(digest))
+        data, why = self._load("cas", _check_key(digest))
         if data is not None and blob_digest(data) != digest:
-            log.warning("cache: blob %s is corrupt (digest mismatch); treated as a miss", digest)
-            data = None
+            data, why = None, "corrupt (digest mismatch)"
+        if why:
+            log.warning("cache: blob %s is %s; treated as a miss", digest, why)
         self.count("cas", data is not None)
         return data
 
@@ -163,25 +179,23 @@ class Store(ABC):
         self._write("ac", _check_key(key), seal(_ENCODER.encode(result)))
 
     def get_action(self, key: str) -> ActionResult | None:
-        payload = self._open("ac", _check_key(key))
-        result = None
-        if payload is not None:
-            try:
-                result = _ACTION_DECODER.decode(payload)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                log.warning(
-                    "cache: action result %s is unreadable (%s); treated as a miss", key, exc
-                )
-            if result is not None and result.version != ACTION_VERSION:
-                log.warning(
-                    "cache: action result %s has format %s, expected %s; treated as a miss",
-                    key,
-                    result.version,
-                    ACTION_VERSION,
-                )
-                result = None
+        """The verified result for ``key``, or ``None`` (a damaged entry is also logged)."""
+        result, why = self.read_action(key)
+        if why:
+            log.warning("cache: action result %s is unusable (%s); treated as a miss", key, why)
         self.count("ac", result is not None)
         return result
+
+    def read_action(self, key: str, touch: bool = True) -> tuple[ActionResult | None, str]:
+        """``(result, "")``, ``(None, "")`` for no entry, or ``(None, why)`` for an entry
+        that fails verification: the one read path of lookups, ``plan`` and ``verify``."""
+        data, why = self._load("ac", _check_key(key), touch)
+        if data is None:
+            return None, why
+        payload, why = open_envelope(data)
+        if payload is None:
+            return None, why
+        return _decode_action(payload)
 
     def has_action(self, key: str) -> bool:
         """True when an action result exists for ``key`` (cheap; does not verify it)."""
@@ -250,33 +264,42 @@ class Store(ABC):
         of each one that fails them (a lookup would treat it as a miss)."""
         bad = []
         for entry in self.entries():
-            data = self._peek(entry.area, entry.name)
-            if data is None:  # removed meanwhile (gc, another process)
-                continue
-            why = ""
-            if entry.area == "cas":
-                why = "" if blob_digest(data) == entry.name else "digest mismatch"
+            if entry.area == "ac" and _KEY_RE.match(entry.name):
+                _, why = self.read_action(entry.name, touch=False)
             else:
-                payload, why = open_envelope(data)
-                if payload is not None and entry.area == "ac":
-                    try:
-                        _ACTION_DECODER.decode(payload)
-                    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                        why = f"undecodable action result ({exc})"
+                why = self._verify_entry(entry)
             if why:
                 bad.append((entry.area, entry.name, why))
         return bad
+
+    def _verify_entry(self, entry: Entry) -> str:
+        data, why = self._load(entry.area, entry.name, touch=False)
+        if data is None:  # not a file, or removed meanwhile (gc, another process)
+            return why
+        if entry.area == "cas":
+            return "" if blob_digest(data) == entry.name else "digest mismatch"
+        if entry.area == "ac":
+            return "not named by a key"
+        return open_envelope(data)[1]
 
     def _peek(self, area: str, name: str) -> bytes | None:
         """Read an entry without counting it as a use (the disk store keeps its mtime)."""
         return self._read(area, name)
 
+    def _load(self, area: str, name: str, touch: bool = True) -> tuple[bytes | None, str]:
+        """``(bytes, "")``, ``(None, "")`` when absent, ``(None, why)`` when the entry is
+        not a readable file (a directory, a FIFO, a device: :class:`BadEntry`)."""
+        try:
+            return (self._read(area, name) if touch else self._peek(area, name)), ""
+        except BadEntry as exc:
+            return None, str(exc)
+
     def _open(self, area: str, name: str) -> bytes | None:
-        data = self._read(area, name)
-        if data is None:
-            return None
-        payload, why = open_envelope(data)
-        if payload is None:
+        data, why = self._load(area, name)
+        payload = None
+        if data is not None:
+            payload, why = open_envelope(data)
+        if why:
             log.warning("cache: %s entry %s is unusable (%s); treated as a miss", area, name, why)
         return payload
 

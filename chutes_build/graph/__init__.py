@@ -30,7 +30,7 @@ lists keys in build order. Every node's attribute dict holds:
   (``{path: digest}`` of the chute file and its local imports),
   ``code_digest``, ``definition`` (cords, node selector, settings).
 
-A node is cached when ``store.has_action(key)``. A builder stores each
+A node is cached when ``store.read_action(key)`` reads a verified result. A builder stores each
 finished node's result with ``store.put_action(key, ActionResult(...))``
 (only once the node fully succeeded) and, at the end of a run, records the
 graph it ran with :func:`record_run`; :func:`plan` and :func:`explain` then

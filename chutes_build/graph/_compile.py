@@ -20,7 +20,7 @@ from .._directives import Add, Directive, From
 from .._errors import ChutesBuildError, GraphError
 from .._files import select_files
 from .._image import DEFAULT_BASE_IMAGE
-from ..cache import FileDigest, FileDigests
+from ..cache import FileDigest, FileDigests, NotRegularFile
 from ._graph import BuildGraph
 from ._keys import digest_of, node_key
 from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain
@@ -102,6 +102,7 @@ class _Compiler:
                 )
             files = []
             for path in selected:
+                _check_name(add, path, rel)
                 found = self.digest(
                     path, rel, f"cannot read {path}", fix="check the file's permissions"
                 )
@@ -113,6 +114,13 @@ class _Compiler:
         """``path``'s digest, or a :class:`GraphError` (``failure``: the cause) against ``rel``."""
         try:
             return self.digests.get(path)
+        except NotRegularFile as exc:
+            raise GraphError(
+                f"{path} is {exc.kind}: only regular files can be added to an image",
+                file=rel,
+                fix=f"exclude it (add(..., exclude=[{posixpath.basename(path)!r}]) or a "
+                ".dockerignore/.chutesignore line), or move it out of the added folder",
+            ) from None
         except OSError as exc:
             raise GraphError(f"{failure}: {exc.strerror}", file=rel, fix=fix) from None
 
@@ -214,6 +222,20 @@ class _Compiler:
     def finish(self) -> None:
         for key, names in self.users.items():
             self.graph.node(key)["chutes"] = sorted(names)
+
+
+def _check_name(add: Add, path: str, rel: str) -> None:
+    """A file name must be valid UTF-8: keys, Dockerfiles and upload zips carry it as text."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise GraphError(
+            f"add() source {add.source!r} selects '{shown}', whose name is not valid UTF-8",
+            file=rel,
+            fix="rename the file to a UTF-8 name, or exclude it "
+            "(add(..., exclude=[...]) or a .dockerignore/.chutesignore line)",
+        ) from None
 
 
 def _layer_attrs(line: str, parent: str, directive: Directive, files: list[list[Any]]) -> dict:

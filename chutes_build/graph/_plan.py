@@ -1,7 +1,8 @@
 """Plan and explain: which nodes are dirty, and why (like ``ninja -d explain``).
 
-A node is cached when the action cache holds a result for its key, else
-dirty. To say *why*, the builder records each graph it ran
+A node is cached when the action cache holds a result for its key that
+reads back verified (as the builders read it), else dirty; a damaged entry is
+dirty with the reason "corrupt entry". To say *why*, the builder records each graph it ran
 (:func:`record_run`); the planner finds the node that held the same place
 last time (the same chute, the same image, the same layer depth) and
 compares their inputs one by one.
@@ -277,8 +278,11 @@ def explain(graph: BuildGraph, key: str, store: Store) -> tuple[NodePlan, list[I
 
 
 def _node_plan(attrs: dict[str, Any], store: Store, explainer: _Explainer) -> NodePlan:
-    cached = store.has_action(attrs["key"])
-    reasons = [] if cached else explainer.reasons(attrs)
+    result, why = store.read_action(attrs["key"], touch=False)  # verified, as `up` reads it
+    store.count("ac", result is not None)
+    cached = result is not None
+    reasons = [f"corrupt entry ({why}): it is rebuilt"] if why else []
+    reasons = reasons or ([] if cached else explainer.reasons(attrs))
     return NodePlan(
         key=attrs["key"],
         kind=attrs["kind"],

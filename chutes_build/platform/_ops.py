@@ -84,6 +84,7 @@ async def ensure_image(
     context_files: Mapping[str, FileSource],
     *,
     explicit: Collection[str] = (),
+    expected: Mapping[str, tuple[str, int]] | None = None,
     recorded_digest: str | None = None,
     public: bool = False,
     logo_id: str | None = None,
@@ -97,8 +98,10 @@ async def ensure_image(
     a hit only when ``recorded_digest`` (what this tool uploaded before, from the
     cache) equals the content digest now; otherwise it is an :class:`ImageConflict`.
     ``logo_digest`` (the logo file's digest) is part of that content digest.
+    ``expected`` (``{path: (digest, mode)}`` the image's key was computed from) makes a
+    file saved since then refuse the upload instead of sending other bytes.
     """
-    archive = build_context(context_files, explicit)
+    archive = build_context(context_files, explicit, expected)
     digest = image_digest(str(image), archive, logo_digest)
     existing = await client.get_image(image.uid, missing_ok=True)
     if existing is not None:

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+import xxhash
 
 from .._chute import Chute
 from .._errors import DeployError
+from .._files import ChangedWhileBuilding
 from .._image import Image
 from .._secret_files import secret_reason
+from ..cache import NotRegularFile, open_regular
 from ._errors import SecretFileRefused
 
 __all__ = [
@@ -70,26 +73,46 @@ def _normalise(rel: str) -> str:
 
 
 def _read(source: FileSource) -> tuple[bytes, int]:
+    """The bytes of ``source`` and its full permission bits (a FIFO never blocks)."""
     if isinstance(source, bytes):
         return source, 0o644
-    with open(source, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        return handle.read(), 0o755 if mode & stat.S_IXUSR else 0o644
+    fd, st = open_regular(os.fspath(source))
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(), stat.S_IMODE(st.st_mode)
+
+
+def _check_expected(rel: str, data: bytes, mode: int, expected: Mapping) -> None:
+    """The bytes zipped must be the bytes the image's key was computed from."""
+    if rel in expected and (xxhash.xxh3_128_hexdigest(data), mode) != tuple(expected[rel]):
+        raise ChangedWhileBuilding(rel, "the upload zip")
 
 
 def build_context(
-    files: Mapping[str, FileSource], explicit: Collection[str] = ()
+    files: Mapping[str, FileSource],
+    explicit: Collection[str] = (),
+    expected: Mapping[str, tuple[str, int]] | None = None,
 ) -> ContextArchive:
     """Zip exactly ``files`` (relative path -> file path or bytes), refusing secrets.
 
     A secret-looking file (see :func:`secret_reason`) is refused unless its
-    relative path is in ``explicit`` (files the user named one by one).
+    relative path is in ``explicit`` (files the user named one by one). A file whose
+    bytes read for the zip differ from its ``expected`` ``(xxh3-128 digest, mode)``
+    (what the image's key was computed from) raises ``ChangedWhileBuilding``.
     """
     allowed = {_normalise(p) for p in explicit}
+    expected = expected or {}
     entries: dict[str, tuple[bytes, int]] = {}
-    for rel, source in files.items():
-        rel = _normalise(rel)
-        data, mode = _read(source)
+    for given, source in files.items():
+        rel = _normalise(given)
+        try:
+            data, mode = _read(source)
+        except NotRegularFile as exc:
+            raise DeployError(
+                f"{rel} is {exc.kind}: only regular files can be uploaded",
+                fix="exclude it from the image's add() sources, or move it out of the folder",
+            ) from None
+        _check_expected(given, data, mode, expected)
+        mode = 0o755 if mode & stat.S_IXUSR else 0o644
         reason = secret_reason(rel, data)
         if reason and rel not in allowed:
             raise SecretFileRefused(
