@@ -7,7 +7,6 @@ platform's ``CHUTES_*`` variables, CHUTES_API.md §6.1) into :class:`Settings`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import re
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        started = asyncio.run(Runtime(settings).serve())
+        started = Runtime(settings).run()
     except ChutesBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

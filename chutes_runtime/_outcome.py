@@ -39,7 +39,7 @@ def encoded(result: Any) -> bytes:
     """``result`` as JSON; :class:`Unencodable` when msgspec cannot encode it."""
     try:
         return encode_json(result)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, NotImplementedError) as exc:
         raise Unencodable(result, exc) from None
 
 

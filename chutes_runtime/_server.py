@@ -1,4 +1,8 @@
-"""Running the app on uvicorn: load the chute, (production) launch handshake, serve, stop."""
+"""Running the app on uvicorn: load the chute, (production) launch handshake, serve, stop.
+
+:meth:`Runtime.run` serves on a :class:`~._loop.RuntimeLoop` (accept backs off when
+file descriptors run out) with a :class:`~._watchdog.LoopWatchdog` watching it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import uvicorn
 from ._app import RuntimeApp
 from ._h1 import H1Protocol
 from ._loader import load_target
+from ._loop import RuntimeLoop
 from ._settings import Settings
+from ._watchdog import LoopWatchdog
 
 __all__ = ["Runtime"]
 
@@ -20,7 +26,8 @@ log = logging.getLogger("chutes_runtime")
 
 
 class Runtime:
-    """One server. ``await serve()`` runs it; ``stop()`` (any thread) ends it.
+    """One server. ``run()`` runs it on its own event loop (or ``await serve()`` on the
+    running one); ``stop()`` (any thread) ends it.
 
     ``gpu`` replaces the GraVal part in production mode (tests pass a fake);
     ``loaded`` is an already-imported ``(module, chute)`` pair.
@@ -35,8 +42,29 @@ class Runtime:
         self.started = threading.Event()
         self.production: Any = None
 
+    def run(self) -> bool:
+        """Serve on a new :class:`RuntimeLoop` until stopped; False when start-up failed."""
+        interval = self.settings.warn_interval_s
+        with asyncio.Runner(loop_factory=lambda: RuntimeLoop(interval)) as runner:
+            return runner.run(self.serve())
+
     async def serve(self) -> bool:
         """Serve until stopped; False when start-up failed."""
+        watchdog = None
+        if self.settings.loop_lag_warn_s > 0:
+            watchdog = LoopWatchdog(
+                asyncio.get_running_loop(),
+                self.settings.loop_lag_warn_s,
+                self.settings.warn_interval_s,
+            )
+            watchdog.start()
+        try:
+            return await self._serve()
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
+
+    async def _serve(self) -> bool:
         settings, gate = self.settings, None
         if not settings.dev:
             from ._production import Production
