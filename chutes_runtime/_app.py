@@ -22,7 +22,7 @@ from chutes_build._chute import Chute
 
 from ._codec import BodyError
 from ._cords import CordRuntime, chunk_bytes
-from ._guard import CordTimeout, guarded_call, until_disconnect
+from ._guard import CordTimeout, Deadlines, guarded_call, until_disconnect
 from ._http import (
     BodyTooLarge,
     ClientGone,
@@ -121,6 +121,9 @@ class RuntimeApp:
         self.cords = [CordRuntime(chute, c) for c in chute.cords]
         for cord in self.cords:
             cord.timeout = settings.timeout_for(cord.name)
+        limits = [c.timeout for c in self.cords if c.timeout]
+        self.deadlines = Deadlines(min(1.0, max(0.05, min(limits, default=1.0) / 4)))
+        self.timed = bool(limits)
         self.routes: dict[tuple[str, str], Route] = {}
         for cord in self.cords:
             self.routes[("POST", cord.cord.path)] = Route(cord, False)
@@ -237,7 +240,8 @@ class RuntimeApp:
         if cord.streams:
             return await self._stream(cord, receive, send, value, framing, extra)
         try:
-            result = await guarded_call(scope, receive, cord.call(value, self.pool), cord.timeout)
+            work = cord.call(value, self.pool)
+            result = await guarded_call(scope, receive, work, cord.timeout, self.deadlines)
         except ClientGone:
             _log_gone(cord)
             return 499
@@ -306,6 +310,8 @@ class RuntimeApp:
     # ---------------------------------------------------------------- lifespan
     async def _lifespan(self, receive: Any, send: Any) -> None:
         await receive()
+        if self.timed:
+            self.deadlines.start()
         try:
             await self.run_hooks(self.chute.startup_hooks)
         except Exception as exc:

@@ -22,6 +22,7 @@ from ._http import ClientGone
 __all__ = [
     "CANCELS_ON_DISCONNECT",
     "CordTimeout",
+    "Deadlines",
     "guarded_call",
     "unless_disconnected",
     "until_disconnect",
@@ -78,22 +79,53 @@ async def until_disconnect(receive: Callable[[], Awaitable[dict]], work: Awaitab
     return True
 
 
-async def _timed(work: Awaitable[Any], seconds: float | None) -> Any:
-    if seconds is None:
-        return await work
-    try:
-        async with asyncio.timeout(seconds):
-            return await work
-    except TimeoutError:
-        raise CordTimeout(seconds) from None
+class Deadlines:
+    """Time limits of the calls in flight, enforced by one sweep per ``tick`` on the loop
+    (no timer per call: the hot path only adds and removes a dict entry)."""
+
+    def __init__(self, tick: float) -> None:
+        self.tick = tick
+        self.calls: dict[asyncio.Task, float] = {}
+        self.expired: set[asyncio.Task] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.loop.call_later(self.tick, self._sweep)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        for task, deadline in list(self.calls.items()):
+            if deadline <= now and task not in self.expired:
+                self.expired.add(task)
+                task.cancel()  # the task is suspended inside its call: it lands there
+        self.loop.call_later(self.tick, self._sweep)
 
 
 async def guarded_call(
-    scope: dict, receive: Callable[[], Awaitable[dict]], work: Awaitable[Any], seconds: float | None
+    scope: dict,
+    receive: Callable[[], Awaitable[dict]],
+    work: Awaitable[Any],
+    seconds: float | None,
+    deadlines: Deadlines,
 ) -> Any:
     """``work``'s result within ``seconds``; :class:`CordTimeout` past them, ClientGone
     (or this task's cancellation, under the runtime's protocol) when the client leaves."""
     extensions = scope.get("extensions")
-    if extensions is not None and CANCELS_ON_DISCONNECT in extensions:
-        return await _timed(work, seconds)
-    return await unless_disconnected(receive, _timed(work, seconds))
+    if extensions is None or CANCELS_ON_DISCONNECT not in extensions:
+        work = unless_disconnected(receive, work)
+    if seconds is None or deadlines.loop is None:
+        return await work
+    task = asyncio.current_task()
+    deadlines.calls[task] = deadlines.loop.time() + seconds
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if task not in deadlines.expired:
+            raise
+        raise CordTimeout(seconds) from None
+    finally:
+        del deadlines.calls[task]
+        if task in deadlines.expired:
+            deadlines.expired.discard(task)
+            task.uncancel()
