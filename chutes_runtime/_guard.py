@@ -2,12 +2,15 @@
 
 The runtime's own HTTP/1.1 protocol cancels a request's task when its connection
 is lost before the response is complete, and says so in the scope
-(:data:`CANCELS_ON_DISCONNECT`); then a call needs nothing more than a timer. Under
-another server (uvicorn's h11) a second task watches ``receive`` for
-``http.disconnect`` while the call runs. Either way the concurrency slot is freed
-when the client goes: an async cord is cancelled at its next ``await``; a sync cord's
-thread runs on until its function returns (Python cannot stop a thread), which the
-log says.
+(:data:`CANCELS_ON_DISCONNECT`); then a call needs no extra task. Under another
+server (uvicorn's h11) a second task watches ``receive`` for ``http.disconnect``
+while the call runs. Either way the concurrency slot is freed when the client goes:
+an async cord is cancelled at its next ``await``; a sync cord's thread runs on until
+its function returns (Python cannot stop a thread), which the log says.
+
+Time limits are kept in :class:`Deadlines`: the calls in flight with their deadlines,
+and one sweep per tick that cancels the overdue ones (a timer per call cost more
+than the rest of a small request).
 """
 
 from __future__ import annotations

@@ -50,21 +50,6 @@ class Runtime:
 
     async def serve(self) -> bool:
         """Serve until stopped; False when start-up failed."""
-        watchdog = None
-        if self.settings.loop_lag_warn_s > 0:
-            watchdog = LoopWatchdog(
-                asyncio.get_running_loop(),
-                self.settings.loop_lag_warn_s,
-                self.settings.warn_interval_s,
-            )
-            watchdog.start()
-        try:
-            return await self._serve()
-        finally:
-            if watchdog is not None:
-                watchdog.stop()
-
-    async def _serve(self) -> bool:
         settings, gate = self.settings, None
         if not settings.dev:
             from ._production import Production
@@ -79,12 +64,27 @@ class Runtime:
         task = asyncio.ensure_future(self.server.serve())
         while not self.server.started and not task.done():
             await asyncio.sleep(0.02)
-        if self.server.started:
-            self.started.set()
-            if self.production is not None:
-                await self.production.activate()
-        await task
+        watchdog = self._watch() if self.server.started else None
+        try:
+            if self.server.started:
+                self.started.set()
+                if self.production is not None:
+                    await self.production.activate()
+            await task
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
         return self.server.started
+
+    def _watch(self) -> LoopWatchdog | None:
+        """Watch the loop once serving: importing the chute and its start-up hooks may
+        block it for long, before any request can be waiting."""
+        if self.settings.loop_lag_warn_s <= 0:
+            return None
+        watchdog = LoopWatchdog(asyncio.get_running_loop(), self.settings.loop_lag_warn_s,
+                                self.settings.warn_interval_s)  # fmt: skip
+        watchdog.start()
+        return watchdog
 
     def stop(self) -> None:
         if self.server is not None:

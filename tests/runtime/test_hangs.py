@@ -108,3 +108,14 @@ def test_issue_12_an_async_cord_blocking_the_loop_is_logged_once_per_interval(
     assert re.match(
         r"^event loop blocked for \d+\.\d s at hang_chute\.py:\d+ in blocker: ", stalls[0]
     )
+
+
+def test_issue_12_a_blocking_start_up_hook_is_not_reported_as_a_stall(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    served = serve("slow_start_chute.py:chute", dev=True, loop_lag_warn_s=0.2)
+    try:
+        assert httpx.post(served.url + "/ready").json() == "ready"
+    finally:
+        served.stop()
+    assert not [r for r in caplog.records if "event loop blocked" in r.getMessage()]
