@@ -238,7 +238,7 @@ class RuntimeApp:
 
             return await serve_passthrough(self, cord, scope, receive, send, value, framing, extra)
         if cord.streams:
-            return await self._stream(cord, receive, send, value, framing, extra)
+            return await self._stream(cord, scope, receive, send, value, framing, extra)
         try:
             work = cord.call(value, self.pool)
             result = await guarded_call(scope, receive, work, cord.timeout, self.deadlines)
@@ -270,13 +270,23 @@ class RuntimeApp:
         return cord.codec.decode(body, header(scope, b"content-type") in _MSGPACK)
 
     async def _stream(
-        self, cord: CordRuntime, receive: Any, send: Any, value: Any, framing: Any, extra: list
+        self,
+        cord: CordRuntime,
+        scope: dict,
+        receive: Any,
+        send: Any,
+        value: Any,
+        framing: Any,
+        extra: list,
     ) -> int:
         chunks = cord.iterate(value, self.pool).__aiter__()
-        try:
-            first = await chunks.__anext__()
+        try:  # a client may leave while the first chunk is awaited, too
+            first = await guarded_call(scope, receive, chunks.__anext__(), None, self.deadlines)
         except StopAsyncIteration:
             first = None
+        except ClientGone:
+            _log_gone(cord)
+            return 499
         except HTTPException as exc:
             return await send_http_exception(send, exc, cord.name, extra)
         except Exception:

@@ -27,6 +27,16 @@ def hang_sync(self) -> dict:
     return {"released": True}
 
 
+@chute.cord(stream=True)
+async def hang_stream(self):
+    try:
+        await asyncio.Event().wait()  # never yields a first chunk
+    except asyncio.CancelledError:
+        CANCELLED.append("hang_stream")
+        raise
+    yield "never"
+
+
 @chute.cord()
 async def quick(self) -> str:
     return "ok"
