@@ -21,7 +21,7 @@ chute = Chute(
     node_selector=NodeSelector(gpu_count=1),
     concurrency=8,
 )
-FILE = os.path.join(tempfile.gettempdir(), f"chutes-wire-{os.getpid()}.txt")
+FILE = os.path.join(tempfile.gettempdir(), "chutes-wire-file.txt")
 
 
 class Name(BaseModel):
@@ -38,8 +38,10 @@ class Greeting(BaseModel):
 
 @chute.on_startup()
 async def write_file(self):
-    with open(FILE, "w") as handle:
+    fd, path = tempfile.mkstemp(dir=os.path.dirname(FILE))  # both servers write it
+    with os.fdopen(fd, "w") as handle:
         handle.write("file body\n")
+    os.replace(path, FILE)
 
 
 @chute.cord(public_api_path="/hello")
