@@ -7,7 +7,6 @@ platform's ``CHUTES_*`` variables, CHUTES_API.md §6.1) into :class:`Settings`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import re
@@ -42,7 +41,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--log-level", default="info")
     p.add_argument("--http", choices=("h1", "h11"), default="h1", help="HTTP/1.1 implementation")
+    p.add_argument(
+        "--cord-timeout", action="append", default=[], metavar="[CORD=]SECONDS",
+        help="time limit of a non-streaming call (default 1800, 0: none); CORD=SECONDS sets "
+        "one cord's (by function name); repeatable",
+    )  # fmt: skip
+    p.add_argument("--loop-lag-warn", type=float, default=1.0, metavar="SECONDS",
+                   help="log when the event loop stalls this long (0: off)")  # fmt: skip
+    p.add_argument("--warn-interval", type=float, default=10.0, metavar="SECONDS",
+                   help="log a repeated warning at most once per interval")  # fmt: skip
     return p
+
+
+def _timeouts(values: list[str]) -> tuple[float | None, dict[str, float]]:
+    default: float | None = 1800.0
+    per_cord: dict[str, float] = {}
+    for value in values:
+        name, _, seconds = value.rpartition("=")
+        try:
+            number = float(seconds)
+        except ValueError:
+            raise ChutesBuildError(
+                f"--cord-timeout {value!r}: not a number of seconds",
+                fix="pass --cord-timeout 600 or --cord-timeout NAME=600",
+            ) from None
+        if name:
+            per_cord[name] = number
+        else:
+            default = number or None
+    return default, per_cord
 
 
 def _port_mappings(port: int, logging_port: int, env: dict[str, str]) -> list[dict]:
@@ -77,6 +104,7 @@ def _port_mappings(port: int, logging_port: int, env: dict[str, str]) -> list[di
 
 def parse_settings(argv: list[str], env: dict[str, str]) -> Settings:
     args = _parser().parse_args(argv)
+    timeout, timeouts = _timeouts(args.cord_timeout)
     return Settings(
         target=args.target,
         dev=args.dev,
@@ -94,6 +122,10 @@ def parse_settings(argv: list[str], env: dict[str, str]) -> Settings:
         log_level=args.log_level,
         http=args.http,
         port_mappings=_port_mappings(args.port, args.logging_port, env),
+        cord_timeout_s=timeout,
+        cord_timeouts=timeouts,
+        loop_lag_warn_s=args.loop_lag_warn,
+        warn_interval_s=args.warn_interval,
     )
 
 
@@ -103,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        started = asyncio.run(Runtime(settings).serve())
+        started = Runtime(settings).run()
     except ChutesBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,16 +12,17 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from chutes_build._chute import Chute
 
-from ._codec import BodyError, encode_json
+from ._codec import BodyError
 from ._cords import CordRuntime, chunk_bytes
+from ._guard import CordTimeout, Deadlines, guarded_call, until_disconnect
 from ._http import (
     BodyTooLarge,
     ClientGone,
@@ -33,6 +34,13 @@ from ._http import (
 )
 from ._internal import internal_routes
 from ._metrics import Metrics
+from ._outcome import (
+    ERROR_500,
+    Unencodable,
+    encoded,
+    send_http_exception,
+    send_unencodable,
+)
 from ._settings import Settings
 
 __all__ = ["PlainFraming", "Route", "RuntimeApp"]
@@ -40,7 +48,6 @@ __all__ = ["PlainFraming", "Route", "RuntimeApp"]
 log = logging.getLogger("chutes_runtime")
 
 _MSGPACK = (b"application/msgpack", b"application/x-msgpack", b"application/vnd.msgpack")
-_ERROR_500 = {"detail": "Internal Server Error"}
 
 
 class Route:
@@ -53,7 +60,9 @@ class Route:
 
 
 class PlainFraming:
-    """Dev-mode output: results as JSON (or their own type), stream chunks as yielded."""
+    """Dev-mode output, as the SDK's server answers: a starlette ``Response`` as it is,
+    ``bytes`` as they are, anything else (``str`` included) as JSON; stream chunks as
+    yielded, with the cord's declared content type (none by default, as the SDK)."""
 
     encrypted = False
     headers: list = []
@@ -65,19 +74,17 @@ class PlainFraming:
             result.raw_headers.extend(extra)
             await result(scope, receive, send)
             return
-        content_type = cord.content_type
         if isinstance(result, bytes):
-            await send_bytes(send, 200, result, content_type or b"application/octet-stream", extra)
-        elif isinstance(result, str) and content_type and b"json" not in content_type:
-            await send_bytes(send, 200, result.encode(), content_type, extra)
+            content_type = cord.content_type or b"application/octet-stream"
+            await send_bytes(send, 200, result, content_type, extra)
         else:
-            await send_bytes(send, 200, encode_json(result), b"application/json", extra)
+            await send_bytes(send, 200, encoded(result), b"application/json", extra)
 
     def chunk(self, chunk: Any) -> bytes:
         return chunk_bytes(chunk)
 
-    def stream_type(self, cord: CordRuntime) -> bytes:
-        return cord.content_type or b"text/event-stream"
+    def stream_type(self, cord: CordRuntime) -> bytes | None:
+        return cord.content_type
 
     async def upstream_error(
         self, send: Any, status: int, body: bytes, content_type: bytes, extra: list
@@ -112,6 +119,11 @@ class RuntimeApp:
             settings.pool_size(self.concurrency), thread_name_prefix="cord"
         )
         self.cords = [CordRuntime(chute, c) for c in chute.cords]
+        for cord in self.cords:
+            cord.timeout = settings.timeout_for(cord.name)
+        limits = [c.timeout for c in self.cords if c.timeout]
+        self.deadlines = Deadlines(min(1.0, max(0.05, min(limits, default=1.0) / 4)))
+        self.timed = bool(limits)
         self.routes: dict[tuple[str, str], Route] = {}
         for cord in self.cords:
             self.routes[("POST", cord.cord.path)] = Route(cord, False)
@@ -182,6 +194,10 @@ class RuntimeApp:
         started, status = time.monotonic(), 500
         try:
             status = await self._serve(route, scope, receive, send, body, framing)
+        except asyncio.CancelledError:  # the client left (the protocol cancels) or shutdown
+            status = 499
+            _log_gone(route.cord)
+            raise
         finally:
             metrics.in_flight -= 1
             metrics.observe(route.cord.name, status, started)
@@ -222,14 +238,19 @@ class RuntimeApp:
 
             return await serve_passthrough(self, cord, scope, receive, send, value, framing, extra)
         if cord.streams:
-            return await self._stream(cord, receive, send, value, framing, extra)
+            return await self._stream(cord, scope, receive, send, value, framing, extra)
         try:
-            result = await cord.call(value, self.pool)
-        except Exception:
-            log.exception("cord %s raised", cord.name)
-            await send_json(send, 500, _ERROR_500)
-            return 500
-        await framing.result(scope, receive, send, cord, result, extra)
+            work = cord.call(value, self.pool)
+            result = await guarded_call(scope, receive, work, cord.timeout, self.deadlines)
+        except ClientGone:
+            _log_gone(cord)
+            return 499
+        except Exception as exc:
+            return await _failed(send, cord, exc, extra)
+        try:
+            await framing.result(scope, receive, send, cord, result, extra)
+        except Unencodable as exc:
+            return await send_unencodable(send, exc, cord.name, extra)
         return 200
 
     async def _input(self, route: Route, scope: dict, receive: Any, body: bytes | None) -> Any:
@@ -249,18 +270,31 @@ class RuntimeApp:
         return cord.codec.decode(body, header(scope, b"content-type") in _MSGPACK)
 
     async def _stream(
-        self, cord: CordRuntime, receive: Any, send: Any, value: Any, framing: Any, extra: list
+        self,
+        cord: CordRuntime,
+        scope: dict,
+        receive: Any,
+        send: Any,
+        value: Any,
+        framing: Any,
+        extra: list,
     ) -> int:
         chunks = cord.iterate(value, self.pool).__aiter__()
-        try:
-            first = await chunks.__anext__()
+        try:  # a client may leave while the first chunk is awaited, too
+            first = await guarded_call(scope, receive, chunks.__anext__(), None, self.deadlines)
         except StopAsyncIteration:
             first = None
+        except ClientGone:
+            _log_gone(cord)
+            return 499
+        except HTTPException as exc:
+            return await send_http_exception(send, exc, cord.name, extra)
         except Exception:
             log.exception("stream of cord %s failed before its first chunk", cord.name)
             await send_json(send, 500, {"detail": "Error initializing stream"})
             return 500
-        headers = [(b"content-type", framing.stream_type(cord)), *extra]
+        content_type = framing.stream_type(cord)
+        headers = [(b"content-type", content_type), *extra] if content_type else extra
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         pump = self._pump(chunks, first, send, framing, cord.name)
         if not await until_disconnect(receive, pump):
@@ -286,6 +320,8 @@ class RuntimeApp:
     # ---------------------------------------------------------------- lifespan
     async def _lifespan(self, receive: Any, send: Any) -> None:
         await receive()
+        if self.timed:
+            self.deadlines.start()
         try:
             await self.run_hooks(self.chute.startup_hooks)
         except Exception as exc:
@@ -320,30 +356,21 @@ class RuntimeApp:
                     await result
 
 
-async def until_disconnect(receive: Callable[[], Awaitable[dict]], work: Awaitable[Any]) -> bool:
-    """Run ``work`` until done (True) or the client disconnects first (cancel it, False)."""
-    task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(_disconnected(receive))
-    try:
-        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
-        task.cancel()
-        watcher.cancel()
-        raise
-    watcher.cancel()
-    if task.done():
-        task.result()
-        return True
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-    except Exception:
-        log.exception("cleanup after a client disconnect failed")
-    return False
+def _log_gone(cord: CordRuntime) -> None:
+    thread = "" if cord.is_async else " (its thread runs on until the function returns)"
+    log.info("client disconnected during cord %s: call cancelled, slot freed (499)%s",
+             cord.name, thread)  # fmt: skip
 
 
-async def _disconnected(receive: Callable[[], Awaitable[dict]]) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+async def _failed(send: Any, cord: CordRuntime, exc: Exception, extra: list) -> int:
+    """Answer a failed call (see ``_outcome``); returns the status sent."""
+    if isinstance(exc, HTTPException):
+        return await send_http_exception(send, exc, cord.name, extra)
+    if isinstance(exc, CordTimeout):
+        log.warning("cord %s %s: cancelled (set a longer --cord-timeout if it needs more)",
+                    cord.name, exc)  # fmt: skip
+        await send_json(send, 504, {"detail": f"cord {cord.name} {exc}"}, extra)
+        return 504
+    log.exception("cord %s raised", cord.name)
+    await send_json(send, 500, ERROR_500, extra)
+    return 500

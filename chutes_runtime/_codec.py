@@ -30,7 +30,7 @@ class BodyError(Exception):
 def _enc_hook(obj: Any) -> Any:
     dump = getattr(obj, "model_dump", None)
     if dump is not None:
-        return dump(mode="json")
+        return dump(mode="json", by_alias=True)  # as FastAPI answers (jsonable_encoder)
     if isinstance(obj, set | frozenset):
         return list(obj)
     raise NotImplementedError(f"cannot encode {type(obj).__name__} as JSON")

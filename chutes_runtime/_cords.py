@@ -59,6 +59,7 @@ class CordRuntime:
         "body_required",
         "streams",
         "takes_body",
+        "timeout",
     )
 
     def __init__(self, chute: Chute, cord: Cord) -> None:
@@ -72,6 +73,7 @@ class CordRuntime:
         self.is_sync_gen = inspect.isgeneratorfunction(self.func)
         self.is_async = inspect.iscoroutinefunction(self.func)
         self.streams = bool(cord.stream) or self.is_async_gen or self.is_sync_gen
+        self.timeout: float | None = None  # seconds a non-streaming call may take
 
     def args(self, value: Any) -> tuple:
         """Positional arguments for a decoded body (``value`` is ``None`` when there is none)."""

@@ -8,6 +8,10 @@ incrementally, ``Expect: 100-continue``, keep-alive with an idle timeout, and
 ``Content-Length`` or chunked responses. Anything malformed gets a 400 and the
 connection is closed. uvicorn still owns the sockets, lifespan, signals and
 graceful shutdown (it calls :meth:`H1Protocol.shutdown`).
+
+A connection lost before its response is complete cancels the request's task (the
+scope's ``extensions`` say so, see ``_guard``): a cord whose client left stops and
+frees its concurrency slot without a second task watching each request.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from ._guard import CANCELS_ON_DISCONNECT
 from ._h1_head import MAX_CHUNK_LINE, MAX_HEAD, BadRequest, chunk_size, framing, parse_head
 
 __all__ = ["H1Protocol"]
@@ -28,8 +33,11 @@ _REASONS: dict[int, bytes] = {}
 _BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _SERVER_ERROR = (
-    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
+    b"content-length: 34\r\nconnection: close\r\n\r\n"
+    b'{"detail":"Internal Server Error"}'
 )
+_EXTENSIONS = {CANCELS_ON_DISCONNECT: {}}
 
 
 def _reason(status: int) -> bytes:
@@ -173,6 +181,7 @@ class H1Protocol(asyncio.Protocol):
         self.loop = _loop or asyncio.get_event_loop()
         self.buffer = bytearray()
         self.cycle: _Cycle | None = None
+        self.task: asyncio.Task | None = None  # the current request's
         self.body_left = 0  # bytes of a Content-Length body still to come
         self.chunk_state: list | None = None  # [left in chunk, CRLF owed] in a chunked body
         self.body_timeout = float(getattr(config, "body_timeout_s", 60.0))
@@ -199,6 +208,8 @@ class H1Protocol(asyncio.Protocol):
             self.idle_timer.cancel()
         if self.cycle is not None:
             self.cycle._wake()
+            if not self.cycle.complete and self.task is not None:
+                self.task.cancel()  # the client left mid-request: stop its work
         if self.drain_waiter is not None and not self.drain_waiter.done():
             self.drain_waiter.set_result(None)
 
@@ -276,11 +287,11 @@ class H1Protocol(asyncio.Protocol):
             "http_version": version,
             "server": self.server, "client": self.client, "scheme": "http", "method": method,
             "root_path": "", "path": path, "raw_path": path.encode(), "query_string": query,
-            "headers": headers, "state": self.app_state.copy(),
+            "headers": headers, "state": self.app_state.copy(), "extensions": _EXTENSIONS,
         }  # fmt: skip
         if more:
             self._feed_body()
-        task = self.loop.create_task(self._run(scope, self.cycle))
+        task = self.task = self.loop.create_task(self._run(scope, self.cycle))
         self.server_state.tasks.add(task)  # a strong reference; uvicorn waits for these on exit
         task.add_done_callback(self.server_state.tasks.discard)
 

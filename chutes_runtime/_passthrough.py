@@ -197,7 +197,7 @@ async def serve_passthrough(
     extra: list,
 ) -> int:
     """Forward to the upstream; a client disconnect closes the upstream connection (499)."""
-    from ._app import until_disconnect
+    from ._guard import until_disconnect
 
     status: list[int] = []
 

@@ -14,10 +14,10 @@ from typing import Any
 import msgspec
 from starlette.responses import Response
 
-from ._codec import encode_json
 from ._cords import chunk_bytes
 from ._crypto import SessionCipher, open_body
 from ._http import BodyTooLarge, ClientGone, read_body, send_json
+from ._outcome import encoded
 
 __all__ = ["EncryptedFraming", "SecureGate"]
 
@@ -72,7 +72,7 @@ class EncryptedFraming:
                 "body": self.cipher.enc(result),
             }
         else:
-            payload = {"json": self.cipher.enc(encode_json(result))}
+            payload = {"json": self.cipher.enc(encoded(result))}
         await send_json(send, 200, payload, extra)
 
     def chunk(self, chunk: Any) -> bytes:

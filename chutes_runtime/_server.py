@@ -1,4 +1,8 @@
-"""Running the app on uvicorn: load the chute, (production) launch handshake, serve, stop."""
+"""Running the app on uvicorn: load the chute, (production) launch handshake, serve, stop.
+
+:meth:`Runtime.run` serves on a :class:`~._loop.RuntimeLoop` (accept backs off when
+file descriptors run out) with a :class:`~._watchdog.LoopWatchdog` watching it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import uvicorn
 from ._app import RuntimeApp
 from ._h1 import H1Protocol
 from ._loader import load_target
+from ._loop import RuntimeLoop
 from ._settings import Settings
+from ._watchdog import LoopWatchdog
 
 __all__ = ["Runtime"]
 
@@ -20,7 +26,8 @@ log = logging.getLogger("chutes_runtime")
 
 
 class Runtime:
-    """One server. ``await serve()`` runs it; ``stop()`` (any thread) ends it.
+    """One server. ``run()`` runs it on its own event loop (or ``await serve()`` on the
+    running one); ``stop()`` (any thread) ends it.
 
     ``gpu`` replaces the GraVal part in production mode (tests pass a fake);
     ``loaded`` is an already-imported ``(module, chute)`` pair.
@@ -34,6 +41,12 @@ class Runtime:
         self.app: RuntimeApp | None = None
         self.started = threading.Event()
         self.production: Any = None
+
+    def run(self) -> bool:
+        """Serve on a new :class:`RuntimeLoop` until stopped; False when start-up failed."""
+        interval = self.settings.warn_interval_s
+        with asyncio.Runner(loop_factory=lambda: RuntimeLoop(interval)) as runner:
+            return runner.run(self.serve())
 
     async def serve(self) -> bool:
         """Serve until stopped; False when start-up failed."""
@@ -51,12 +64,27 @@ class Runtime:
         task = asyncio.ensure_future(self.server.serve())
         while not self.server.started and not task.done():
             await asyncio.sleep(0.02)
-        if self.server.started:
-            self.started.set()
-            if self.production is not None:
-                await self.production.activate()
-        await task
+        watchdog = self._watch() if self.server.started else None
+        try:
+            if self.server.started:
+                self.started.set()
+                if self.production is not None:
+                    await self.production.activate()
+            await task
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
         return self.server.started
+
+    def _watch(self) -> LoopWatchdog | None:
+        """Watch the loop once serving: importing the chute and its start-up hooks may
+        block it for long, before any request can be waiting."""
+        if self.settings.loop_lag_warn_s <= 0:
+            return None
+        watchdog = LoopWatchdog(asyncio.get_running_loop(), self.settings.loop_lag_warn_s,
+                                self.settings.warn_interval_s)  # fmt: skip
+        watchdog.start()
+        return watchdog
 
     def stop(self) -> None:
         if self.server is not None:

@@ -39,6 +39,18 @@ class Settings(msgspec.Struct, kw_only=True):
     log_level: str = "info"
     #: ``"h1"``: the runtime's own HTTP/1.1 protocol; ``"h11"``: uvicorn's h11 one.
     http: str = "h1"
+    #: Time limit of a non-streaming cord call (504 past it), as the SDK's 1800 s;
+    #: ``None``: no limit. ``cord_timeouts`` sets it per cord (by function name).
+    cord_timeout_s: float | None = 1800.0
+    cord_timeouts: dict[str, float] = msgspec.field(default_factory=dict)
+    #: The event loop stalled this long (an async cord that blocks) is logged.
+    loop_lag_warn_s: float = 1.0
+    #: Repeated warnings (a stalled loop, accept errors) are logged once per interval.
+    warn_interval_s: float = 10.0
 
     def pool_size(self, concurrency: int) -> int:
         return self.threads or max(4, concurrency + 1)
+
+    def timeout_for(self, cord: str) -> float | None:
+        seconds = self.cord_timeouts.get(cord, self.cord_timeout_s)
+        return seconds if seconds else None

@@ -61,6 +61,7 @@ from ._runtime_layer import (
     runtime_wheels,
     wheel_digests,
 )
+from ._runtime_pins import sdk_packages
 
 __all__ = [
     "GPU_TEMPLATES",
@@ -104,7 +105,7 @@ def runtime_key(image_key: str, python: PythonInfo, digests: dict[str, str]) -> 
 
 
 async def _known_runtime(
-    ctx: BuildContext, opts: LocalOptions, image: str, memo: dict[str, dict[str, str]]
+    ctx: BuildContext, opts: LocalOptions, image: str, memo: dict[tuple, dict[str, str]]
 ) -> str | None:
     """The runtime layer's key when it can be told without the engine (probe cached)."""
     top = ctx.store.get_action(ctx.graph.node(image)["top"])
@@ -113,10 +114,11 @@ async def _known_runtime(
                                    PythonInfo)  # fmt: skip
     if python is None:
         return None
-    if python.tag not in memo:
-        wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production)
-        memo[python.tag] = wheel_digests(wheels)
-    return runtime_key(image, python, memo[python.tag])
+    sdk = sdk_packages(ctx.graph, image)
+    if (python.tag, sdk) not in memo:
+        wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
+        memo[python.tag, sdk] = wheel_digests(wheels)
+    return runtime_key(image, python, memo[python.tag, sdk])
 
 
 @dataclass
@@ -147,7 +149,8 @@ class _Planner:
 
         async def run():
             python = await probe_python(ctx.docker, top, work.existing[top], ctx.store)
-            wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production)
+            sdk = sdk_packages(ctx.graph, image)
+            wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
             key = runtime_key(image, python, wheel_digests(wheels))
             tag = f"{RUNTIME_REPO}:{key}"
             self.runtimes[image] = key
@@ -362,7 +365,7 @@ async def known_runtimes(
     """``{image key: runtime key}`` where it is known before the engine is asked, so the
     runtime tags join the one existence check (``runtime_tags``)."""
     found: dict[str, str | None] = {}
-    memo: dict[str, dict[str, str]] = {}
+    memo: dict[tuple, dict[str, str]] = {}
     for key in deploy_keys:
         image = ctx.graph.node(key)["image"]
         if image is not None and image not in found:

@@ -15,10 +15,11 @@ made on the host:
   ``<cache>/wheels/<python tag>/`` and reused.
 
 With ``production`` on (the workspace's ``runtime-production``, or ``up --runtime
-production``) the layer also gets what the runtime's production mode imports:
-cryptography and substrate-interface with their dependency closure, read from the
-metadata installed here and pinned to its versions (``<cache>/wheels/<python
-tag>-production/``), and graval when its wheel can be had (it is optional: GPU only).
+production``) the layer also gets what production mode imports (cryptography,
+substrate-interface, and graval when its wheel can be had); with ``sdk``, the
+``sdk`` extra's packages the chutes' code imports (fastapi, pydantic, ...). Both
+are pinned to this environment's versions with their closure (``_runtime_pins``).
+A full disk is reported as such, with the folder and its free space.
 
 They are installed with ``--no-index --no-deps`` into a venv at
 ``/opt/chutes-runtime`` through a bind mount of the build context, so the wheel
@@ -29,6 +30,7 @@ The layer's key holds the image key, the image's Python and every wheel's digest
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import importlib.metadata
 import os
@@ -47,6 +49,7 @@ from .._version import __version__
 from ..cache import Store, hash_file
 from ._buildkit import BuildRequest
 from ._docker import DockerClient, docker_command
+from ._runtime_pins import canonical, pin_closure, sdk_missing
 
 __all__ = [
     "PRODUCTION_DEPS",
@@ -58,6 +61,7 @@ __all__ = [
     "project_wheel",
     "runtime_request",
     "runtime_wheels",
+    "sdk_pins",
     "wheel_digests",
 ]
 
@@ -76,6 +80,7 @@ _PACKAGES = ("chutes_build", "chutes_runtime", "chutes_recipes")
 _ENGINE_ONLY = ("chutes_build/graph", "chutes_build/cache", "chutes_build/builders",
                 "chutes_build/cli", "chutes_build/platform")  # fmt: skip
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_NO_SPACE = re.compile(r"\[Errno 28\]|No space left on device")
 _PROBE = (
     "import platform,sys;"
     "print('%d.%d' % sys.version_info[:2], platform.machine(), sys.implementation.name)"
@@ -220,6 +225,8 @@ def _pip_download(python: PythonInfo, folder: str, names: list[str], deps: bool 
 def _download(folder: str, python: PythonInfo, pins: list[str] | None = None) -> None:
     pins = _pins() if pins is None else pins
     proc = _pip_download(python, folder, pins)
+    if proc.returncode != 0 and _NO_SPACE.search(proc.stderr):
+        raise disk_full(folder)
     if proc.returncode != 0:
         raise BuildError(
             f"cannot fetch the runtime's wheels for Python {python.version} "
@@ -267,68 +274,49 @@ def _download_into_place(folder: str, python: PythonInfo, stamp: str, want: str,
         shutil.rmtree(fresh, ignore_errors=True)
 
 
-# -- production-mode wheels -------------------------------------------------------------
+# -- production-mode and SDK wheels -----------------------------------------------------
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _requirement(text: str):
-    try:
-        from packaging.requirements import Requirement
-    except ImportError:  # pip (which downloads the wheels) carries its own copy
-        from pip._vendor.packaging.requirements import Requirement
-    return Requirement(text)
-
-
-def _marker_env(python: PythonInfo) -> dict[str, str]:
-    return {"python_version": python.version, "python_full_version": f"{python.version}.0",
-            "implementation_name": "cpython", "platform_python_implementation": "CPython",
-            "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-            "platform_machine": python.machine, "extra": ""}  # fmt: skip
+def _production_missing(name: str) -> BuildError:
+    return BuildError(
+        f"runtime production mode needs {name} installed beside chutes-build "
+        "(its version and dependencies are what the image gets)",
+        fix="pip install 'chutes-build[platform]' (or the package), or turn "
+        "`runtime-production` off",
+    )
 
 
 def production_pins(python: PythonInfo) -> list[str]:
     """``name==version`` of :data:`PRODUCTION_DEPS` and their dependency closure for
     ``python``, from the metadata installed here, less what the dev set holds."""
-    env, seen = _marker_env(python), {_canonical(n) for n in RUNTIME_DEPS}
-    pins, todo = [], list(PRODUCTION_DEPS)
-    while todo:
-        name = todo.pop()
-        if _canonical(name) in seen:
-            continue
-        seen.add(_canonical(name))
-        try:
-            dist = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            if name in PRODUCTION_DEPS:
-                raise BuildError(
-                    f"runtime production mode needs {name} installed beside chutes-build "
-                    "(its version and dependencies are what the image gets)",
-                    fix="pip install 'chutes-build[platform]' (or the package), or turn "
-                    "`runtime-production` off",
-                ) from None
-            pins.append(_canonical(name))
-            continue
-        pins.append(f"{_canonical(name)}=={dist.version}")
-        for text in dist.requires or ():
-            req = _requirement(text)
-            if req.marker is None or req.marker.evaluate(env):
-                todo.append(req.name)
-    return sorted(pins)
+    return pin_closure(PRODUCTION_DEPS, python.version, python.machine, RUNTIME_DEPS,
+                       _production_missing)  # fmt: skip
+
+
+def sdk_pins(python: PythonInfo, packages: tuple[str, ...]) -> list[str]:
+    """``name==version`` of the ``sdk`` extra's ``packages`` a chute imports and their
+    closure for ``python`` (from this environment), less what the dev set holds."""
+    return pin_closure(packages, python.version, python.machine, RUNTIME_DEPS, sdk_missing)
+
+
+def _sdk_wheels(cache_dir: str, python: PythonInfo, packages: tuple[str, ...]) -> list[str]:
+    pins = sdk_pins(python, packages)
+    want = "\n".join(pins) + "\n"
+    digest = hashlib.sha256(want.encode()).hexdigest()[:12]
+    folder = os.path.join(cache_dir, "wheels", f"{python.tag}-sdk-{digest}")
+    return _cached_wheels(folder, python, want, lambda fresh: _download(fresh, python, pins))
 
 
 def _fill_production(fresh: str, python: PythonInfo, pins: list[str]) -> None:
     """The pinned closure (required), then each optional package with its own
     dependencies where pip can get them (skipped quietly when not)."""
     _download(fresh, python, pins)
-    have = {_canonical(p.partition("==")[0]) for p in pins} | {_canonical(n) for n in RUNTIME_DEPS}
+    have = {canonical(p.partition("==")[0]) for p in pins} | {canonical(n) for n in RUNTIME_DEPS}
     for name in _pins(OPTIONAL_DEPS):
         extra = os.path.join(fresh, "optional")
         if _pip_download(python, extra, [name], deps=True).returncode == 0:
             for wheel in sorted(os.listdir(extra)):
-                if wheel.endswith(".whl") and _canonical(wheel.split("-")[0]) not in have:
+                if wheel.endswith(".whl") and canonical(wheel.split("-")[0]) not in have:
                     os.replace(os.path.join(extra, wheel), os.path.join(fresh, wheel))
         shutil.rmtree(extra, ignore_errors=True)
 
@@ -341,18 +329,51 @@ def _production_wheels(cache_dir: str, python: PythonInfo) -> list[str]:
                           lambda fresh: _fill_production(fresh, python, pins))  # fmt: skip
 
 
+def _free(path: str) -> str:
+    """Free space on the file system holding ``path`` (or its nearest existing parent)."""
+    while path and not os.path.exists(path):
+        path = os.path.dirname(path)
+    try:
+        free = shutil.disk_usage(path or "/").free
+    except OSError:
+        return "unknown space"
+    return f"{free / 1024:.0f} KiB" if free < 1 << 20 else f"{free / (1 << 20):.1f} MiB"
+
+
+def disk_full(folder: str) -> BuildError:
+    """The error for ENOSPC while the runtime's wheels are written under ``folder``."""
+    return BuildError(
+        f"no space left on device while writing the runtime's wheels into {folder} "
+        f"({_free(folder)} free there)",
+        fix="free space on that disk (`chutes-build cache gc --max-size 5GB`, "
+        "`docker system prune`) or point `cache-dir` at a larger one",
+    )
+
+
+def _collect(cache_dir: str, python: PythonInfo, production: bool, sdk: tuple[str, ...]):
+    paths = _dependency_wheels(cache_dir, python)
+    if production:
+        paths += _production_wheels(cache_dir, python)
+    if sdk:
+        paths += _sdk_wheels(cache_dir, python, sdk)
+    paths.append(project_wheel(os.path.join(cache_dir, "wheels", "project")))
+    return {os.path.basename(p): p for p in paths}
+
+
 async def runtime_wheels(
-    cache_dir: str, python: PythonInfo, production: bool = False
+    cache_dir: str, python: PythonInfo, production: bool = False, sdk: tuple[str, ...] = ()
 ) -> dict[str, str]:
     """``{file name: path}`` of every wheel the runtime layer installs for ``python``
-    (with ``production``, production mode's wheels too)."""
+    (with ``production``, production mode's wheels too; with ``sdk``, those of the
+    ``sdk`` extra's packages the chutes import, see ``_runtime_pins.sdk_packages``)."""
 
     def collect() -> dict[str, str]:
-        paths = _dependency_wheels(cache_dir, python)
-        if production:
-            paths += _production_wheels(cache_dir, python)
-        paths.append(project_wheel(os.path.join(cache_dir, "wheels", "project")))
-        return {os.path.basename(p): p for p in paths}
+        try:
+            return _collect(cache_dir, python, production, sdk)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise disk_full(os.path.join(cache_dir, "wheels")) from None
+            raise
 
     return await trio.to_thread.run_sync(collect)
 

@@ -23,7 +23,6 @@ def run(
     log_level: str = typer.Option("info", "--log-level", help="Log level of the server."),
 ) -> None:
     """Serve a chute's cords with the in-image runtime (the same server that images run)."""
-    import asyncio
     import logging
 
     from chutes_runtime import Runtime
@@ -47,7 +46,7 @@ def run(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        started = asyncio.run(Runtime(settings).serve())
+        started = Runtime(settings).run()
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     if not started:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ class Served:
 
     def _run(self) -> None:
         try:
-            self.result = asyncio.run(self.runtime.serve())
+            self.result = self.runtime.run()
         except BaseException as exc:  # surfaced by start()
             self.error = exc
             self.runtime.started.set()

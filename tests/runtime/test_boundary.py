@@ -24,6 +24,7 @@ FORBIDDEN = (
     "chutes_build.cli",
 )
 PRODUCTION_ONLY = ("cryptography", "substrateinterface", "graval", "pydantic")
+SDK_ONLY = ("fastapi", "pydantic", "loguru", "aiohttp", "orjson", "requests")
 
 _PROBE = """
 import json, sys
@@ -53,6 +54,7 @@ def test_dev_mode_imports_no_engine_or_production_dependencies() -> None:
     assert "chutes_runtime._app" in modules
     assert _loaded(modules, FORBIDDEN) == []
     assert _loaded(modules, PRODUCTION_ONLY) == []
+    assert _loaded(modules, SDK_ONLY) == []  # the chute imports none of them: neither do we
 
 
 def test_production_mode_adds_only_its_crypto() -> None:

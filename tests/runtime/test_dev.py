@@ -65,9 +65,11 @@ def test_user_exception_is_500_with_fixed_body(dev: Served) -> None:
     assert "secret" not in answer.text
 
 
-def test_outputs_honour_content_type(dev: Served) -> None:
+def test_issue_13_str_results_are_json_whatever_content_type_is_declared(dev: Served) -> None:
+    """The SDK's server JSON-encodes every plain result; ``output_content_type`` is only
+    what the platform is told. Raw bytes and Response objects keep their own type."""
     text = post(dev, "/shout", json={"text": "hi"})
-    assert (text.text, text.headers["content-type"]) == ("HI", "text/plain")
+    assert (text.content, text.headers["content-type"]) == (b'"HI"', "application/json")
     raw = post(dev, "/raw")
     assert (raw.content, raw.headers["content-type"]) == (b"\x89PNG-bytes", "image/png")
     file = post(dev, "/file")

@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+from chutes_build._errors import ChutesBuildError
 from chutes_runtime import Runtime, Settings
 from chutes_runtime.__main__ import parse_settings
 from tests.conftest import free_port
@@ -119,3 +120,38 @@ def test_unreachable_validator_is_a_launch_error() -> None:
         LaunchError, match=r"^cannot reach the validator at http://127\.0\.0\.1:\d+/.*/nonce"
     ):
         asyncio.run(Runtime(settings, gpu=FakeGpu()).serve())
+
+
+def test_issue_13_chutes_build_run_serves_an_sdk_file_using_fastapi() -> None:
+    port = free_port()
+    argv = [os.path.join(os.path.dirname(sys.executable), "chutes-build"), "run",
+            os.path.join(CHUTES, "wire_chute.py") + ":chute", "--dev", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                hello = httpx.post(url + "/hello", json={"name": "bob"})
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                time.sleep(0.05)
+        assert (hello.headers["content-type"], hello.content) == (
+            "application/json",
+            b'"hello bob"',
+        )
+        missing = httpx.post(url + "/missing", json={"name": "x"})
+        assert (missing.status_code, missing.json()) == (404, {"detail": "no item named x"})
+        assert httpx.post(url + "/file", json={"name": "x"}).text == "file body\n"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_issue_12_cord_timeouts_from_the_command_line() -> None:
+    settings = parse_settings(["x.py", "--cord-timeout", "30", "--cord-timeout", "gen=0"], {})
+    assert (settings.timeout_for("any"), settings.timeout_for("gen")) == (30.0, None)
+    assert parse_settings(["x.py"], {}).timeout_for("any") == 1800.0
+    with pytest.raises(ChutesBuildError, match=r"^--cord-timeout 'gen=soon': not a number"):
+        parse_settings(["x.py", "--cord-timeout", "gen=soon"], {})
