@@ -288,4 +288,5 @@ def test_issue_13_engine_args_as_a_dict_become_flags_with_a_warning() -> None:
         pack = build_vllm_chute("demo", "org/model", NodeSelector(), revision=REV, engine_args=args)
     assert pack.chute.name == "org/model"
     with pytest.raises(DefinitionError, match=r"^.*: Revision is now a top-level argument"):
-        _checks.engine_args("build_vllm_chute", {"revision": "abc"})
+        with pytest.warns(ChutesBuildWarning):
+            _checks.engine_args("build_vllm_chute", {"revision": "abc"})
