@@ -5,6 +5,20 @@ definitions never import it.
 """
 
 from .._secret_files import secret_reason
+from ._account import (
+    create_secret,
+    delete_object,
+    get_object,
+    list_objects,
+    login_url,
+    redact,
+    report_invocation,
+    resolve_api_key,
+    resolve_chute,
+    resolve_image,
+    resolve_secret,
+    transfer_balance,
+)
 from ._client import ChutesClient
 from ._config import (
     DEFAULT_API_URL,
@@ -39,6 +53,7 @@ from ._payloads import (
 from ._remote_cache import RemoteCache, RemoteCacheStats, remote_cache_from_env
 from ._signing import SDK_COMPAT_VERSION, Signer, auth_headers, signing_message
 from ._sse import LogLine
+from ._startup_logs import decrypt_chunks, fetch_startup_logs, stream_instance_logs
 from ._wallet import Wallet, read_wallet
 
 __all__ = [
@@ -67,19 +82,34 @@ __all__ = [
     "auth_headers",
     "build_context",
     "config_path",
+    "create_secret",
+    "decrypt_chunks",
+    "delete_object",
     "deploy",
     "deploy_body",
     "encode_json",
     "encode_multipart",
     "ensure_image",
+    "fetch_startup_logs",
+    "get_object",
     "image_digest",
     "image_fields",
+    "list_objects",
     "load_settings",
+    "login_url",
     "read_wallet",
+    "redact",
     "remote_cache_from_env",
     "render_config",
+    "report_invocation",
+    "resolve_api_key",
+    "resolve_chute",
+    "resolve_image",
+    "resolve_secret",
     "secret_reason",
     "signing_message",
+    "stream_instance_logs",
+    "transfer_balance",
     "upload_logo",
     "wait_for_image",
     "write_config",

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from . import _deploy as d
+from ._account import account_routes
 from ._auth import check_hotkey, current_user, json_body
 from ._keys import KeyRoutes
 from ._multipart import parse_multipart
@@ -360,6 +361,7 @@ class Routes:
 def _routes(r: Routes) -> list[Route]:
     k = KeyRoutes(r.s)
     return [
+        *account_routes(r.s),  # before the {ref:path} routes, which match "/chutes/" too
         Route("/ping", r.ping),
         Route("/users/register", r.register, methods=["POST"]),
         Route("/users/{user_id}", r.me),
