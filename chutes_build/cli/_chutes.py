@@ -57,7 +57,8 @@ def _options(workspace, accept_fee: bool = False, public: bool = False):
 
     settings = load_settings(os.environ)
     return settings, ChutesOptions(settings.base_url, accept_fee=accept_fee, public=public,
-                                   tag_from_key=workspace.config.tag_from_key)  # fmt: skip
+                                   tag_from_key=workspace.config.tag_from_key,
+                                   username=settings.username)  # fmt: skip
 
 
 async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:

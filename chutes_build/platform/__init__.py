@@ -40,6 +40,7 @@ from ._errors import (
     RemoteBuildFailed,
     SecretFileRefused,
 )
+from ._history import Deploy, History, find_deploy, load_history, record_deploy, rollback
 from ._ops import BUILT, ImageResult, deploy, ensure_image, upload_logo, wait_for_image
 from ._payloads import (
     ContextArchive,
@@ -62,6 +63,8 @@ __all__ = [
     "SDK_COMPAT_VERSION",
     "ChutesClient",
     "ContextArchive",
+    "Deploy",
+    "History",
     "ImageConflict",
     "ImageResult",
     "LogLine",
@@ -91,13 +94,16 @@ __all__ = [
     "encode_multipart",
     "ensure_image",
     "fetch_startup_logs",
+    "find_deploy",
     "get_object",
     "image_digest",
     "image_fields",
     "list_objects",
+    "load_history",
     "load_settings",
     "login_url",
     "read_wallet",
+    "record_deploy",
     "redact",
     "remote_cache_from_env",
     "render_config",
@@ -106,6 +112,7 @@ __all__ = [
     "resolve_chute",
     "resolve_image",
     "resolve_secret",
+    "rollback",
     "secret_reason",
     "signing_message",
     "stream_instance_logs",
