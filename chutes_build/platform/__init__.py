@@ -56,6 +56,7 @@ from ._signing import SDK_COMPAT_VERSION, Signer, auth_headers, signing_message
 from ._sse import LogLine
 from ._startup_logs import decrypt_chunks, fetch_startup_logs, stream_instance_logs
 from ._wallet import Wallet, read_wallet
+from ._warm import warm_chutes
 
 __all__ = [
     "BUILT",
@@ -119,5 +120,6 @@ __all__ = [
     "transfer_balance",
     "upload_logo",
     "wait_for_image",
+    "warm_chutes",
     "write_config",
 ]

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -284,6 +285,16 @@ class AccountRoutes:
                 yield "data: " + json.dumps({"log": line}) + "\n\n"
 
         return StreamingResponse(frames(), media_type="text/event-stream")
+
+
+async def all_warming(state: StandInState) -> bool:
+    """With ``warmup_barrier = N``, no warmup turns hot before N have started (a client that
+    warms one chute after another never gets there: its first stream ends cold)."""
+    for _ in range(int(10 / state.keepalive)):
+        if state.warmups_started >= state.warmup_barrier:
+            return True
+        await asyncio.sleep(state.keepalive)
+    return False
 
 
 def add_startup_log(state: StandInState, chute_id: str, instance_id: str, lines: list[str]) -> None:

@@ -147,6 +147,8 @@ class StandInState:
         #: chute_id -> [{"instance_id", "ephemeral_pubkey", "started_at", ..., "_chunks"}]
         self.startup_logs: dict[str, list[dict[str, Any]]] = {}
         self.instance_logs: dict[str, list[str]] = {}  # instance_id -> lines
+        self.warmup_barrier = 0  # see Routes._all_warming
+        self.warmups_started = 0
         self.build_mode = build_mode
         self.clock = clock
         self.keepalive = keepalive
