@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--log-level", default="info")
     p.add_argument("--http", choices=("h1", "h11"), default="h1", help="HTTP/1.1 implementation")
+    p.add_argument("--dev-job-data-path", default=None, help="dev: run a job with this JSON")
+    p.add_argument("--dev-job-method", default=None, help="dev: the job's name")
     return p
 
 
@@ -93,6 +95,8 @@ def parse_settings(argv: list[str], env: dict[str, str]) -> Settings:
         log_level=args.log_level,
         http=args.http,
         port_mappings=_port_mappings(args.port, args.logging_port, env),
+        job_data_path=args.dev_job_data_path,
+        job_method=args.dev_job_method,
     )
 
 
@@ -101,13 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    runtime = Runtime(settings)
     try:
-        started = asyncio.run(Runtime(settings).serve())
+        started = asyncio.run(runtime.serve())
     except ChutesBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    if runtime.job is not None and (runtime.job.outcome or {}).get("status") != "complete":
+        return 1
     return 0 if started else 3
 
 

@@ -36,6 +36,9 @@ class Settings(msgspec.Struct, kw_only=True):
     log_level: str = "info"
     #: ``"h1"``: the runtime's own HTTP/1.1 protocol; ``"h11"``: uvicorn's h11 one.
     http: str = "h1"
+    #: dev mode: run this job (``@chute.job`` name; default: the only one) with this JSON file
+    job_data_path: str | None = None
+    job_method: str | None = None
 
     def pool_size(self, concurrency: int) -> int:
         return self.threads or max(4, concurrency + 1)
