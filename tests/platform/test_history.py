@@ -25,7 +25,7 @@ def ws(standin, tmp_path):
     def cli(*args: str):
         return run_cli(args, cwd=root, env=env)
 
-    cli.root = root
+    cli.root, cli.env = root, env
     return cli
 
 
@@ -118,3 +118,32 @@ def test_rollback_failures_exit_non_zero(ws, standin):
     assert gone.returncode == 1
     assert re.match(r"^error: image alice/imga:1\.0 \(\S+\) of that deploy no longer exists",
                     gone.stderr)  # fmt: skip
+
+
+def test_issue_18_up_exits_non_zero_on_401_402_409(ws, standin, tmp_path):
+    """AffineFoundation/affine-cortex#6: the SDK's build and deploy exit 0 on these."""
+    from tests.platform.standin import ImageRow
+    from tests.platform.standin._state import image_id_for
+
+    fee = ws("up", "--target", "chutes", "chutes/alpha.py")  # 402: the fee is not accepted
+    assert fee.returncode == 1 and "DEPLOYMENT FEE NOTICE" in fee.stderr
+    taken = ImageRow(image_id_for("alice", "imgb", "1.0"), "another-alice", "alice", "imgb", "1.0",
+                     "", False, None, "FROM x", b"", "", status="built and pushed")  # fmt: skip
+    standin.state.images[taken.image_id] = taken
+    conflict = ws("up", "--target", "chutes", "--accept-fee", "chutes/delta.py")  # 409
+    assert conflict.returncode == 1
+    assert "POST /images/: Image with name=imgb and tag=1.0 aready exists" in conflict.stderr
+    stranger = tmp_path / "stranger.ini"
+    stranger.write_text(f"[api]\nbase_url = {standin.url}\n[auth]\nuser_id = u\n"
+                        f"username = alice\nhotkey_seed = {'77' * 32}\nhotkey_name = d\n"
+                        f"hotkey_ss58address = {_address('77' * 32)}\n")  # fmt: skip
+    unknown = run_cli(["up", "--target", "chutes", "--accept-fee"], cwd=ws.root,
+                      env={**ws.env, "CHUTES_CONFIG_PATH": str(stranger)})  # fmt: skip
+    assert unknown.returncode == 1
+    assert "Could not find user with hotkey" in unknown.stderr + unknown.stdout
+
+
+def _address(seed: str) -> str:
+    from chutes_build.platform import Signer
+
+    return Signer(seed).ss58_address
