@@ -43,14 +43,23 @@ def startup_logs(
 
 
 def report(
-    invocation_id: str = typer.Argument(..., help="The invocation id to report."),
+    invocation_id: str | None = typer.Argument(None, help="The invocation id to report."),
     reason: str = typer.Option(..., "--reason", help="What was wrong with it."),
+    invocation_option: str | None = typer.Option(
+        None, "--invocation-id", help="The invocation id (the SDK's spelling)."
+    ),
     config_path: str | None = CONFIG,
     api_key: str | None = API_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Report a failed or bad invocation."""
+    from .._errors import DefinitionError
     from ..platform import report_invocation
+
+    invocation_id = invocation_id or invocation_option
+    if not invocation_id:
+        raise DefinitionError("which invocation? none was given", file="<command line>",
+                              fix="pass INVOCATION_ID (or --invocation-id ID)")  # fmt: skip
 
     result = _run((config_path, api_key), lambda c: report_invocation(c, invocation_id, reason))
     if as_json:

@@ -22,9 +22,14 @@ def run(
     ),
     log_level: str = typer.Option("info", "--log-level", help="Log level of the server."),
     job_data: str | None = typer.Option(
-        None, "--job-data", help="With --dev: run the chute's job with this JSON file's arguments."
+        None,
+        "--job-data",
+        "--dev-job-data-path",
+        help="With --dev: run the chute's job with this JSON file's arguments.",
     ),
-    job: str | None = typer.Option(None, "--job", help="The job to run (default: the only one)."),
+    job: str | None = typer.Option(
+        None, "--job", "--dev-job-method", help="The job to run (default: the only one)."
+    ),
 ) -> None:
     """Serve a chute's cords with the in-image runtime (the same server that images run)."""
     import asyncio

@@ -145,8 +145,11 @@ def test_report_an_invocation_once(standin, config):  # noqa: F811
     assert re.match(
         r"^error: POST /invocations/inv-1/report: .*409|^error: .*already", twice.stderr
     )
-    unknown = cli(standin, config, "report", "inv-2", "--reason", "x")
+    unknown = cli(standin, config, "report", "--invocation-id", "inv-2", "--reason", "x")
     assert unknown.returncode == 1 and "Invocation not found" in unknown.stderr
+    none = cli(standin, config, "report", "--reason", "x")
+    assert none.returncode == 1
+    assert re.match(r"^error: <command line>: which invocation\? none was given", none.stderr)
 
 
 def test_transfer_balance(standin, config):  # noqa: F811
