@@ -93,13 +93,24 @@ def login(
     browser: bool = typer.Option(
         False, "--browser/--no-browser", help="Open the link in a web browser."
     ),
+    wallet: str | None = typer.Option(
+        None, "--wallet", help="Sign with this wallet's hotkey instead of config.ini's."
+    ),
+    hotkey: str | None = typer.Option(None, "--hotkey", help="The wallet's hotkey (if several)."),
+    wallets_path: str | None = typer.Option(
+        None, "--wallets-path", help="Default: ~/.bittensor/wallets."
+    ),
     config_path: str | None = CONFIG,
     as_json: bool = JSON,
 ) -> None:
     """Log in to the chutes.ai website with your hotkey: prints (or opens) a signed link."""
-    from ..platform import login_url
+    from ..platform import login_url, read_wallet
+    from ..platform._wallet import default_wallets_path
 
-    url = _run((config_path, None), login_url)
+    signer = None
+    if wallet or hotkey:
+        signer = read_wallet(wallets_path or default_wallets_path(), wallet, hotkey).signer()
+    url = _run((config_path, None), lambda c: login_url(c, signer))
     if browser:
         import webbrowser
 

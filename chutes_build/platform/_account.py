@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from ._client import ChutesClient
 from ._errors import PlatformError, PlatformNotFound
+from ._signing import Signer
 
 __all__ = [
     "KINDS",
@@ -215,9 +216,11 @@ async def transfer_balance(client: ChutesClient, user: str, amount: float | None
     return await client.request("POST", "/users/balance_transfer", json_body=body)
 
 
-async def login_url(client: ChutesClient) -> str:
-    """The browser login link: the IDP's nonce signed with the configured hotkey."""
-    if client.signer is None:
+async def login_url(client: ChutesClient, signer: Signer | None = None) -> str:
+    """The browser login link: the IDP's nonce signed with ``signer`` (default: the
+    configured hotkey)."""
+    signer = signer or client.signer
+    if signer is None:
         from ._errors import PlatformConfigError
 
         raise PlatformConfigError(
@@ -229,8 +232,8 @@ async def login_url(client: ChutesClient) -> str:
     nonce = str(response.json()["nonce"])
     query = urlencode(
         {
-            "hotkey": client.signer.ss58_address,
-            "signature": client.signer.sign(nonce),
+            "hotkey": signer.ss58_address,
+            "signature": signer.sign(nonce),
             "nonce": nonce,
         }
     )

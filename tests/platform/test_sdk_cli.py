@@ -265,3 +265,14 @@ def test_warmup_stream_logs_of_a_public_chute_is_refused(standin, config):  # no
     result = cli(standin, config, "warmup", "echo-chute", "--stream-logs")
     assert result.returncode == 1
     assert re.match(r"^error: GET /instances/cccccccc-3/logs failed: HTTP 403", result.stderr)
+
+
+def test_login_with_a_wallets_hotkey(standin, tmp_path):
+    from .test_cli import _wallet
+
+    signer = _wallet(tmp_path / "wallets")
+    standin.state.add_user("carol", signer.ss58_address)
+    result = ok(cli(standin, str(tmp_path / "none.ini"), "login", "--wallet", "w1",
+                    "--wallets-path", str(tmp_path / "wallets"), "--json"))  # fmt: skip
+    assert parse_qs(urlsplit(result["url"]).query)["hotkey"] == [signer.ss58_address]
+    assert httpx.get(result["url"]).json() == {"logged_in": "carol"}

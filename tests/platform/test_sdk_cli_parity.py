@@ -58,6 +58,7 @@ def test_issue_18_every_sdk_command_has_a_counterpart(sdk_python):
         (("secrets", "create"), "--purpose"), (("secrets", "create"), "--key"),
         (("run",), "--dev-job-data-path"), (("run",), "--dev-job-method"),
         (("chutes", "list"), "--include-public"), (("images", "list"), "--name"),
+        (("login",), "--wallet"), (("login",), "--hotkey"), (("login",), "--wallets-path"),
     ]  # fmt: skip
     for path, option in spelled:
         if path in sdk:
