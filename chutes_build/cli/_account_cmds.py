@@ -8,6 +8,7 @@ them, and every failure exits non-zero.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -120,6 +121,21 @@ def login(
     else:
         console.print("open this link to log in (it is valid for a few minutes):")
         console.print(url, soft_wrap=True, markup=False)
+
+
+def chute_name(ref: str) -> str:
+    """The platform name of ``ref``: a chute file reference (``file:chute`` or
+    ``FILE.py:chute``, as the SDK's warmup takes) is loaded for its chute's name; anything
+    else is a name or id already."""
+    if ":" not in ref:
+        return ref
+    from chutes_runtime._loader import split_target
+
+    if not os.path.isfile(split_target(ref)[0]):
+        return ref
+    from chutes_runtime._loader import load_target
+
+    return load_target(ref)[1].name
 
 
 async def follow_instance_logs(client: Any, chute: str, as_json: bool) -> int:

@@ -191,7 +191,10 @@ def warmup(
     api_key: str | None = API_KEY,
     as_json: bool = JSON,
 ) -> None:
-    """Warm a chute up and follow its status until it is hot."""
+    """Warm a chute up (name, id, or chute file FILE.py:chute) and follow it until hot."""
+    from ._account_cmds import chute_name
+
+    chute = chute_name(chute)
 
     async def follow(client: Any) -> None:
         async for event in client.warmup(chute):

@@ -6,6 +6,7 @@ failing case that exits non-zero with a clean ``error:`` line."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.conftest import run_cli
 from tests.platform.standin import ImageRow
 from tests.platform.standin._state import chute_id_for, image_id_for
 
@@ -276,3 +278,19 @@ def test_login_with_a_wallets_hotkey(standin, tmp_path):
                     "--wallets-path", str(tmp_path / "wallets"), "--json"))  # fmt: skip
     assert parse_qs(urlsplit(result["url"]).query)["hotkey"] == [signer.ss58_address]
     assert httpx.get(result["url"]).json() == {"logged_in": "carol"}
+
+
+def test_warmup_takes_a_chute_file_reference_as_the_sdk_does(standin, config, tmp_path):  # noqa: F811
+    add_chute(standin)
+    (tmp_path / "my_chute.py").write_text(
+        "from chutes_build import Chute, NodeSelector\n"
+        "chute = Chute(username='alice', name='echo-chute', image='alice/echo:1.0',\n"
+        "              node_selector=NodeSelector(gpu_count=1))\n"
+    )
+    result = run_cli(["warmup", "my_chute:chute", "--json"], cwd=tmp_path,
+                     env={**os.environ, "CHUTES_API_URL": standin.url,
+                          "CHUTES_CONFIG_PATH": config})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["status"] == "hot"
+    warmed = [r.path for r in standin.state.requests if r.path.startswith("/chutes/warmup/")]
+    assert warmed == ["/chutes/warmup/echo-chute"]
