@@ -78,13 +78,13 @@ def _settings(config_path: str | None, api_key: str | None) -> tuple[str | None,
     return config_path, api_key
 
 
-def _object_app(kind: str, noun: str, listable: bool = True) -> typer.Typer:
+def _object_app(kind: str, noun: str, filters: bool = True) -> typer.Typer:
     """A ``list``/``get``/``delete`` group for one collection."""
     from ..platform import delete_object, get_object, list_objects
 
     group = typer.Typer(help=f"List, show and delete your {kind}.", no_args_is_help=True)
 
-    if listable:
+    if filters:
 
         @group.command("list")
         def list_cmd(
@@ -105,6 +105,23 @@ def _object_app(kind: str, noun: str, listable: bool = True) -> typer.Typer:
             _show_list(kind, data, as_json)
 
         list_cmd.__doc__ = f"List your {kind} (--include-public adds public ones)."
+    else:
+
+        @group.command("list")
+        def list_plain(
+            limit: int = LIMIT,
+            page: int = PAGE,
+            config_path: str | None = CONFIG,
+            api_key: str | None = API_KEY,
+            as_json: bool = JSON,
+        ) -> None:
+            data = _run(
+                _settings(config_path, api_key),
+                lambda c: list_objects(c, kind, limit=limit, page=page),
+            )
+            _show_list(kind, data, as_json)
+
+        list_plain.__doc__ = f"List your {kind}."
 
     @group.command("get")
     def get_cmd(
@@ -140,7 +157,7 @@ _ID = {"chutes": "chute_id", "images": "image_id", "secrets": "secret_id"}
 
 chutes_app = _object_app("chutes", "chute")
 images_app = _object_app("images", "image")
-secrets_app = _object_app("secrets", "secret")
+secrets_app = _object_app("secrets", "secret", filters=False)
 secrets_app.info.help = "Create, list, show and delete secrets (environment variables of a chute)."
 
 
