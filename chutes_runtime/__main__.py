@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="log when the event loop stalls this long (0: off)")  # fmt: skip
     p.add_argument("--warn-interval", type=float, default=10.0, metavar="SECONDS",
                    help="log a repeated warning at most once per interval")  # fmt: skip
+    p.add_argument("--dev-job-data-path", default=None, help="dev: run a job with this JSON")
+    p.add_argument("--dev-job-method", default=None, help="dev: the job's name")
     return p
 
 
@@ -126,6 +128,8 @@ def parse_settings(argv: list[str], env: dict[str, str]) -> Settings:
         cord_timeouts=timeouts,
         loop_lag_warn_s=args.loop_lag_warn,
         warn_interval_s=args.warn_interval,
+        job_data_path=args.dev_job_data_path,
+        job_method=args.dev_job_method,
     )
 
 
@@ -134,13 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    runtime = Runtime(settings)
     try:
-        started = Runtime(settings).run()
+        started = runtime.run()
     except ChutesBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    if runtime.job is not None and (runtime.job.outcome or {}).get("status") != "complete":
+        return 1
     return 0 if started else 3
 
 

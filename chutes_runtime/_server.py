@@ -15,6 +15,7 @@ import uvicorn
 
 from ._app import RuntimeApp
 from ._h1 import H1Protocol
+from ._jobs import job_for, start_job
 from ._loader import load_target
 from ._loop import RuntimeLoop
 from ._settings import Settings
@@ -41,6 +42,7 @@ class Runtime:
         self.app: RuntimeApp | None = None
         self.started = threading.Event()
         self.production: Any = None
+        self.job: Any = None  # the JobRun of a job instance (see _jobs)
 
     def run(self) -> bool:
         """Serve on a new :class:`RuntimeLoop` until stopped; False when start-up failed."""
@@ -60,6 +62,7 @@ class Runtime:
         if self.production is not None:
             gate = self.production.gate
         self.app = RuntimeApp(chute, module, settings, gate=gate, gpu=self.gpu)
+        self.job = job_for(self.app, settings, getattr(self.production, "launch_response", None))
         self.server = uvicorn.Server(_config(self.app, settings))
         task = asyncio.ensure_future(self.server.serve())
         while not self.server.started and not task.done():
@@ -70,6 +73,7 @@ class Runtime:
                 self.started.set()
                 if self.production is not None:
                     await self.production.activate()
+                start_job(self)
             await task
         finally:
             if watchdog is not None:

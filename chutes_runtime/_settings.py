@@ -47,6 +47,9 @@ class Settings(msgspec.Struct, kw_only=True):
     loop_lag_warn_s: float = 1.0
     #: Repeated warnings (a stalled loop, accept errors) are logged once per interval.
     warn_interval_s: float = 10.0
+    #: dev mode: run this job (``@chute.job`` name; default: the only one) with this JSON file
+    job_data_path: str | None = None
+    job_method: str | None = None
 
     def pool_size(self, concurrency: int) -> int:
         return self.threads or max(4, concurrency + 1)

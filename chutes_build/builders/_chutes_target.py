@@ -51,6 +51,7 @@ __all__ = [
     "deploy_body_for",
     "lookup_keys",
     "plan_chutes",
+    "record_rollback",
     "remote_deploy_key",
     "remote_dockerfile",
     "remote_image_key",
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 TARGET = "chutes"
+SUPERSEDED = "deploy-chutes-superseded"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ChutesOptions:
     accept_fee: bool = False
     public: bool = False
     tag_from_key: bool = False
+    username: str | None = None  # recorded in the deploy history
 
 
 def _key(kind: str, payload: dict[str, Any], deps: tuple[str, ...] = ()) -> str:
@@ -107,6 +110,22 @@ def _remote_ref(graph, image_key: str, opts: ChutesOptions) -> tuple[str, str]:
 def _uid_key(kind: str, uid: str, api_url: str) -> str:
     """Where the last upload of an image id / deploy of a chute id is recorded."""
     return _key(kind, {"target": TARGET, "api": api_url.rstrip("/"), "uid": uid})
+
+
+def record_rollback(store, api_url: str, result: dict, live_key: str,
+                    superseded: list[str]) -> None:  # fmt: skip
+    """After a rollback to the deploy recorded under ``live_key``: note the version the
+    platform runs, and mark the deploys of other versions superseded, so ``up`` of their
+    inputs deploys them again (and ``up`` of the live inputs does nothing)."""
+    outputs = {"chute_id": str(result["chute_id"]), "version": str(result["version"]),
+               "name": str(result["chute"])}  # fmt: skip
+    store.put_action(_uid_key("remote-chute-id", outputs["chute_id"], api_url),
+                     ActionResult(kind="deploy-chutes-id", outputs=outputs))  # fmt: skip
+    if live_key:
+        store.put_action(live_key, ActionResult(kind="deploy-chutes", outputs=outputs,
+                                                created=time.time()))  # fmt: skip
+    for key in superseded:
+        store.put_action(key, ActionResult(kind=SUPERSEDED, created=time.time()))
 
 
 def remote_dockerfile(graph, image_key: str) -> str:
@@ -196,6 +215,8 @@ def _chute_row(graph, store, opts: ChutesOptions, key: str, dirty: set[str]) -> 
     known = store.get_action(_uid_key("remote-chute-id", attrs["uid"], opts.api_url))
     row = {"chute": attrs["chute"], "key": key, "remote_key": rkey, "image": attrs["image_ref"],
            "file": attrs["file"], "public": public, "fee": None, "state": None}  # fmt: skip
+    if done is not None and done.kind == SUPERSEDED:  # rolled back since: deploy these again
+        done = None
     if done is not None:
         row.update(
             action="unchanged",
@@ -285,6 +306,11 @@ def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row
             raise _explained(exc, attrs) from None
 
     def commit(response: dict) -> None:
+        from ..platform import record_deploy
+
+        record_deploy(ctx.store, opts.api_url, key=row["key"], body=body, response=response,
+                      image=attrs["image_ref"], username=opts.username,
+                      remote_key=row["remote_key"])  # fmt: skip
         outputs = {"chute_id": str(response.get("chute_id")), "version":
                    str(response.get("version")), "name": attrs["chute"]}  # fmt: skip
         ctx.store.put_action(row["remote_key"], ActionResult(

@@ -19,7 +19,8 @@ from .._version import __version__
 __all__ = ["app", "main"]
 
 #: Modules that add commands; each defines ``register(app)``.
-COMMAND_MODULES = ("_basic", "_graph", "_run", "_build", "_platform")
+COMMAND_MODULES = ("_basic", "_graph", "_run", "_build", "_platform", "_sdk_cmds",
+                   "_account_cmds", "_history_cmds")  # fmt: skip
 
 app = typer.Typer(
     name="chutes-build",

@@ -37,6 +37,9 @@ ACCEPT_FEE = typer.Option(
     False, "--accept-fee", help="Accept the platform's deployment fee for new chutes."
 )
 PUBLIC = typer.Option(False, "--public", help="Make the images and chutes public (chutes).")
+WARM = typer.Option(
+    False, "--warm", help="Then warm every changed chute, in parallel, until it is hot (chutes)."
+)
 RUNTIME = typer.Option(
     None,
     "--runtime",
@@ -296,14 +299,17 @@ def up(
     paths: list[str] = PATHS, target: str = TARGET, jobs: int = JOBS,
     keep_going: bool = KEEP_GOING, as_json: bool = JSON, network: str = NETWORK,
     builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
-    runtime: str = RUNTIME, strict: bool = STRICT,
+    runtime: str = RUNTIME, strict: bool = STRICT, warm: bool = WARM,
 ) -> None:  # fmt: skip
     """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
     _check_target(target, ("local", "chutes"))
+    if warm:
+        _check_target(target, ("chutes",))
     _check_runtime(runtime)
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
             "builder": builder, "target": target, "accept_fee": accept_fee,
-            "public": public, "runtime": runtime, "strict": strict}  # fmt: skip
+            "public": public, "runtime": runtime, "strict": strict,
+            "warm": warm}  # fmt: skip
     _execute(paths, opts, deploy=True)
 
 

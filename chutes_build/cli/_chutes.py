@@ -57,7 +57,8 @@ def _options(workspace, accept_fee: bool = False, public: bool = False):
 
     settings = load_settings(os.environ)
     return settings, ChutesOptions(settings.base_url, accept_fee=accept_fee, public=public,
-                                   tag_from_key=workspace.config.tag_from_key)  # fmt: skip
+                                   tag_from_key=workspace.config.tag_from_key,
+                                   username=settings.username)  # fmt: skip
 
 
 async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +83,9 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
             outcome = await run_work(work, jobs=opts["jobs"], keep_going=opts["keep_going"],
                                      on_event=progress.on_event)  # fmt: skip
         pushed = await push(remote, session.store, store.written)
+        warm_failed = []
+        if opts.get("warm"):
+            warm_failed = await warm_changed(client, planned["chutes"], opts)
     failed = dict(outcome.failed) if outcome is not None else {}
     marks = (("logo", "logos", "digest"), ("image", "images", "key"), ("deploy", "chutes", "key"))
     for kind, rows, field in marks:
@@ -91,13 +95,42 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
     return {
         "failed": [
             {"node": n, "label": work.labels.get(n, n), "error": str(e)} for n, e in failed.items()
-        ],  # fmt: skip
+        ] + warm_failed,  # fmt: skip
         "images": planned["images"],
         "chutes": planned["chutes"],
         "logos": planned["logos"],
         "api_url": copts.api_url,
         "remote_cache": cache_summary(remote, pulled, pushed),
     }
+
+
+async def warm_changed(client, rows: list[dict[str, Any]], opts: dict[str, Any]) -> list[dict]:
+    """``--warm``: warm every chute this run created or updated, in parallel; note on each
+    row when it was hot; return the failures (they make the run fail)."""
+    import json
+    import sys
+
+    from ..platform import warm_chutes
+
+    changed = {row["chute"]: row for row in rows if row.get("state") in ("created", "updated")}
+
+    def on_event(chute: str, event: dict) -> None:
+        node = f"warm:{changed[chute]['key']}"
+        if opts["json"]:
+            sys.stdout.write(json.dumps({"event": "warm", "node": node, "label": f"warm {chute}",
+                                         **event}) + "\n")  # fmt: skip
+            sys.stdout.flush()
+        elif event.get("status") == "hot":
+            console.print(f"{escape(chute)} is hot")
+
+    results = await warm_chutes(client, list(changed), on_event)
+    failures = []
+    for chute, result in results.items():
+        changed[chute]["warm"] = result
+        if result["state"] != "hot":
+            failures.append({"node": f"warm:{changed[chute]['key']}", "label": f"warm {chute}",
+                             "error": result["error"]})  # fmt: skip
+    return failures
 
 
 def render_chutes(summary: dict[str, Any]) -> None:
@@ -110,10 +143,13 @@ def render_chutes(summary: dict[str, Any]) -> None:
         images.add_row(escape(row["image"]), str(row["state"]), str(row.get("image_id") or "-"),
                        escape(", ".join(row["chutes"])))  # fmt: skip
     console.print(images)
-    chutes = table("chute", "state", "chute id", "version")
+    chutes = table("chute", "state", "chute id", "version", "warm")
     for row in summary["chutes"]:
+        warm = row.get("warm") or {}
+        hot = f"hot after {warm['seconds']:.1f} s" if warm.get("state") == "hot" else "-"
+        hot = "failed" if warm.get("error") else hot
         chutes.add_row(escape(row["chute"]), str(row["state"]), str(row.get("chute_id") or "-"),
-                       str(row.get("version") or "-"))  # fmt: skip
+                       str(row.get("version") or "-"), hot)  # fmt: skip
     console.print(chutes)
     _render_cache(summary.get("remote_cache"))
 

@@ -167,13 +167,15 @@ def keys_list(
 
 @keys_app.command("delete")
 def keys_delete(
-    api_key_id: str = typer.Argument(..., help="The key's id."),
+    api_key_id: str = typer.Argument(..., help="The key's name or id."),
     config_path: str | None = CONFIG,
     api_key: str | None = API_KEY,
     as_json: bool = JSON,
 ) -> None:
     """Delete an API key."""
-    result = _run((config_path, api_key), lambda c: c.delete_api_key(api_key_id))
+    from ..platform import delete_object
+
+    result = _run((config_path, api_key), lambda c: delete_object(c, "api_keys", api_key_id))
     if as_json:
         print_json(result)
     else:
@@ -182,11 +184,17 @@ def keys_delete(
 
 def warmup(
     chute: str = typer.Argument(..., help="Chute name or id."),
+    stream_logs: bool = typer.Option(
+        False, "--stream-logs", help="Then follow every instance's log until its stream ends."
+    ),
     config_path: str | None = CONFIG,
     api_key: str | None = API_KEY,
     as_json: bool = JSON,
 ) -> None:
-    """Warm a chute up and follow its status until it is hot."""
+    """Warm a chute up (name, id, or chute file FILE.py:chute) and follow it until hot."""
+    from ._account_cmds import chute_name
+
+    chute = chute_name(chute)
 
     async def follow(client: Any) -> None:
         async for event in client.warmup(chute):
@@ -195,6 +203,10 @@ def warmup(
                 sys.stdout.flush()
             else:
                 console.print(f"{event.get('status')}: {event.get('log') or ''}")
+        if stream_logs:
+            from ._account_cmds import follow_instance_logs
+
+            await follow_instance_logs(client, chute, as_json)
 
     _run((config_path, api_key), follow)
 

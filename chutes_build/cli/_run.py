@@ -21,6 +21,15 @@ def run(
         help="Worker threads for sync cords (default: concurrency + 1, at least 4).",
     ),
     log_level: str = typer.Option("info", "--log-level", help="Log level of the server."),
+    job_data: str | None = typer.Option(
+        None,
+        "--job-data",
+        "--dev-job-data-path",
+        help="With --dev: run the chute's job with this JSON file's arguments.",
+    ),
+    job: str | None = typer.Option(
+        None, "--job", "--dev-job-method", help="The job to run (default: the only one)."
+    ),
 ) -> None:
     """Serve a chute's cords with the in-image runtime (the same server that images run)."""
     import logging
@@ -41,16 +50,34 @@ def run(
     ]
     argv += ["--dev"] if dev else []
     argv += ["--threads", str(threads)] if threads else []
+    argv += _job_args(dev, job_data, job)
     settings = parse_settings(argv, dict(os.environ))
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    runtime = Runtime(settings)
     try:
-        started = Runtime(settings).run()
+        started = runtime.run()
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     if not started:
         raise typer.Exit(3)
+    if runtime.job is not None and (runtime.job.outcome or {}).get("status") != "complete":
+        raise typer.Exit(1)  # the job's outcome was printed
+
+
+def _job_args(dev: bool, job_data: str | None, job: str | None) -> list[str]:
+    if job_data is None and job is None:
+        return []
+    if not dev or job_data is None:
+        from .._errors import DefinitionError
+
+        raise DefinitionError(
+            "running a job locally needs --dev and --job-data FILE",
+            file="<command line>",
+            fix="e.g. chutes-build run FILE.py:chute --dev --job-data args.json",
+        )
+    return ["--dev-job-data-path", job_data] + (["--dev-job-method", job] if job else [])
 
 
 def register(app: typer.Typer) -> None:

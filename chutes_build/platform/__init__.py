@@ -5,6 +5,20 @@ definitions never import it.
 """
 
 from .._secret_files import secret_reason
+from ._account import (
+    create_secret,
+    delete_object,
+    get_object,
+    list_objects,
+    login_url,
+    redact,
+    report_invocation,
+    resolve_api_key,
+    resolve_chute,
+    resolve_image,
+    resolve_secret,
+    transfer_balance,
+)
 from ._client import ChutesClient
 from ._config import (
     DEFAULT_API_URL,
@@ -26,6 +40,7 @@ from ._errors import (
     RemoteBuildFailed,
     SecretFileRefused,
 )
+from ._history import Deploy, History, find_deploy, load_history, record_deploy, rollback
 from ._ops import BUILT, ImageResult, deploy, ensure_image, upload_logo, wait_for_image
 from ._payloads import (
     ContextArchive,
@@ -39,7 +54,9 @@ from ._payloads import (
 from ._remote_cache import RemoteCache, RemoteCacheStats, remote_cache_from_env
 from ._signing import SDK_COMPAT_VERSION, Signer, auth_headers, signing_message
 from ._sse import LogLine
+from ._startup_logs import decrypt_chunks, fetch_startup_logs, stream_instance_logs
 from ._wallet import Wallet, read_wallet
+from ._warm import warm_chutes
 
 __all__ = [
     "BUILT",
@@ -47,6 +64,8 @@ __all__ = [
     "SDK_COMPAT_VERSION",
     "ChutesClient",
     "ContextArchive",
+    "Deploy",
+    "History",
     "ImageConflict",
     "ImageResult",
     "LogLine",
@@ -67,20 +86,40 @@ __all__ = [
     "auth_headers",
     "build_context",
     "config_path",
+    "create_secret",
+    "decrypt_chunks",
+    "delete_object",
     "deploy",
     "deploy_body",
     "encode_json",
     "encode_multipart",
     "ensure_image",
+    "fetch_startup_logs",
+    "find_deploy",
+    "get_object",
     "image_digest",
     "image_fields",
+    "list_objects",
+    "load_history",
     "load_settings",
+    "login_url",
     "read_wallet",
+    "record_deploy",
+    "redact",
     "remote_cache_from_env",
     "render_config",
+    "report_invocation",
+    "resolve_api_key",
+    "resolve_chute",
+    "resolve_image",
+    "resolve_secret",
+    "rollback",
     "secret_reason",
     "signing_message",
+    "stream_instance_logs",
+    "transfer_balance",
     "upload_logo",
     "wait_for_image",
+    "warm_chutes",
     "write_config",
 ]

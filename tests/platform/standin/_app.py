@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from . import _deploy as d
+from ._account import account_routes, all_warming
 from ._auth import check_hotkey, current_user, json_body
 from ._keys import KeyRoutes
 from ._multipart import parse_multipart
@@ -314,6 +315,10 @@ class Routes:
             raise HTTPException(402, "Account balance must be > 0 to warm up chutes")
 
         async def events():
+            self.s.warmups_started += 1
+            if not await all_warming(self.s):
+                yield "data: " + json.dumps({"status": "cold", "log": "gave up"}) + "\n\n"
+                return
             for index in range(self.s.warmup_cold_events):
                 log = f"waiting for instance ({index + 1})"
                 yield "data: " + json.dumps({"status": "cold", "log": log}) + "\n\n"
@@ -360,6 +365,7 @@ class Routes:
 def _routes(r: Routes) -> list[Route]:
     k = KeyRoutes(r.s)
     return [
+        *account_routes(r.s),  # before the {ref:path} routes, which match "/chutes/" too
         Route("/ping", r.ping),
         Route("/users/register", r.register, methods=["POST"]),
         Route("/users/{user_id}", r.me),

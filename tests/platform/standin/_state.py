@@ -90,6 +90,8 @@ class ImageRow:
             "patch_version": self.patch_version,
             "chutes_version": self.chutes_version,
             "short_tag": f"{self.username}/{self.name}:{self.tag}",
+            "user": {"user_id": self.user_id, "username": self.username},
+            "created_at": self.created_at,
         }
 
     @property
@@ -137,6 +139,16 @@ class StandInState:
         self.shares: set[tuple[str, str]] = set()
         self.api_keys: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
+        self.secrets: dict[str, dict[str, Any]] = {}
+        #: invocation_id -> user_id of the caller (the parent invocations a user made)
+        self.invocations: dict[str, str] = {}
+        self.reports: dict[str, str] = {}
+        self.login_nonces: dict[str, bool] = {}  # nonce -> used
+        #: chute_id -> [{"instance_id", "ephemeral_pubkey", "started_at", ..., "_chunks"}]
+        self.startup_logs: dict[str, list[dict[str, Any]]] = {}
+        self.instance_logs: dict[str, list[str]] = {}  # instance_id -> lines
+        self.warmup_barrier = 0  # see Routes._all_warming
+        self.warmups_started = 0
         self.build_mode = build_mode
         self.clock = clock
         self.keepalive = keepalive
