@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import glob
 import hashlib
 import importlib.util
 import os
 import sys
 import tomllib
 import traceback
-from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
 from ._chute import Chute, ChutePack
 from ._context import workspace_root
+from ._discover import DEFAULT_CHUTES, discover
 from ._errors import ChutesBuildError, LoadError, WorkspaceError
 from ._image import Image
 from ._sdk import sdk_aliases
@@ -39,24 +38,10 @@ __all__ = [
     "load_paths",
 ]
 
-_SKIP_DIRS = {
-    ".git",
-    ".venv",
-    "venv",
-    "__pycache__",
-    "node_modules",
-    ".tox",
-    ".mypy_cache",
-    ".pytest_cache",
-    "build",
-    "dist",
-}
-
-
 class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The ``[tool.chutes-build]`` table (keys may use ``-`` or ``_``)."""
 
-    chutes: list[str] = msgspec.field(default_factory=lambda: ["**/*.py"])
+    chutes: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_CHUTES))
     exclude: list[str] = msgspec.field(default_factory=list)
     cache_dir: str | None = None
     network: str | None = None
@@ -114,51 +99,6 @@ def find_workspace(start: str | None = None) -> Workspace:
             break
         probe = parent
     return Workspace(root=folder, config=WorkspaceConfig())
-
-
-def _walk_glob(root: str, pattern: str) -> Iterable[str]:
-    for hit in glob.iglob(pattern, root_dir=root, recursive=True):
-        parts = hit.replace(os.sep, "/").split("/")
-        if not any(
-            p in _SKIP_DIRS or (p.startswith(".") and p not in (".", "..")) for p in parts[:-1]
-        ):
-            yield os.path.normpath(os.path.join(root, hit))
-
-
-def _looks_like_chute_file(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
-        return False
-    return "Chute(" in text or "_chute(" in text
-
-
-def discover(workspace: Workspace, paths: list[str] | None = None) -> list[str]:
-    """Absolute paths of the chute files selected by ``paths`` (or the workspace globs)."""
-    config, root = workspace.config, workspace.root
-    candidates: set[str] = set()
-    for pattern in config.chutes:
-        candidates.update(
-            p for p in _walk_glob(root, pattern) if p.endswith(".py") and os.path.isfile(p)
-        )
-    for pattern in config.exclude:
-        candidates.difference_update(_walk_glob(root, pattern))
-    explicit_globs = config.chutes != WorkspaceConfig().chutes
-    if not paths:
-        found = candidates
-        return sorted(p for p in found if explicit_globs or _looks_like_chute_file(p))
-    selected: set[str] = set()
-    for raw in paths:
-        path = os.path.abspath(raw)
-        if os.path.isfile(path):
-            selected.add(path)
-        elif os.path.isdir(path):
-            inside = {c for c in candidates if c.startswith(path.rstrip(os.sep) + os.sep)}
-            selected.update(c for c in inside if explicit_globs or _looks_like_chute_file(c))
-        else:
-            raise WorkspaceError(f"no such file or folder: {raw}", fix="check the path")
-    return sorted(selected)
 
 
 class LoadedFile:
