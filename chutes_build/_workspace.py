@@ -17,7 +17,8 @@ import os
 import sys
 import tomllib
 import traceback
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 import msgspec
 
@@ -25,6 +26,14 @@ from ._chute import Chute, ChutePack
 from ._context import workspace_root
 from ._discover import DEFAULT_CHUTES, discover
 from ._errors import ChutesBuildError, LoadError, WorkspaceError
+from ._guard import (
+    ImportGuard,
+    ImportTimeout,
+    ProcessExit,
+    exit_error,
+    guard_import,
+    timeout_error,
+)
 from ._image import Image
 from ._sdk import sdk_aliases
 
@@ -34,9 +43,11 @@ __all__ = [
     "WorkspaceConfig",
     "discover",
     "find_workspace",
+    "import_timeout",
     "load_file",
     "load_paths",
 ]
+
 
 class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The ``[tool.chutes-build]`` table (keys may use ``-`` or ``_``)."""
@@ -50,6 +61,8 @@ class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     remote_cache: str | None = None
     tag_from_key: bool = False
     runtime_production: bool = False
+    #: Seconds one chute file's import may take (``CHUTES_BUILD_IMPORT_TIMEOUT`` overrides it).
+    import_timeout: Annotated[float, msgspec.Meta(gt=0)] = 30.0
 
 
 class Workspace(msgspec.Struct, kw_only=True):
@@ -78,6 +91,27 @@ def _read_config(pyproject: str) -> WorkspaceConfig | None:
             fix="see the README's workspace section for the keys and their types",
             file=pyproject,
         ) from None
+
+
+_TIMEOUT_ENV = "CHUTES_BUILD_IMPORT_TIMEOUT"
+
+
+def import_timeout(config: WorkspaceConfig, environ: Mapping[str, str] = os.environ) -> float:
+    """Seconds one chute file's import may take: the environment's, else the workspace's."""
+    raw = environ.get(_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return config.import_timeout
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise WorkspaceError(
+            f"{_TIMEOUT_ENV}={raw!r} is not a number of seconds above 0",
+            fix=f"set it to the seconds one chute file's import may take, e.g. {_TIMEOUT_ENV}=30",
+            file="<environment>",
+        )
+    return value
 
 
 def find_workspace(start: str | None = None) -> Workspace:
@@ -223,6 +257,11 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
             fix="fix the syntax; `python -m py_compile FILE` shows the same error",
         )
     file, line = _user_frame(exc.__traceback__, root)
+    if isinstance(exc, ImportTimeout):
+        return timeout_error(file or path, line, exc.seconds)
+    if isinstance(exc, ProcessExit):
+        how = f"called os._exit({exc.status}), which ends the process"
+        return exit_error(file or path, line, how)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     error = LoadError(
         f"importing the chute file raised {detail}",
@@ -237,8 +276,9 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
 class _Session:
     """State shared while loading many files: the import recorder and cached local modules."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, timeout: float | None = None) -> None:
         self.root = os.path.realpath(root)
+        self.timeout = timeout
         self.recorder = _Recorder(self.root)
         self.local: dict[str, str] = {}
 
@@ -267,17 +307,18 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
     sys.path[:0] = [p for p in search if p not in sys.path[:2]]
     token = workspace_root.set(session.root)
     builtins.__import__ = session.recorder
+    guard = ImportGuard()
     try:
         spec = importlib.util.spec_from_file_location(modname, path)
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         loaded.module = module
         sys.modules[modname] = module
         # What the file prints goes to stderr: stdout carries `ls --json` and Dockerfiles.
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr), guard_import(guard, session.timeout):
             spec.loader.exec_module(module)  # type: ignore[union-attr]
-    except KeyboardInterrupt:
-        raise
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
+        if guard.interrupted:  # a real Ctrl-C, not a KeyboardInterrupt the file raised
+            raise
         loaded.error = _convert(exc, path, session.root)
     finally:
         builtins.__import__ = session.recorder._original
@@ -302,18 +343,26 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
     return loaded
 
 
-def load_file(path: str, root: str | None = None) -> LoadedFile:
+def load_file(path: str, root: str | None = None, timeout: float | None = None) -> LoadedFile:
     """Import one chute file (``root`` defaults to its workspace's root)."""
     root = root or find_workspace(path).root
     with sdk_aliases():
-        return _load_one(path, _Session(root))
+        return _load_one(path, _Session(root, timeout))
 
 
 def load_paths(
-    workspace: Workspace, files: list[str], require_chute: bool = True
+    workspace: Workspace,
+    files: list[str],
+    require_chute: bool = True,
+    timeout: float | None = None,
+    progress: Callable[[LoadedFile], None] | None = None,
 ) -> list[LoadedFile]:
-    """Import each file in isolation; errors are recorded per file, never raised."""
-    session = _Session(workspace.root)
+    """Import each file in isolation; errors are recorded per file, never raised.
+
+    Each import is guarded (``_guard``) and stopped after ``timeout`` seconds;
+    ``progress`` is called with each file's outcome before the next one starts.
+    """
+    session = _Session(workspace.root, timeout)
     results = []
     with sdk_aliases():
         try:
@@ -328,6 +377,8 @@ def load_paths(
                         "from [tool.chutes-build] chutes",
                     )
                 results.append(loaded)
+                if progress is not None:
+                    progress(loaded)
         finally:
             for name in session.local:
                 sys.modules.pop(name, None)

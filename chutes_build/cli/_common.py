@@ -13,7 +13,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Column, Table
 
-from .._workspace import LoadedFile, Workspace, discover, find_workspace, load_paths
+from .._errors import ChutesBuildError
 
 #: Narrowest human output when stdout is not a terminal (a pipe, a file, a CI log),
 #: where rich would otherwise assume 80 columns and squeeze the tables.
@@ -53,17 +53,8 @@ def table(*headers: str) -> Table:
     return Table(*(Column(header, overflow="fold") for header in headers))
 
 
-def load_workspace(paths: list[str] | None) -> tuple[Workspace, list[LoadedFile]]:
-    """Find the workspace for ``paths`` and import every chute file in it."""
-    start = paths[0] if paths else None
-    workspace = find_workspace(start)
-    files = discover(workspace, paths or None)
-    return workspace, load_paths(workspace, files)
-
-
-def report_errors(files: list[LoadedFile]) -> int:
+def report_errors(errors: list[ChutesBuildError]) -> int:
     """Print each file's load error to stderr; return how many there were."""
-    errors = [f.error for f in files if f.error is not None]
     for error in errors:
         if os.environ.get("CHUTES_BUILD_DEBUG"):
             err_console.print(escape("".join(traceback.format_exception(error))), soft_wrap=True)
