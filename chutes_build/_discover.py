@@ -163,6 +163,15 @@ def _scan(root: str, chutes: Iterable[str], exclude: Iterable[str]) -> list[str]
     return selected
 
 
+def _inside(candidates: list[str], root: str, folder: str) -> list[str]:
+    """The candidates (real locations under ``root``) inside ``folder``, a link or not."""
+    real_root, real = os.path.realpath(root), os.path.realpath(folder)
+    if real == real_root:
+        return candidates
+    prefix = real.rstrip(os.sep) + os.sep
+    return [c for c in candidates if (real_root + c[len(root) :]).startswith(prefix)]
+
+
 def _no_workspace(workspace: Workspace) -> WorkspaceError:
     return WorkspaceError(
         f"no workspace found: no pyproject.toml with a [tool.chutes-build] table in "
@@ -193,7 +202,6 @@ def discover(workspace: Workspace, paths: list[str] | None = None) -> list[str]:
         if workspace.pyproject is None:
             inside = _scan(path, DEFAULT_CHUTES, ())
         else:
-            prefix = path.rstrip(os.sep) + os.sep
-            inside = [c for c in candidates if path == root or c.startswith(prefix)]
+            inside = _inside(candidates, root, path)
         selected.update(c for c in inside if explicit or _looks_like_chute_file(c))
     return sorted(selected)

@@ -64,6 +64,11 @@ def _raise_exit(status: int = 0) -> None:
     raise ProcessExit(status)
 
 
+def _handler(previous):
+    """A handler to restore: ``None`` (not set from Python) restores the default."""
+    return signal.SIG_DFL if previous is None else previous
+
+
 @contextlib.contextmanager
 def _signals(guard: ImportGuard, timeout: float | None) -> Iterator[None]:
     previous_int = signal.getsignal(signal.SIGINT)
@@ -86,8 +91,8 @@ def _signals(guard: ImportGuard, timeout: float | None) -> Iterator[None]:
     finally:
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous_alarm)
-        signal.signal(signal.SIGINT, previous_int)
+            signal.signal(signal.SIGALRM, _handler(previous_alarm))
+        signal.signal(signal.SIGINT, _handler(previous_int))
 
 
 @contextlib.contextmanager

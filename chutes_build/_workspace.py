@@ -4,7 +4,10 @@ A workspace is the folder of the nearest ``pyproject.toml`` with a
 ``[tool.chutes-build]`` table. Each chute file is imported under a unique
 module name with the SDK aliases active; local modules it imports are
 tracked (so a cached evaluation can be invalidated when they change) and
-never leak from one folder's ``helpers.py`` into another's.
+never leak from one folder's ``helpers.py`` into another's. Each import is
+guarded (``_guard``: ``os._exit`` trapped, a time limit); discovery lives in
+``_discover``, and the evaluation imports in worker processes
+(``chutes_build.graph._isolate``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ __all__ = [
     "load_paths",
 ]
 
+_DAY = 86400.0  # the longest import-timeout
+
 
 class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The ``[tool.chutes-build]`` table (keys may use ``-`` or ``_``)."""
@@ -62,7 +67,7 @@ class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     tag_from_key: bool = False
     runtime_production: bool = False
     #: Seconds one chute file's import may take (``CHUTES_BUILD_IMPORT_TIMEOUT`` overrides it).
-    import_timeout: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    import_timeout: Annotated[float, msgspec.Meta(gt=0, le=_DAY)] = 30.0
 
 
 class Workspace(msgspec.Struct, kw_only=True):
@@ -105,9 +110,9 @@ def import_timeout(config: WorkspaceConfig, environ: Mapping[str, str] = os.envi
         value = float(raw)
     except ValueError:
         value = 0.0
-    if not 0 < value < float("inf"):
+    if not 0 < value <= _DAY:
         raise WorkspaceError(
-            f"{_TIMEOUT_ENV}={raw!r} is not a number of seconds above 0",
+            f"{_TIMEOUT_ENV}={raw!r} is not a number of seconds above 0 (and at most a day)",
             fix=f"set it to the seconds one chute file's import may take, e.g. {_TIMEOUT_ENV}=30",
             file="<environment>",
         )

@@ -25,6 +25,7 @@ file's error. Workers read stdin from ``/dev/null`` and print to stderr.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import select
 import signal
@@ -131,8 +132,10 @@ def _write_all(fd: int, data: bytes) -> None:
 def _child(fd: int, workspace: Workspace, paths: list[str], timeout: float, root: str) -> None:
     """The worker's whole life: import ``paths``, send a frame per file, exit. Never returns."""
     exit_now, status = os._exit, 0  # a file may replace os._exit; this one is kept
+    gc.freeze()  # the collector leaves the inherited heap alone: no copy-on-write churn
     try:
-        os.setpgid(0, 0)
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(2, 1)

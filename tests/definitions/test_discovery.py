@@ -108,7 +108,10 @@ def test_issue_12_a_link_into_the_workspace_is_listed_under_its_real_path(tmp_pa
         },
     )
     os.symlink("../lib", root / "chutes" / "lib")
-    assert rels(root, discover(find_workspace(str(root)))) == ["chutes/one.py", "lib/extra.py"]
+    workspace = find_workspace(str(root))
+    assert rels(root, discover(workspace)) == ["chutes/one.py", "lib/extra.py"]
+    # Named through the link, the folder still selects the file it holds.
+    assert rels(root, discover(workspace, [str(root / "chutes" / "lib")])) == ["lib/extra.py"]
 
 
 def test_issue_15_outside_a_workspace_nothing_is_scanned_unless_named(

@@ -207,11 +207,11 @@ def test_issue_15_import_timeout_is_a_workspace_setting_and_an_env_var(tmp_path)
     config = find_workspace(str(root)).config
     assert import_timeout(config, {}) == 5
     assert import_timeout(config, {"CHUTES_BUILD_IMPORT_TIMEOUT": "2.5"}) == 2.5
-    for bad in ("zero", "0", "-1", "inf"):
+    for bad in ("zero", "0", "-1", "inf", "nan", "1e9"):
         with pytest.raises(
             WorkspaceError,
             match=rf"^<environment>: CHUTES_BUILD_IMPORT_TIMEOUT='{bad}' is not a number of "
-            r"seconds above 0\n  fix: ",
+            r"seconds above 0 \(and at most a day\)\n  fix: ",
         ):
             import_timeout(config, {"CHUTES_BUILD_IMPORT_TIMEOUT": bad})
     root = workspace(tmp_path / "bad", {}, "import-timeout = 0\n")
