@@ -124,6 +124,9 @@ class _Walk:
 
 
 def _rel(path: str, root: str) -> str:
+    prefix = root.rstrip(os.sep) + os.sep
+    if path.startswith(prefix):  # the walk's own paths: no relpath() per file
+        return path[len(prefix) :].replace(os.sep, "/")
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 

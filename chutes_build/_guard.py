@@ -17,11 +17,9 @@ means (``posix._exit``, a crash, a signal): the evaluation worker
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
 
 from ._errors import LoadError
 
@@ -30,7 +28,6 @@ __all__ = [
     "ImportTimeout",
     "ProcessExit",
     "exit_error",
-    "guard_import",
     "timeout_error",
 ]
 
@@ -52,12 +49,46 @@ class ImportTimeout(BaseException):
 
 
 class ImportGuard:
-    """What happened during a guarded import: ``interrupted`` by a real Ctrl-C."""
+    """A context manager around one import; ``interrupted`` says a real Ctrl-C arrived.
 
-    __slots__ = ("interrupted",)
+    A class rather than a generator: it runs once per file, a thousand times a run.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_alarm", "_exit", "_int", "_signals", "interrupted", "timeout")
+
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = timeout
         self.interrupted = False
+
+    def _on_interrupt(self, signum, frame):
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+    def _on_alarm(self, signum, frame):
+        raise ImportTimeout(self.timeout or 0.0)
+
+    def __enter__(self) -> ImportGuard:
+        self._exit, os._exit = os._exit, _raise_exit
+        self._signals = threading.current_thread() is threading.main_thread()
+        if self._signals:
+            self._int = signal.getsignal(signal.SIGINT)
+            if self._int is not signal.SIG_IGN:  # the evaluation worker ignores it
+                signal.signal(signal.SIGINT, self._on_interrupt)
+            if self.timeout:
+                self._alarm = signal.signal(signal.SIGALRM, self._on_alarm)
+                signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if self._signals:
+                if self.timeout:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.signal(signal.SIGALRM, _handler(self._alarm))
+                if self._int is not signal.SIG_IGN:
+                    signal.signal(signal.SIGINT, _handler(self._int))
+        finally:
+            os._exit = self._exit
 
 
 def _raise_exit(status: int = 0) -> None:
@@ -67,47 +98,6 @@ def _raise_exit(status: int = 0) -> None:
 def _handler(previous):
     """A handler to restore: ``None`` (not set from Python) restores the default."""
     return signal.SIG_DFL if previous is None else previous
-
-
-@contextlib.contextmanager
-def _signals(guard: ImportGuard, timeout: float | None) -> Iterator[None]:
-    previous_int = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum, frame):
-        guard.interrupted = True
-        raise KeyboardInterrupt
-
-    def on_alarm(signum, frame):
-        raise ImportTimeout(timeout or 0.0)
-
-    # An ignored SIGINT (the evaluation worker) stays ignored.
-    if previous_int is not signal.SIG_IGN:
-        signal.signal(signal.SIGINT, on_interrupt)
-    previous_alarm = signal.signal(signal.SIGALRM, on_alarm) if timeout else None
-    if timeout:
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        yield
-    finally:
-        if timeout:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, _handler(previous_alarm))
-        signal.signal(signal.SIGINT, _handler(previous_int))
-
-
-@contextlib.contextmanager
-def guard_import(guard: ImportGuard, timeout: float | None = None) -> Iterator[None]:
-    """Run the block with ``os._exit`` trapped, and signals handled as the module says."""
-    real_exit = os._exit
-    os._exit = _raise_exit
-    try:
-        if threading.current_thread() is threading.main_thread():
-            with _signals(guard, timeout):
-                yield
-        else:
-            yield
-    finally:
-        os._exit = real_exit
 
 
 _TIMEOUT_FIX = (

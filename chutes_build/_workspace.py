@@ -29,14 +29,7 @@ from ._chute import Chute, ChutePack
 from ._context import workspace_root
 from ._discover import DEFAULT_CHUTES, discover
 from ._errors import ChutesBuildError, LoadError, WorkspaceError
-from ._guard import (
-    ImportGuard,
-    ImportTimeout,
-    ProcessExit,
-    exit_error,
-    guard_import,
-    timeout_error,
-)
+from ._guard import ImportGuard, ImportTimeout, ProcessExit, exit_error, timeout_error
 from ._image import Image
 from ._sdk import sdk_aliases
 
@@ -312,14 +305,14 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
     sys.path[:0] = [p for p in search if p not in sys.path[:2]]
     token = workspace_root.set(session.root)
     builtins.__import__ = session.recorder
-    guard = ImportGuard()
+    guard = ImportGuard(session.timeout)
     try:
         spec = importlib.util.spec_from_file_location(modname, path)
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         loaded.module = module
         sys.modules[modname] = module
         # What the file prints goes to stderr: stdout carries `ls --json` and Dockerfiles.
-        with contextlib.redirect_stdout(sys.stderr), guard_import(guard, session.timeout):
+        with contextlib.redirect_stdout(sys.stderr), guard:
             spec.loader.exec_module(module)  # type: ignore[union-attr]
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
         if guard.interrupted:  # a real Ctrl-C, not a KeyboardInterrupt the file raised
