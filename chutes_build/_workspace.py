@@ -4,28 +4,32 @@ A workspace is the folder of the nearest ``pyproject.toml`` with a
 ``[tool.chutes-build]`` table. Each chute file is imported under a unique
 module name with the SDK aliases active; local modules it imports are
 tracked (so a cached evaluation can be invalidated when they change) and
-never leak from one folder's ``helpers.py`` into another's.
+never leak from one folder's ``helpers.py`` into another's. Each import is
+guarded (``_guard``: ``os._exit`` trapped, a time limit); discovery lives in
+``_discover``, and the evaluation imports in worker processes
+(``chutes_build.graph._isolate``).
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import glob
 import hashlib
 import importlib.util
 import os
 import sys
 import tomllib
 import traceback
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 import msgspec
 
 from ._chute import Chute, ChutePack
 from ._context import workspace_root
+from ._discover import DEFAULT_CHUTES, discover
 from ._errors import ChutesBuildError, LoadError, WorkspaceError
+from ._guard import ImportGuard, ImportTimeout, ProcessExit, exit_error, timeout_error
 from ._image import Image
 from ._sdk import missing_package, sdk_aliases
 from ._warnings import DefinitionWarning, collecting
@@ -36,28 +40,18 @@ __all__ = [
     "WorkspaceConfig",
     "discover",
     "find_workspace",
+    "import_timeout",
     "load_file",
     "load_paths",
 ]
 
-_SKIP_DIRS = {
-    ".git",
-    ".venv",
-    "venv",
-    "__pycache__",
-    "node_modules",
-    ".tox",
-    ".mypy_cache",
-    ".pytest_cache",
-    "build",
-    "dist",
-}
+_DAY = 86400.0  # the longest import-timeout
 
 
 class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The ``[tool.chutes-build]`` table (keys may use ``-`` or ``_``)."""
 
-    chutes: list[str] = msgspec.field(default_factory=lambda: ["**/*.py"])
+    chutes: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_CHUTES))
     exclude: list[str] = msgspec.field(default_factory=list)
     cache_dir: str | None = None
     network: str | None = None
@@ -67,6 +61,8 @@ class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     tag_from_key: bool = False
     runtime_production: bool = False
     strict: bool = False
+    #: Seconds one chute file's import may take (``CHUTES_BUILD_IMPORT_TIMEOUT`` overrides it).
+    import_timeout: Annotated[float, msgspec.Meta(gt=0, le=_DAY)] = 30.0
 
 
 class Workspace(msgspec.Struct, kw_only=True):
@@ -97,6 +93,27 @@ def _read_config(pyproject: str) -> WorkspaceConfig | None:
         ) from None
 
 
+_TIMEOUT_ENV = "CHUTES_BUILD_IMPORT_TIMEOUT"
+
+
+def import_timeout(config: WorkspaceConfig, environ: Mapping[str, str] = os.environ) -> float:
+    """Seconds one chute file's import may take: the environment's, else the workspace's."""
+    raw = environ.get(_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return config.import_timeout
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= _DAY:
+        raise WorkspaceError(
+            f"{_TIMEOUT_ENV}={raw!r} is not a number of seconds above 0 (and at most a day)",
+            fix=f"set it to the seconds one chute file's import may take, e.g. {_TIMEOUT_ENV}=30",
+            file="<environment>",
+        )
+    return value
+
+
 def find_workspace(start: str | None = None) -> Workspace:
     """The workspace enclosing ``start`` (a file or folder).
 
@@ -116,51 +133,6 @@ def find_workspace(start: str | None = None) -> Workspace:
             break
         probe = parent
     return Workspace(root=folder, config=WorkspaceConfig())
-
-
-def _walk_glob(root: str, pattern: str) -> Iterable[str]:
-    for hit in glob.iglob(pattern, root_dir=root, recursive=True):
-        parts = hit.replace(os.sep, "/").split("/")
-        if not any(
-            p in _SKIP_DIRS or (p.startswith(".") and p not in (".", "..")) for p in parts[:-1]
-        ):
-            yield os.path.normpath(os.path.join(root, hit))
-
-
-def _looks_like_chute_file(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
-        return False
-    return "Chute(" in text or "_chute(" in text
-
-
-def discover(workspace: Workspace, paths: list[str] | None = None) -> list[str]:
-    """Absolute paths of the chute files selected by ``paths`` (or the workspace globs)."""
-    config, root = workspace.config, workspace.root
-    candidates: set[str] = set()
-    for pattern in config.chutes:
-        candidates.update(
-            p for p in _walk_glob(root, pattern) if p.endswith(".py") and os.path.isfile(p)
-        )
-    for pattern in config.exclude:
-        candidates.difference_update(_walk_glob(root, pattern))
-    explicit_globs = config.chutes != WorkspaceConfig().chutes
-    if not paths:
-        found = candidates
-        return sorted(p for p in found if explicit_globs or _looks_like_chute_file(p))
-    selected: set[str] = set()
-    for raw in paths:
-        path = os.path.abspath(raw)
-        if os.path.isfile(path):
-            selected.add(path)
-        elif os.path.isdir(path):
-            inside = {c for c in candidates if c.startswith(path.rstrip(os.sep) + os.sep)}
-            selected.update(c for c in inside if explicit_globs or _looks_like_chute_file(c))
-        else:
-            raise WorkspaceError(f"no such file or folder: {raw}", fix="check the path")
-    return sorted(selected)
 
 
 class LoadedFile:
@@ -291,6 +263,11 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
     missing = isinstance(exc, ModuleNotFoundError) and missing_package(exc, file or path, line)
     if missing:
         return missing
+    if isinstance(exc, ImportTimeout):
+        return timeout_error(file or path, line, exc.seconds)
+    if isinstance(exc, ProcessExit):
+        how = f"called os._exit({exc.status}), which ends the process"
+        return exit_error(file or path, line, how)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     error = LoadError(
         f"importing the chute file raised {detail}",
@@ -305,8 +282,9 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
 class _Session:
     """State shared while loading many files: the import recorder and cached local modules."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, timeout: float | None = None) -> None:
         self.root = os.path.realpath(root)
+        self.timeout = timeout
         self.recorder = _Recorder(self.root)
         self.local: dict[str, str] = {}
 
@@ -335,18 +313,19 @@ def _load_one(path: str, session: _Session) -> LoadedFile:
     sys.path[:0] = [p for p in search if p not in sys.path[:2]]
     token = workspace_root.set(session.root)
     builtins.__import__ = session.recorder
+    guard = ImportGuard(session.timeout)
     try:
         spec = importlib.util.spec_from_file_location(modname, path)
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         loaded.module = module
         sys.modules[modname] = module
         # What the file prints goes to stderr: stdout carries `ls --json` and Dockerfiles.
-        with contextlib.redirect_stdout(sys.stderr), collecting() as notes:
+        with contextlib.redirect_stdout(sys.stderr), guard, collecting() as notes:
             loaded.warnings, loaded.raised = notes.warnings, notes.raised
             spec.loader.exec_module(module)  # type: ignore[union-attr]
-    except KeyboardInterrupt:
-        raise
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit included
+        if guard.interrupted:  # a real Ctrl-C, not a KeyboardInterrupt the file raised
+            raise
         loaded.error = _convert(exc, path, session.root)
     finally:
         builtins.__import__ = session.recorder._original
@@ -383,18 +362,26 @@ def _no_chute(loaded: LoadedFile, path: str) -> ChutesBuildError:
     )
 
 
-def load_file(path: str, root: str | None = None) -> LoadedFile:
+def load_file(path: str, root: str | None = None, timeout: float | None = None) -> LoadedFile:
     """Import one chute file (``root`` defaults to its workspace's root)."""
     root = root or find_workspace(path).root
     with sdk_aliases():
-        return _load_one(path, _Session(root))
+        return _load_one(path, _Session(root, timeout))
 
 
 def load_paths(
-    workspace: Workspace, files: list[str], require_chute: bool = True
+    workspace: Workspace,
+    files: list[str],
+    require_chute: bool = True,
+    timeout: float | None = None,
+    progress: Callable[[LoadedFile], None] | None = None,
 ) -> list[LoadedFile]:
-    """Import each file in isolation; errors are recorded per file, never raised."""
-    session = _Session(workspace.root)
+    """Import each file in isolation; errors are recorded per file, never raised.
+
+    Each import is guarded (``_guard``) and stopped after ``timeout`` seconds;
+    ``progress`` is called with each file's outcome before the next one starts.
+    """
+    session = _Session(workspace.root, timeout)
     results = []
     with sdk_aliases():
         try:
@@ -403,6 +390,8 @@ def load_paths(
                 if loaded.error is None and require_chute and not loaded.chutes:
                     loaded.error = _no_chute(loaded, path)
                 results.append(loaded)
+                if progress is not None:
+                    progress(loaded)
         finally:
             for name in session.local:
                 sys.modules.pop(name, None)

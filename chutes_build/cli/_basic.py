@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
 from .._chute import Chute, ChutePack
 from .._errors import DefinitionError, LoadError
 from .._image import Image
-from .._workspace import find_workspace, load_paths
+from .._node_selector import NodeSelector
+from .._workspace import find_workspace, import_timeout, load_paths
 from ._common import (
     JSON,
     PATHS,
@@ -17,48 +19,52 @@ from ._common import (
     apply_strict,
     console,
     file_warnings,
-    load_workspace,
     print_json,
     report_errors,
     report_warnings,
     table,
     warnings_json,
 )
+from ._graph import open_store
+
+if TYPE_CHECKING:
+    from ..graph import ChuteSnapshot
 
 
-def _image_label(image: Image | str) -> str:
-    return f"{image.name}:{image.tag}" if isinstance(image, Image) else image
-
-
-def chute_summary(rel: str, attr: str, chute: Chute) -> dict:
+def chute_summary(rel: str, chute: ChuteSnapshot) -> dict:
     """A chute as plain data, for ``ls --json``."""
-    selector = chute.node_selector.dict() if chute.node_selector else None
+    selector, image = chute.node_selector, chute.image
     return {
         "file": rel,
-        "attr": attr,
+        "attr": chute.attr,
         "name": chute.name,
         "username": chute.username,
         "uid": chute.uid,
-        "image": _image_label(chute.image),
-        "image_uid": chute.image.uid if isinstance(chute.image, Image) else None,
-        "prebuilt": not isinstance(chute.image, Image),
+        "image": f"{image.name}:{image.tag}" if image else chute.image_ref,
+        "image_uid": image.uid if image else None,
+        "prebuilt": image is None,
         "standard_template": chute.standard_template,
-        "concurrency": chute.concurrency,
-        "cords": [c.definition() for c in chute.cords],
+        "concurrency": chute.settings.get("concurrency"),
+        "cords": list(chute.cords),
         "node_selector": selector,
-        "supported_gpus": chute.node_selector.supported_gpus if chute.node_selector else [],
+        "supported_gpus": NodeSelector(**selector).supported_gpus if selector else [],
     }
 
 
 def ls(paths: list[str] = PATHS, as_json: bool = JSON, strict: bool = STRICT) -> None:
     """List the chutes found: their image, cords and node selector."""
-    workspace, files = load_workspace(paths, strict)
-    rows = [chute_summary(f.rel, attr, c) for f in files if f.error is None for attr, c in f.chutes]
-    warnings = file_warnings(files)
+    from ..graph import evaluate_workspace
+
+    workspace = find_workspace(paths[0] if paths else None)
+    with open_store(workspace) as store:
+        evaluation = evaluate_workspace(workspace, paths, store, strict=strict)
+    warnings = evaluation.warnings
+    rows = [chute_summary(f.rel, c) for f in evaluation.snapshots for c in f.chutes]
     report_warnings(warnings)
-    failed = report_errors(files)
+    failed = report_errors([error for _, error in evaluation.errors])
+    files = len(evaluation.snapshots) + failed
     if as_json:
-        errors = [{"file": f.rel, "error": str(f.error)} for f in files if f.error is not None]
+        errors = [{"file": rel, "error": str(error)} for rel, error in evaluation.errors]
         print_json(
             {"chutes": rows, "errors": errors, "warnings": warnings_json(warnings, workspace.root)}
         )
@@ -74,7 +80,7 @@ def ls(paths: list[str] = PATHS, as_json: bool = JSON, strict: bool = STRICT) ->
             cords = "\n".join(c["path"] for c in row["cords"]) or "-"
             listing.add_row(row["name"], f"{row['file']}:{row['attr']}", row["image"], cords, gpus)
         console.print(listing)
-        console.print(f"{len(rows)} chutes in {len(files)} files, {failed} with errors")
+        console.print(f"{len(rows)} chutes in {files} files, {failed} with errors")
     if failed:
         raise typer.Exit(1)
 
@@ -96,7 +102,8 @@ def dockerfile(
     if not os.path.isfile(path):
         raise LoadError(f"no such file: {path}", fix="check the path", file="<command line>")
     workspace = find_workspace(path)
-    loaded = load_paths(workspace, [path], require_chute=False)[0]
+    timeout = import_timeout(workspace.config)
+    loaded = load_paths(workspace, [path], require_chute=False, timeout=timeout)[0]
     apply_strict([loaded], strict or workspace.config.strict)
     report_warnings(file_warnings([loaded]))
     if loaded.error is not None:

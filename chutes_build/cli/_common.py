@@ -13,8 +13,9 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Column, Table
 
+from .._errors import ChutesBuildError
 from .._warnings import DefinitionWarning
-from .._workspace import LoadedFile, Workspace, discover, find_workspace, load_paths
+from .._workspace import LoadedFile
 
 #: Narrowest human output when stdout is not a terminal (a pipe, a file, a CI log),
 #: where rich would otherwise assume 80 columns and squeeze the tables.
@@ -60,18 +61,6 @@ def table(*headers: str) -> Table:
     return Table(*(Column(header, overflow="fold") for header in headers))
 
 
-def load_workspace(
-    paths: list[str] | None, strict: bool = False
-) -> tuple[Workspace, list[LoadedFile]]:
-    """Find the workspace for ``paths`` and import every chute file in it."""
-    start = paths[0] if paths else None
-    workspace = find_workspace(start)
-    files = discover(workspace, paths or None)
-    loaded = load_paths(workspace, files)
-    apply_strict(loaded, strict or workspace.config.strict)
-    return workspace, loaded
-
-
 def apply_strict(files: list[LoadedFile], strict: bool) -> None:
     """Under ``strict``, a file's first warning becomes its error."""
     for loaded in files:
@@ -104,9 +93,8 @@ def warnings_json(warnings: list[tuple[str, DefinitionWarning]], root: str) -> l
     ]
 
 
-def report_errors(files: list[LoadedFile]) -> int:
+def report_errors(errors: list[ChutesBuildError]) -> int:
     """Print each file's load error to stderr; return how many there were."""
-    errors = [f.error for f in files if f.error is not None]
     for error in errors:
         if os.environ.get("CHUTES_BUILD_DEBUG"):
             err_console.print(escape("".join(traceback.format_exception(error))), soft_wrap=True)

@@ -41,7 +41,7 @@ from ._compile import compile_snapshots, inputs_of
 from ._evaluate import Evaluation, evaluate, evaluation_key
 from ._graph import KINDS, BuildGraph
 from ._keys import digest_of, node_key
-from ._load import compile_workspace
+from ._load import compile_workspace, evaluate_workspace
 from ._plan import InputChange, NodePlan, Plan, RecordedGraph, explain, last_run, plan, record_run
 from ._render import FORMATS, node_dicts, render
 from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot
@@ -62,6 +62,7 @@ __all__ = [
     "compile_workspace",
     "digest_of",
     "evaluate",
+    "evaluate_workspace",
     "evaluation_key",
     "explain",
     "inputs_of",

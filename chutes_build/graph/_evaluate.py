@@ -23,17 +23,16 @@ import msgspec
 
 from .._errors import ChutesBuildError
 from .._version import __version__
-from .._workspace import LoadedFile, Workspace, load_paths
+from .._workspace import Workspace
 from ..cache import FileDigests, Store, scope_id
 from ._graph import no_gc_pauses
+from ._isolate import Outcome, import_isolated
 from ._keys import digest_of
 from ._snapshot import FileSnapshot, snapshot_file
 
 __all__ = ["Evaluation", "evaluate", "evaluation_key"]
 
-_VERSION = 4  # 3: snapshots carry logos; 4: and warnings
-#: Files imported per loader session: their modules are dropped after each batch.
-_BATCH = 200
+_VERSION = 5  # 3: snapshots carry logos; 4: and warnings; 5: made in worker processes
 _RUNTIME = (
     __version__,
     platform.python_implementation(),
@@ -59,6 +58,8 @@ class Evaluation(msgspec.Struct, kw_only=True):
     snapshots: list[FileSnapshot]
     errors: list[tuple[str, ChutesBuildError]]
     imported: list[str]
+    #: ``(file, warning)`` pairs, once strict mode has been applied (see ``_load``).
+    warnings: list = msgspec.field(default_factory=list)
 
 
 def evaluation_key(rel: str, digest: str, deps: dict[str, str]) -> str:
@@ -87,32 +88,22 @@ def _cached(
     return entry.snapshot
 
 
-def _import(
-    workspace: Workspace,
-    paths: list[str],
-    digests: FileDigests,
-    evaluation: Evaluation,
-    entries: dict[str, _Entry],
-) -> None:
-    for start in range(0, len(paths), _BATCH):
-        for loaded in load_paths(workspace, paths[start : start + _BATCH]):
-            _record(loaded, digests, evaluation, entries)
-
-
 def _record(
-    loaded: LoadedFile, digests: FileDigests, evaluation: Evaluation, entries: dict[str, _Entry]
+    outcome: Outcome, digests: FileDigests, evaluation: Evaluation, entries: dict[str, _Entry]
 ) -> None:
-    evaluation.imported.append(loaded.rel)
-    entries.pop(loaded.rel, None)
-    if loaded.error is not None:
-        evaluation.errors.append((loaded.rel, loaded.error))
+    rel = outcome.rel
+    evaluation.imported.append(rel)
+    entries.pop(rel, None)
+    error = outcome.error
+    if error is not None:
+        evaluation.errors.append((rel, error))
         return
-    deps = _dep_digests([d for d in loaded.deps if d != loaded.rel], digests)
-    digest = digests.get(loaded.rel).digest
-    snapshot = snapshot_file(loaded, digests.root, digest, deps or {})
+    deps = _dep_digests([d for d in outcome.deps if d != rel], digests)
+    digest = digests.get(rel).digest
+    snapshot = snapshot_file(rel, outcome.chutes, digest, deps or {}, outcome.warnings)
     evaluation.snapshots.append(snapshot)
     if deps is not None:
-        entries[loaded.rel] = _Entry(evaluation_key(loaded.rel, digest, deps), snapshot)
+        entries[rel] = _Entry(evaluation_key(rel, digest, deps), snapshot)
 
 
 def _relative(path: str, root: str) -> str:
@@ -127,11 +118,13 @@ def evaluate(
     store: Store,
     digests: FileDigests,
     complete: bool = False,
+    timeout: float = 30.0,
 ) -> Evaluation:
     """Snapshots of ``files`` (absolute paths), from the cache where their key still holds.
 
-    ``complete`` says ``files`` are all the workspace's chute files, so cache
-    entries of other files are dropped.
+    The others are imported in worker processes (``_isolate``), each file for
+    at most ``timeout`` seconds. ``complete`` says ``files`` are all the
+    workspace's chute files, so cache entries of other files are dropped.
     """
     scope = scope_id(digests.root)
     evaluation = Evaluation(snapshots=[], errors=[], imported=[])
@@ -139,14 +132,15 @@ def evaluate(
         entries = _load_entries(store, scope, digests.root)
         before = dict(entries)
         misses = _lookup(files, entries, store, digests, evaluation)
-    if misses:
-        _import(workspace, misses, digests, evaluation, entries)
+    for outcome in import_isolated(workspace, misses, timeout) if misses else ():
+        _record(outcome, digests, evaluation, entries)
     if complete:
         wanted = {_relative(path, digests.root) for path in files}
         entries = {rel: entry for rel, entry in entries.items() if rel in wanted}
     if entries.keys() != before.keys() or any(entries[r] is not before[r] for r in entries):
         store.save_struct("eval", scope, _EvalCache(_VERSION, digests.root, entries))
     evaluation.snapshots.sort(key=lambda s: s.rel)
+    evaluation.errors.sort(key=lambda item: item[0])
     return evaluation
 
 

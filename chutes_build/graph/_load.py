@@ -3,29 +3,64 @@
 from __future__ import annotations
 
 from .._files import read_ignore_patterns
-from .._workspace import Workspace, discover
+from .._workspace import Workspace, discover, import_timeout
 from ..cache import FileDigests, Store
 from ._compile import compile_snapshots
-from ._evaluate import evaluate
+from ._evaluate import Evaluation, evaluate
 from ._graph import BuildGraph, no_gc_pauses
 
-__all__ = ["compile_workspace"]
+__all__ = ["compile_workspace", "evaluate_workspace"]
+
+
+def _evaluate(
+    workspace: Workspace, paths: list[str] | None, store: Store, timeout: float | None
+) -> tuple[Evaluation, FileDigests]:
+    digests = FileDigests(workspace.root, store)
+    files = discover(workspace, paths or None)
+    timeout = import_timeout(workspace.config) if timeout is None else timeout
+    return evaluate(workspace, files, store, digests, not paths, timeout), digests
+
+
+def evaluate_workspace(
+    workspace: Workspace,
+    paths: list[str] | None,
+    store: Store,
+    timeout: float | None = None,
+    strict: bool = False,
+) -> Evaluation:
+    """The snapshots, load errors and ``(file, warning)`` pairs of the chute files
+    ``paths`` select.
+
+    ``timeout`` (seconds per file) defaults to the workspace's ``import-timeout``
+    or ``CHUTES_BUILD_IMPORT_TIMEOUT``. Under ``strict`` (or the workspace's
+    ``strict``) a file with a warning is an error and its snapshot is left out.
+    """
+    evaluation, digests = _evaluate(workspace, paths, store, timeout)
+    digests.save()
+    snapshots, warnings, refused = _split_warnings(
+        evaluation.snapshots, digests.root, strict or workspace.config.strict
+    )
+    return Evaluation(snapshots=snapshots, errors=evaluation.errors + refused,
+                      imported=evaluation.imported, warnings=warnings)  # fmt: skip
 
 
 def compile_workspace(
-    workspace: Workspace, paths: list[str] | None, store: Store, strict: bool = False
+    workspace: Workspace,
+    paths: list[str] | None,
+    store: Store,
+    strict: bool = False,
+    timeout: float | None = None,
 ) -> BuildGraph:
     """The build graph of the chute files ``paths`` select (default: the workspace's globs).
 
-    Files are imported only when their evaluation is not cached in ``store``;
-    file digests are stat-cached there too. Load and compile errors are
-    collected in ``graph.errors`` rather than raised, warnings in
-    ``graph.warnings``. Under ``strict`` (or the workspace's ``strict``) a file
-    with a warning is an error and stays out of the graph.
+    Files are imported only when their evaluation is not cached in ``store``,
+    each in a worker process for at most ``timeout`` seconds (see
+    :func:`evaluate_workspace`); file digests are stat-cached there too. Load
+    and compile errors are collected in ``graph.errors`` rather than raised,
+    warnings in ``graph.warnings``. Under ``strict`` (or the workspace's
+    ``strict``) a file with a warning is an error and stays out of the graph.
     """
-    digests = FileDigests(workspace.root, store)
-    files = discover(workspace, paths or None)
-    evaluation = evaluate(workspace, files, store, digests, complete=not paths)
+    evaluation, digests = _evaluate(workspace, paths, store, timeout)
     snapshots, warnings, refused = _split_warnings(
         evaluation.snapshots, digests.root, strict or workspace.config.strict
     )

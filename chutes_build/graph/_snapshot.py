@@ -19,7 +19,13 @@ from .._image import Image
 from .._warnings import DefinitionWarning
 from .._workspace import LoadedFile
 
-__all__ = ["ChuteSnapshot", "FileSnapshot", "ImageSnapshot", "snapshot_file"]
+__all__ = [
+    "ChuteSnapshot",
+    "FileSnapshot",
+    "ImageSnapshot",
+    "snapshot_chutes",
+    "snapshot_file",
+]
 
 _SETTINGS = (
     "tagline",
@@ -144,16 +150,27 @@ def _chute(attr: str, chute: Chute, root: str) -> ChuteSnapshot:
     )
 
 
-def snapshot_file(loaded: LoadedFile, root: str, digest: str, deps: dict[str, str]) -> FileSnapshot:
-    """The snapshot of a successfully loaded file; ``deps`` maps local modules to digests.
+def snapshot_chutes(loaded: LoadedFile, root: str) -> tuple[ChuteSnapshot, ...]:
+    """The chutes of a successfully loaded file, as plain data (made where it was imported).
 
     ``root`` is the resolved workspace root (``FileDigests.root``)."""
+    return tuple(_chute(attr, chute, root) for attr, chute in loaded.chutes)
+
+
+def snapshot_file(
+    rel: str,
+    chutes: tuple[ChuteSnapshot, ...],
+    digest: str,
+    deps: dict[str, str],
+    warnings: tuple[DefinitionWarning, ...] = (),
+) -> FileSnapshot:
+    """The snapshot of file ``rel`` (content ``digest``); ``deps`` maps local modules to digests."""
     names = sorted(deps)
     return FileSnapshot(
-        rel=loaded.rel,
+        rel=rel,
         digest=digest,
         deps=tuple(names),
         dep_digests=tuple(deps[n] for n in names),
-        chutes=tuple(_chute(attr, chute, root) for attr, chute in loaded.chutes),
-        warnings=tuple(w.relative_to(root) for w in loaded.warnings),
+        chutes=chutes,
+        warnings=warnings,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,25 @@ def cli():
         }
         env["COLUMNS"] = "200"
         return run_cli(args, cwd=cwd, env=env)
+
+    return run
+
+
+@pytest.fixture
+def cli_process():
+    """``cli_process(*args, cwd=...)``: the command as a subprocess, for what only a real
+    process shows (output that chute-file imports in worker processes write to fd 2)."""
+
+    def run(*args: str, cwd: Path) -> CliResult:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CHUTES_EXECUTION_CONTEXT", "CHUTES_BUILD_DEBUG")
+        }
+        env["COLUMNS"] = "200"
+        argv = [sys.executable, "-m", "chutes_build.cli", *args]
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+        return CliResult(done.returncode, done.stdout, done.stderr)
 
     return run
 

@@ -17,9 +17,9 @@ chute = Chute(username="alice", name="noisy", image=image)
 """
 
 
-def test_prints_go_to_stderr(cli, workspace) -> None:
+def test_prints_go_to_stderr(cli, cli_process, workspace) -> None:
     root = workspace(extra={"noisy.py": NOISY})
-    result = cli("ls", "--json", "noisy.py", cwd=root)
+    result = cli_process("ls", "--json", "noisy.py", cwd=root)
     assert result.code == 0, result.stderr
     assert [c["name"] for c in json.loads(result.stdout)["chutes"]] == ["noisy"]
     assert "loading the noisy chute" in result.stderr and "more noise" in result.stderr

@@ -19,6 +19,9 @@ from chutes.chute import Chute
 chute = Chute(username="alice", name="{name}", image="parachutes/python:3.12")
 """
 
+#: A workspace that names no globs: every file that looks like a chute file.
+WORKSPACE = "[tool.chutes-build]\n"
+
 
 def write(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
@@ -42,6 +45,7 @@ def test_paths_select_files_and_folders(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
+            "pyproject.toml": WORKSPACE,
             "a.py": CHUTE.format(name="a"),
             "sub/b.py": CHUTE.format(name="b"),
             "sub/deeper/c.py": CHUTE.format(name="c"),
@@ -93,7 +97,7 @@ def test_invalid_workspace_table_is_reported(tmp_path: Path) -> None:
 
 
 def test_several_chutes_in_one_file(tmp_path: Path) -> None:
-    write(tmp_path, {"multi.py": """\
+    write(tmp_path, {"pyproject.toml": WORKSPACE, "multi.py": """\
         from chutes.chute import Chute
         from chutes.image import Image
 
@@ -227,6 +231,7 @@ def test_errors_are_recorded_per_file(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
+            "pyproject.toml": WORKSPACE,
             "good.py": CHUTE.format(name="good"),
             "bad.py": CHUTE.format(name="bad") + "raise RuntimeError('boom')\n",
             "later.py": CHUTE.format(name="later"),
