@@ -86,6 +86,12 @@ DEPLOY_ENV = "CHUTES_BUILD_DEPLOY_KEY"
 LOG_LINES, LOG_SHOWN = 200, 30  # a failed start's log: read for the fix, shown
 
 
+def _recorded(store, key: str) -> bool:
+    """A verified result exists for ``key``: a damaged entry is no record (so the chute is
+    adopted or redeployed and recorded again, and ``plan`` agrees afterwards)."""
+    return store.get_action(key) is not None
+
+
 @dataclass
 class LocalOptions:
     """Settings of the local target, read at the entry point."""
@@ -142,7 +148,7 @@ class _Planner:
     def runtime_task(self, image: str, known: str | None) -> None:
         ctx, opts, work = self.ctx, self.opts, self.work
         node, top = f"runtime:{image}", top_ref(ctx.graph, image)
-        if known and ctx.store.has_action(known) and f"{RUNTIME_REPO}:{known}" in work.existing:
+        if known and f"{RUNTIME_REPO}:{known}" in work.existing and _recorded(ctx.store, known):
             self.runtimes[image] = known
             work.skip(node, f"runtime layer {ctx.graph.node(image)['label']}")
             return
@@ -154,7 +160,7 @@ class _Planner:
             key = runtime_key(image, python, wheel_digests(wheels))
             tag = f"{RUNTIME_REPO}:{key}"
             self.runtimes[image] = key
-            if ctx.store.has_action(key) and (await existing_images(ctx.docker, [tag])):
+            if _recorded(ctx.store, key) and (await existing_images(ctx.docker, [tag])):
                 return None
             request = runtime_request(top, wheels, tag, ctx.network)
             result, digest, started = await build_logged(ctx, node, key, request)
@@ -179,7 +185,7 @@ class _Planner:
         async def run():
             runtime = self.runtimes[image]
             if old is not None and _matches(chute, runtime):
-                if ctx.store.has_action(chute.key):
+                if _recorded(ctx.store, chute.key):
                     chute.row["state"] = "unchanged"
                     return None
                 if await _adopt(self.opts, chute):
@@ -332,7 +338,7 @@ def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) ->
     if f"runtime:{image}" not in planner.work.labels:
         planner.runtime_task(image, known.get(image))
     runtime = planner.runtimes.get(image)
-    if runtime is not None and _matches(chute, runtime) and planner.ctx.store.has_action(chute.key):
+    if runtime is not None and _matches(chute, runtime) and _recorded(planner.ctx.store, chute.key):
         row["state"] = "unchanged"
     else:
         planner.deploy_task(chute)

@@ -240,3 +240,27 @@ def test_issue_12_a_port_taken_after_planning_fails_and_the_next_up_moves(
         if pidfile.exists():
             os.kill(int(pidfile.read_text()), signal.SIGTERM)
         repo.cleanup()
+
+
+def test_issue_12_a_damaged_deploy_record_is_written_again_and_plan_agrees(monorepo) -> None:
+    """A running chute whose deploy record is damaged is adopted and recorded again, not
+    trusted as recorded: afterwards ``plan`` has nothing left to do."""
+    from chutes_build._workspace import find_workspace
+    from chutes_build.cache import DiskStore
+    from chutes_build.graph import compile_workspace
+
+    first = monorepo.up()
+    assert set(first["states"].values()) == {"started"}
+    store = DiskStore(str(monorepo.root / ".cache"))
+    graph = compile_workspace(find_workspace(str(monorepo.root)), None, store)
+    damaged = graph.keys("deploy")[0]
+    with open(store._path("ac", damaged), "r+b") as handle:
+        handle.truncate(8)
+    plan = json.loads(monorepo.cli("plan", "--json").stdout)
+    assert plan["summary"]["dirty"] >= 1  # plan reads the damaged entry as a miss
+    before = monorepo.containers()
+    again = monorepo.up()
+    assert again["builds"] == [] and monorepo.containers() == before  # nothing rebuilt or restarted
+    assert store.get_action(damaged) is not None  # recorded again
+    plan = json.loads(monorepo.cli("plan", "--json").stdout)
+    assert plan["summary"]["dirty"] == 0, plan["summary"]
