@@ -65,6 +65,9 @@ class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     remote_cache: str | None = None
     tag_from_key: bool = False
     runtime_production: bool = False
+    # A pool of engines sharing a registry (builders/_pool.py parses and checks both).
+    registry: str | None = None
+    builders: list[str] = msgspec.field(default_factory=list)
 
 
 class Workspace(msgspec.Struct, kw_only=True):

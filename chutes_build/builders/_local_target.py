@@ -174,6 +174,8 @@ class _Planner:
             return
 
         async def run():
+            if ctx.pool is not None:  # built by an engine of the pool: bring it here
+                await ctx.pool.pull_local(top, work.existing[top])
             python = await probe_python(ctx.docker, top, work.existing[top], ctx.store)
             wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production)
             key = runtime_key(image, python, wheel_digests(wheels))

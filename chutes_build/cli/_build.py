@@ -30,6 +30,15 @@ NETWORK = typer.Option(
     "(default: $CHUTES_BUILD_NETWORK, then the workspace's `network`).",
 )
 BUILDER = typer.Option(None, "--builder", help="A buildx builder (remote drivers included).")
+REGISTRY = typer.Option(
+    None, "--registry", help="HOST:PORT/PREFIX: the registry a pool of engines shares "
+    "(default: $CHUTES_BUILD_REGISTRY, then the workspace's `registry`).",
+)
+BUILDERS = typer.Option(
+    None, "--builders", help="Comma-separated engines of the pool: unix://, tcp://, ssh:// "
+    "URLs, docker contexts, buildx:NAME, local (default: $CHUTES_BUILD_BUILDERS, then the "
+    "workspace's `builders`); with a pool, --jobs is per engine.",
+)
 TARGET = typer.Option(
     "local", "--target", help="Where to deploy: local (containers here) or chutes (the platform)."
 )
@@ -196,6 +205,7 @@ async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
 
 async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[str, Any]:
     from ..builders import BuildContext, image_summary, make_progress, run_work
+    from ..builders._pool import open_configured
     from ..builders._shared_cache import RecordingStore, pull, push
     from ._chutes import cache_summary, shared_cache
 
@@ -206,12 +216,16 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     docker = await _docker(opts["builder"], deploy, session.store)
     store = RecordingStore(session.store)
     ctx = BuildContext(session.graph, store, docker, network=opts["network"])
+    ctx.pool = await open_configured(docker, session.workspace.config, opts, dict(os.environ))
+    jobs = ctx.pool.jobs if ctx.pool is not None else opts["jobs"]
     async with shared_cache(session.workspace) as remote:
         pulled = await pull(remote, session.store, session.graph.keys())
         work, rows = await _plan(ctx, session, opts, deploy)
         with make_progress(work.labels, opts["json"], console) as progress:
             ctx.emit_line = progress.on_line
-            outcome = await run_work(work, jobs=opts["jobs"], keep_going=opts["keep_going"],
+            if ctx.pool is not None:
+                ctx.pool.on_assign = progress.on_engine
+            outcome = await run_work(work, jobs=jobs, keep_going=opts["keep_going"],
                                      on_event=progress.on_event)  # fmt: skip
         pushed = await push(remote, session.store, store.written)
     if not opts["json"]:
@@ -223,6 +237,8 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     summary: dict[str, Any] = {"failed": failed, "images": image_summary(ctx, work)}
     if remote is not None:
         summary["remote_cache"] = cache_summary(remote, pulled, pushed)
+    if ctx.pool is not None:
+        summary["pool"] = ctx.pool.summary()
     if deploy:
         for row in rows:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run
@@ -283,10 +299,11 @@ def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -
 def build(
     paths: list[str] = PATHS, jobs: int = JOBS, keep_going: bool = KEEP_GOING,
     as_json: bool = JSON, network: str = NETWORK, builder: str = BUILDER,
+    registry: str = REGISTRY, builders: str = BUILDERS,
 ) -> None:  # fmt: skip
     """Build the images of the workspace's chutes: only what changed, shared layers once."""
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
-            "builder": builder}  # fmt: skip
+            "builder": builder, "registry": registry, "builders": builders}  # fmt: skip
     _execute(paths, opts, deploy=False)
 
 
@@ -294,14 +311,15 @@ def up(
     paths: list[str] = PATHS, target: str = TARGET, jobs: int = JOBS,
     keep_going: bool = KEEP_GOING, as_json: bool = JSON, network: str = NETWORK,
     builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
-    runtime: str = RUNTIME,
+    runtime: str = RUNTIME, registry: str = REGISTRY, builders: str = BUILDERS,
 ) -> None:  # fmt: skip
     """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
     _check_target(target, ("local", "chutes"))
     _check_runtime(runtime)
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
             "builder": builder, "target": target, "accept_fee": accept_fee,
-            "public": public, "runtime": runtime}  # fmt: skip
+            "public": public, "runtime": runtime, "registry": registry,
+            "builders": builders}  # fmt: skip
     _execute(paths, opts, deploy=True)
 
 
