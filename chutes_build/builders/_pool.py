@@ -191,16 +191,27 @@ class Pool:
             try:
                 self.assigned[node] = engine.name
                 self.on_assign(node, engine.name)
-                value = await self._build_on(engine, ctx, node, end, request)
-                engine.built += 1
-                return value
-            except BuildError as exc:
-                reason = await _answers(engine.client)
-                if reason is None:
-                    raise
-                self._mark_down(engine, node, reason, exc)
+                build = self._build_on(engine, ctx, node, end, request)
+                built = await self._on_engine(engine, node, build)
             finally:
-                self._release(engine)
+                self._release(engine)  # the push needs no build slot
+            push = self._push(engine, request, built) if built is not None else None
+            if push is not None and await self._on_engine(engine, node, push):
+                engine.built += 1
+                return built
+
+    async def _on_engine(self, engine: Engine, node: str, step) -> Any:
+        """``step``'s value; ``None`` when it failed because ``engine`` went away (it is
+        marked down); a failure on an engine that still answers is raised."""
+        try:
+            return await step
+        except BuildError as exc:
+            reason = await _answers(engine.client)
+            if reason is None:
+                raise
+            if engine.down is None:
+                self._mark_down(engine, node, reason, exc)
+            return None
 
     def _mark_down(self, engine: Engine, node: str, reason: str, exc: BuildError) -> None:
         engine.down = reason
@@ -213,15 +224,19 @@ class Pool:
         result, digest, started = await build_logged(
             replace(ctx, docker=engine.client), node, end, request
         )
+        return result.image_id, digest, started
+
+    async def _push(self, engine: Engine, request, built: tuple) -> bool:
+        """Push the built image; true once the registry holds exactly that image."""
         await docker_command(engine.client, ["push", request.tag])
         held = (await self.registry.image_ids([request.tag])).get(request.tag)
-        if held != result.image_id:
+        if held != built[0]:
             raise BuildError(
                 f"registry {self.registry.host} holds {held} as {request.tag}, not the image "
-                f"{result.image_id} engine {engine.name} built and pushed",
+                f"{built[0]} engine {engine.name} built and pushed",
                 fix="another writer uses the same registry prefix: give each workspace its own",
             )
-        return result.image_id, digest, started
+        return True
 
     async def _seed(self, engine: Engine, base: str) -> None:
         """Make sure ``engine`` has the base image ``base`` (copied from this machine's)."""

@@ -217,7 +217,8 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     store = RecordingStore(session.store)
     ctx = BuildContext(session.graph, store, docker, network=opts["network"])
     ctx.pool = await open_configured(docker, session.workspace.config, opts, dict(os.environ))
-    jobs = ctx.pool.jobs if ctx.pool is not None else opts["jobs"]
+    # with a pool its engines bound the builds; the rest (tags, deploys) runs beside them
+    jobs = ctx.pool.jobs + opts["jobs"] if ctx.pool is not None else opts["jobs"]
     async with shared_cache(session.workspace) as remote:
         pulled = await pull(remote, session.store, session.graph.keys())
         work, rows = await _plan(ctx, session, opts, deploy)
