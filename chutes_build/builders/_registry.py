@@ -117,17 +117,26 @@ class Registry:
         """Which of ``refs`` exist: ``{ref: image id}`` (all asked at once)."""
         refs = sorted(set(refs))
         found: dict[str, str] = {}
+        errors: list[BuildError] = []
         limit = trio.CapacityLimiter(_LOOKUPS_AT_ONCE)
 
         async def one(client, ref: str) -> None:
             async with limit:
-                manifest = await self._manifest(client, ref)
+                if errors:
+                    return
+                try:
+                    manifest = await self._manifest(client, ref)
+                except BuildError as exc:
+                    errors.append(exc)
+                    return
             if manifest is not None and "config" in manifest["json"]:
                 found[ref] = manifest["json"]["config"]["digest"]
 
         async with self._client() as client, trio.open_nursery() as nursery:
             for ref in refs:
                 nursery.start_soon(one, client, ref)
+        if errors:
+            raise errors[0]
         return found
 
     async def retag(self, source: str, target: str) -> str:
