@@ -283,6 +283,7 @@ class Pool:
         remote = self.registry.layer(tag.split(":", 1)[1])
         await docker_command(self.local, ["pull", "--quiet", remote])
         await docker_command(self.local, ["tag", remote, tag])
+        await docker_command(self.local, ["image", "rm", remote])  # untags; the image stays
         self.pulled.append(tag)
 
     def summary(self) -> dict[str, Any]:
