@@ -119,6 +119,7 @@ async def open_pool(
     async with trio.open_nursery() as nursery:
         for engine in engines:
             nursery.start_soon(ask, engine)
+    await registry.ping()
     for engine in engines:
         engine.down = answers[engine.name]
     if all(engine.down for engine in engines):
@@ -259,16 +260,9 @@ class Pool:
         remote = {ref: self.registry.layer(ref.split(":", 1)[1])
                   for ref in refs if ref.startswith(f"{LAYER_REPO}:")}  # fmt: skip
         remote |= {ref: self.registry.image(ref) for ref in refs & images}
-        found: dict[str, Any] = {}
-
-        async def ask_registry() -> None:
-            found["remote"] = await self.registry.image_ids(remote.values())
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(ask_registry)
-            found["local"] = await existing_images(self.local, sorted(refs - set(remote)))
-        ids = found["remote"]
-        return {ref: ids[reg] for ref, reg in remote.items() if reg in ids} | found["local"]
+        ids = await self.registry.image_ids(remote.values())
+        local = await existing_images(self.local, sorted(refs - set(remote)))
+        return {ref: ids[reg] for ref, reg in remote.items() if reg in ids} | local
 
     async def tag_image(self, layer: str, ref: str) -> str:
         """Name the image: its top layer ``layer`` also as ``ref``, in the registry."""

@@ -113,6 +113,20 @@ class Registry:
         return {"body": response.content, "type": response.headers.get("content-type"),
                 "json": response.json()}  # fmt: skip
 
+    async def ping(self) -> None:
+        """Raise :class:`BuildError` unless the registry answers ``GET /v2/``."""
+        import httpx
+
+        try:
+            async with self._client() as client:
+                response = await client.get("/v2/")
+        except httpx.HTTPError as exc:
+            raise self._error("does not answer", f"{type(exc).__name__}: {exc}") from None
+        if response.status_code == 401:
+            raise self._error("refused the credentials", "401 on GET /v2/")
+        if response.status_code != 200:
+            raise self._error(f"answered {response.status_code} on GET /v2/", response.text[:200])
+
     async def image_ids(self, refs: Iterable[str]) -> dict[str, str]:
         """Which of ``refs`` exist: ``{ref: image id}`` (all asked at once)."""
         refs = sorted(set(refs))
