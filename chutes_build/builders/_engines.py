@@ -121,9 +121,15 @@ def pool_settings(
     return found, parse_builders(specs or ["local"], source)
 
 
+def _cache_tag(name: str) -> str:
+    """An engine's name as a tag (``buildx:k8s`` -> ``buildx-k8s``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:100] or "engine"
+
+
 def client_for(local: DockerClient, spec: EngineSpec, registry: Registry, names: list[str]):
-    cache = {"cache_to": registry.cache(spec.name),
-             "cache_from": tuple(registry.cache(n) for n in names)}  # fmt: skip
+    """The client of ``spec``'s engine (``names``: every engine's, for the buildx cache)."""
+    cache = {"cache_to": registry.cache(_cache_tag(spec.name)),
+             "cache_from": tuple(registry.cache(_cache_tag(n)) for n in names)}  # fmt: skip
     if spec.kind == "buildx":
         if local.mode != BUILDX:
             raise BuildError(

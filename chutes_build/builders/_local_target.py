@@ -183,9 +183,13 @@ class _Planner:
             self.runtimes[image] = key
             if ctx.store.has_action(key) and (await existing_images(ctx.docker, [tag])):
                 return None
+            if ctx.pool is not None and ctx.store.has_action(key) and await ctx.pool.pull(tag):
+                return None  # another machine built it: pulled from the pool's registry
             request = runtime_request(top, wheels, tag, ctx.network)
             result, digest, started = await build_logged(ctx, node, key, request)
             _faults.hit("build.finished")
+            if ctx.pool is not None:
+                await ctx.pool.push(tag)
             return key, result.image_id, digest, started
 
         def commit(value) -> None:

@@ -16,7 +16,8 @@ the next engine on the ring with a free slot (bounded-load consistent hashing), 
 cold build spreads over the whole pool.
 
 Every segment builds ``FROM`` its parent's registry reference, is pushed, and is
-recorded only once the registry holds the very image the engine built. When a build
+recorded only once the registry holds it under its key, with the id the registry holds
+(another machine's push of the same key wins, as every engine builds on it). When a build
 or push fails and its engine no longer answers, the engine is marked down and the
 segment is built again on the next engine on the ring; a failure on an engine that
 answers is the build's own and is reported as such. Base images that exist only in
@@ -197,9 +198,10 @@ class Pool:
             finally:
                 self._release(engine)  # the push needs no build slot
             push = self._push(engine, request, built) if built is not None else None
-            if push is not None and await self._on_engine(engine, node, push):
+            pushed = await self._on_engine(engine, node, push) if push is not None else None
+            if pushed is not None:
                 engine.built += 1
-                return built
+                return pushed
 
     async def _on_engine(self, engine: Engine, node: str, step) -> Any:
         """``step``'s value; ``None`` when it failed because ``engine`` went away (it is
@@ -227,17 +229,20 @@ class Pool:
         )
         return result.image_id, digest, started
 
-    async def _push(self, engine: Engine, request, built: tuple) -> bool:
-        """Push the built image; true once the registry holds exactly that image."""
+    async def _push(self, engine: Engine, request, built: tuple) -> tuple:
+        """Push the built image; the result to record, once the registry holds it.
+
+        When another machine pushed the same key meanwhile, the registry's image is the
+        one every engine will build on, so it is the one recorded."""
         await docker_command(engine.client, ["push", request.tag])
         held = (await self.registry.image_ids([request.tag])).get(request.tag)
-        if held != built[0]:
+        if held is None:
             raise BuildError(
-                f"registry {self.registry.host} holds {held} as {request.tag}, not the image "
-                f"{built[0]} engine {engine.name} built and pushed",
-                fix="another writer uses the same registry prefix: give each workspace its own",
+                f"registry {self.registry.host} does not hold {request.tag} after engine "
+                f"{engine.name} pushed it",
+                fix="check the registry's storage and logs, then build again",
             )
-        return True
+        return (held, *built[1:])
 
     async def _seed(self, engine: Engine, base: str) -> None:
         """Make sure ``engine`` has the base image ``base`` (copied from this machine's)."""
@@ -279,6 +284,27 @@ class Pool:
         await docker_command(self.local, ["tag", remote, tag])
         await docker_command(self.local, ["image", "rm", remote])  # untags; the image stays
         self.pulled.append(tag)
+
+    def _extra_ref(self, tag: str) -> str:
+        return self.registry.image(tag.removeprefix("chutes-build/"))
+
+    async def push(self, tag: str) -> None:
+        """Share ``tag`` (an image this machine's engine built, such as a runtime layer)."""
+        ref = self._extra_ref(tag)
+        await docker_command(self.local, ["tag", tag, ref])
+        await docker_command(self.local, ["push", ref])
+        await docker_command(self.local, ["image", "rm", ref])
+
+    async def pull(self, tag: str) -> bool:
+        """Bring ``tag`` here when the registry has it (:meth:`push` put it there)."""
+        ref = self._extra_ref(tag)
+        if ref not in await self.registry.image_ids([ref]):
+            return False
+        await docker_command(self.local, ["pull", "--quiet", ref])
+        await docker_command(self.local, ["tag", ref, tag])
+        await docker_command(self.local, ["image", "rm", ref])
+        self.pulled.append(tag)
+        return True
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -89,7 +89,7 @@ def test_issue_17_engine_clients_aim_at_their_engine(monkeypatch):
         client_for(LOCAL, buildx, registry, names)
     argv = client_for(DockerClient("/d", BUILDX), buildx, registry, names).build_argv()
     assert argv[:6] == ["/d", "buildx", "build", "--load", "--builder", "remote"]
-    assert "--cache-to=type=registry,ref=127.0.0.1:5000/cb/cache:buildx:remote,mode=max" in argv
+    assert "--cache-to=type=registry,ref=127.0.0.1:5000/cb/cache:buildx-remote,mode=max" in argv
     assert "--cache-from=type=registry,ref=127.0.0.1:5000/cb/cache:a" in argv
     assert "--cache-to" not in " ".join(client_for(LOCAL, host, registry, names).build_argv())
 
