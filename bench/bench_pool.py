@@ -138,7 +138,7 @@ def main() -> None:
               f"--jobs {args.jobs} per engine)")  # fmt: skip
         fresh, summary = _build(root, engines[3:], args.jobs)
         statuses = sorted({row["status"] for row in summary["images"]})
-        refs = [f"{registry}/bench/{row['ref']}" for row in summary["images"]]
+        refs = [row["ref"] for row in summary["images"]]
         pulled = _pull_all(engines[3][1], refs)
         print(f"new machine: build {fresh:.2f} s (images {', '.join(statuses)}; built "
               f"{_built(summary)}), then pulled {len(refs)} images in {pulled:.2f} s")

@@ -238,8 +238,10 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     summary: dict[str, Any] = {"failed": failed, "images": image_summary(ctx, work)}
     if remote is not None:
         summary["remote_cache"] = cache_summary(remote, pulled, pushed)
-    if ctx.pool is not None:
+    if ctx.pool is not None:  # images live in the registry, not in this machine's engine
         summary["pool"] = ctx.pool.summary()
+        for row in summary["images"]:
+            row["ref"] = ctx.pool.registry.image(row["ref"])
     if deploy:
         for row in rows:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run

@@ -25,6 +25,7 @@ def test_issue_17_a_chain_started_on_engine_a_is_finished_on_engine_b(
     summary, _ = ws.build(a)
     assert _images(summary) == {"t/chain:1": "built"}
     assert engine_row(summary, "a")["built"] == 1
+    assert [row["ref"] for row in summary["images"]] == [ws.ref("chain")]
 
     ws.chute("chain", "echo one > /one", "echo two > /two", "echo three > /three")
     summary, events = ws.build(b)

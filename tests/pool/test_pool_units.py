@@ -182,3 +182,22 @@ async def test_issue_17_a_registry_error_names_the_registry_and_the_fix():
     assert "scripts/registry" in caught.value.fix
     assert Registry("reg.example:443", "x").base_url == "https://reg.example:443"
     assert Registry("localhost:5000", "x").base_url == "http://localhost:5000"
+
+
+def test_issue_17_progress_names_the_engine_of_each_step():
+    import io
+
+    from rich.console import Console
+
+    from chutes_build.builders._progress import JsonProgress, LiveProgress
+
+    stream = io.StringIO()
+    JsonProgress({"layer:k": "2 layer(s) ..RUN x"}, stream).on_engine("layer:k", "gpu1")
+    assert json.loads(stream.getvalue()) == {"event": "engine", "node": "layer:k",
+                                             "engine": "gpu1"}  # fmt: skip
+    live = LiveProgress({"layer:k": "2 layer(s) ..RUN x"}, Console(width=120))
+    live.state["layer:k"] = "running"
+    live.on_engine("layer:k", "gpu1")
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(live)
+    assert "2 layer(s) ..RUN x @ gpu1" in console.export_text()
