@@ -111,9 +111,9 @@ class PoolWorkspace:
     def ref(self, name: str) -> str:
         return f"{self.registry}/{self.prefix}/{name}:1"
 
-    def build(self, *engines: ExtraEngine, extra=()) -> tuple[dict, list[dict]]:
-        """``chutes-build build --json`` on ``engines``: the summary and the events."""
-        builders = ",".join(engine.spec for engine in engines)
+    def build(self, *engines: ExtraEngine | str, extra=()) -> tuple[dict, list[dict]]:
+        """``chutes-build build --json`` on ``engines`` (or specs): the summary and events."""
+        builders = ",".join(e if isinstance(e, str) else e.spec for e in engines)
         result = run_cli(["build", "--json", "--builders", builders, *extra], cwd=self.root)
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
         assert lines and "summary" in lines[-1], result.stdout + result.stderr

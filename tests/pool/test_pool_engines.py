@@ -100,3 +100,30 @@ def test_issue_17_an_engine_killed_mid_run_is_failed_over_with_no_wrong_image(
     again, events = ws.build(b)
     assert set(_images(again).values()) == {"cached"}
     assert not [e for e in events if e["event"] == "running"]
+
+
+def test_issue_17_an_engine_down_from_the_start_is_passed_over(extra_engine, pool_workspace):
+    a = extra_engine("a")
+    ws = pool_workspace
+    ws.chute("around", "echo around > /name")
+    dead = f"dead=unix://{a.folder}/missing.sock"
+    summary, events = ws.build(dead, a)
+    assert _images(summary) == {"t/around:1": "built"}
+    assert engine_row(summary, "dead")["down"].startswith("Cannot connect to the Docker daemon")
+    assert {e["engine"] for e in events if e["event"] == "engine"} == {"a"}
+
+
+def test_issue_17_a_failing_step_is_the_builds_own_error_and_is_not_retried(
+    extra_engine, pool_workspace
+):
+    a, b = extra_engine("a"), extra_engine("b")
+    ws = pool_workspace
+    ws.chute("broken", "echo start > /start", "exit 3")
+    summary, events = ws.build(a, b)
+    assert _images(summary) == {"t/broken:1": "failed"}
+    assert summary["pool"]["failovers"] == []
+    assert [row["down"] for row in summary["pool"]["engines"]] == [None, None]
+    assert len([e for e in events if e["event"] == "engine"]) == 1
+    [failure] = summary["failed"]
+    assert failure["error"].startswith("building 127.0.0.1:")
+
