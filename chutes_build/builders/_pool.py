@@ -306,6 +306,13 @@ class Pool:
         self.pulled.append(tag)
         return True
 
+    def report(self, summary: dict[str, Any]) -> None:
+        """Add the pool's section to a run's summary; images are named as the registry
+        holds them (this machine's engine need not have them)."""
+        summary["pool"] = self.summary()
+        for row in summary["images"]:
+            row["ref"] = self.registry.image(row["ref"])
+
     def summary(self) -> dict[str, Any]:
         return {
             "registry": f"{self.registry.host}/{self.registry.prefix}",

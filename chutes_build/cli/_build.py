@@ -217,8 +217,7 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     store = RecordingStore(session.store)
     ctx = BuildContext(session.graph, store, docker, network=opts["network"])
     ctx.pool = await open_configured(docker, session.workspace.config, opts, dict(os.environ))
-    # with a pool its engines bound the builds; the rest (tags, deploys) runs beside them
-    jobs = ctx.pool.jobs + opts["jobs"] if ctx.pool is not None else opts["jobs"]
+    jobs = opts["jobs"] + (ctx.pool.jobs if ctx.pool is not None else 0)  # builds, per engine
     async with shared_cache(session.workspace) as remote:
         pulled = await pull(remote, session.store, session.graph.keys())
         work, rows = await _plan(ctx, session, opts, deploy)
@@ -238,10 +237,8 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     summary: dict[str, Any] = {"failed": failed, "images": image_summary(ctx, work)}
     if remote is not None:
         summary["remote_cache"] = cache_summary(remote, pulled, pushed)
-    if ctx.pool is not None:  # images live in the registry, not in this machine's engine
-        summary["pool"] = ctx.pool.summary()
-        for row in summary["images"]:
-            row["ref"] = ctx.pool.registry.image(row["ref"])
+    if ctx.pool is not None:
+        ctx.pool.report(summary)
     if deploy:
         for row in rows:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run
