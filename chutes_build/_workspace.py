@@ -63,6 +63,9 @@ class WorkspaceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     strict: bool = False
     #: Seconds one chute file's import may take (``CHUTES_BUILD_IMPORT_TIMEOUT`` overrides it).
     import_timeout: Annotated[float, msgspec.Meta(gt=0, le=_DAY)] = 30.0
+    # A pool of engines sharing a registry (builders/_pool.py parses and checks both).
+    registry: str | None = None
+    builders: list[str] = msgspec.field(default_factory=list)
 
 
 class Workspace(msgspec.Struct, kw_only=True):

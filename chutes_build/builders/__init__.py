@@ -2,7 +2,8 @@
 
 ``find_docker`` picks a client that can build with BuildKit; ``build`` runs a chain
 of Dockerfile lines as one build; ``existing_images`` asks the engine once which
-tags exist; the container helpers serve the local deploy target.
+tags exist; the container helpers serve the local deploy target. ``open_pool`` spreads
+segments over several engines that share a ``Registry`` as their layer store.
 """
 
 from ._buildkit import BuildRequest, BuildResult, build
@@ -27,7 +28,9 @@ from ._orchestrate import (
     run_work,
     segments,
 )
+from ._pool import Pool, open_pool, pool_settings
 from ._progress import make_progress
+from ._registry import Registry, parse_registry
 from ._runtime_layer import PythonInfo, project_wheel
 from ._shared_cache import RecordingStore, SharedStats
 
@@ -39,8 +42,10 @@ __all__ = [
     "ContainerInfo",
     "DockerClient",
     "LocalOptions",
+    "Pool",
     "PythonInfo",
     "RecordingStore",
+    "Registry",
     "SecretInContext",
     "Segment",
     "SharedStats",
@@ -57,8 +62,11 @@ __all__ = [
     "layer_tag",
     "list_containers",
     "make_progress",
+    "open_pool",
+    "parse_registry",
     "plan_chutes",
     "plan_work",
+    "pool_settings",
     "project_wheel",
     "remove_containers",
     "run_container",

@@ -154,6 +154,8 @@ class _Planner:
             return
 
         async def run():
+            if ctx.pool is not None:  # built by an engine of the pool: bring it here
+                await ctx.pool.pull_local(top, work.existing[top])
             python = await probe_python(ctx.docker, top, work.existing[top], ctx.store)
             sdk = sdk_packages(ctx.graph, image)
             wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
@@ -162,9 +164,13 @@ class _Planner:
             self.runtimes[image] = key
             if _recorded(ctx.store, key) and (await existing_images(ctx.docker, [tag])):
                 return None
+            if ctx.pool is not None and ctx.store.has_action(key) and await ctx.pool.pull(tag):
+                return None  # another machine built it: pulled from the pool's registry
             request = runtime_request(top, wheels, tag, ctx.network)
             result, digest, started = await build_logged(ctx, node, key, request)
             _faults.hit("build.finished")
+            if ctx.pool is not None:
+                await ctx.pool.push(tag)
             return key, result.image_id, digest, started
 
         def commit(value) -> None:

@@ -76,6 +76,7 @@ class BuildContext:
     network: str | None = None
     emit_line: Callable[[str, str], None] = lambda node, line: None
     workdir: str | None = None
+    pool: Any = None  # a builders._pool.Pool: segments go to its engines and registry
 
 
 @dataclass
@@ -227,6 +228,11 @@ def _segment_task(ctx: BuildContext, work: Work, seg: Segment):
     node = f"layer:{seg.end}"
 
     async def run():
+        if ctx.pool is not None:
+            value = await ctx.pool.build_segment(ctx, node, seg.layers[0], seg.end,
+                                                 _request(ctx, seg))  # fmt: skip
+            _faults.hit("build.finished")
+            return value
         result, digest, started = await build_logged(ctx, node, seg.end, _request(ctx, seg))
         _faults.hit("build.finished")
         return result.image_id, digest, started
@@ -256,6 +262,8 @@ def _image_task(ctx: BuildContext, work: Work, image: str) -> None:
     ref, top = image_ref(attrs), top_ref(ctx.graph, image)
 
     async def run():
+        if ctx.pool is not None:
+            return await ctx.pool.tag_image(top, ref)
         await docker_command(ctx.docker, ["tag", top, ref])
         return work.existing[top]
 
@@ -292,7 +300,11 @@ async def plan_work(
     refs |= {graph.node(k)["ref"] for k in _needed_layers(graph, image_keys)
              if graph.node(k)["kind"] == "base"}  # fmt: skip
     work = Work()
-    work.existing = await existing_images(ctx.docker, sorted(refs | set(extra_refs)))
+    wanted = sorted(refs | set(extra_refs))
+    if ctx.pool is not None:
+        work.existing = await ctx.pool.existing(graph, wanted)
+    else:
+        work.existing = await existing_images(ctx.docker, wanted)
     _record_bases(ctx, image_keys, work.existing)
     usable = {k for k in layers if _usable(results.get(k), work.existing)}
     found = segments(graph, image_keys, usable)

@@ -33,6 +33,7 @@ class JsonProgress:
     def __init__(self, labels: dict[str, str], stream: TextIO | None = None) -> None:
         self.labels, self.stream = labels, stream or sys.stdout
         self.closed = False
+        self.engines: dict[str, str] = {}  # node -> the pool engine building it
 
     def write(self, data: dict[str, Any]) -> None:
         if self.closed:
@@ -46,9 +47,16 @@ class JsonProgress:
     def on_event(self, event) -> None:
         row = {"event": event.kind.value, "node": event.node,
                "label": self.labels.get(event.node, event.node)}  # fmt: skip
+        if event.node in self.engines:
+            row["engine"] = self.engines[event.node]
         if event.error is not None:
             row["error"] = str(event.error)
         self.write(row)
+
+    def on_engine(self, node: str, engine: str) -> None:
+        """``node`` was sent to the pool engine ``engine`` (again, after a failover)."""
+        self.engines[node] = engine
+        self.write({"event": "engine", "node": node, "engine": engine})
 
     def on_line(self, node: str, line: str) -> None:
         pass  # logs go to the cache (`chutes-build logs`), not to the event stream
@@ -69,6 +77,7 @@ class LiveProgress:
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         self.last: dict[str, str] = {}
+        self.engines: dict[str, str] = {}  # node -> the pool engine building it
         self.live = None
 
     def on_event(self, event) -> None:
@@ -79,6 +88,9 @@ class LiveProgress:
             self.started[event.node] = now
         elif event.node in self.started:
             self.ended[event.node] = now
+
+    def on_engine(self, node: str, engine: str) -> None:
+        self.engines[node] = engine
 
     def on_line(self, node: str, line: str) -> None:
         if line.strip():
@@ -104,8 +116,11 @@ class LiveProgress:
         for node in order[:_MAX_ROWS]:
             state = self.state[node]
             last = self.last.get(node, "") if state in ("running", "failed") else ""
+            label = self.labels.get(node, node)
+            if node in self.engines:
+                label = f"{label} @ {self.engines[node]}"
             table.add_row(
-                f"[{_STYLE.get(state, '')}]{state}[/]", escape(self.labels.get(node, node)),
+                f"[{_STYLE.get(state, '')}]{state}[/]", escape(label),
                 self._elapsed(node), escape(last[-70:]),
             )  # fmt: skip
         hidden = len(order) - _MAX_ROWS

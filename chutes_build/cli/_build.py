@@ -30,6 +30,15 @@ NETWORK = typer.Option(
     "(default: $CHUTES_BUILD_NETWORK, then the workspace's `network`).",
 )
 BUILDER = typer.Option(None, "--builder", help="A buildx builder (remote drivers included).")
+REGISTRY = typer.Option(
+    None, "--registry", help="HOST:PORT/PREFIX: the registry a pool of engines shares "
+    "(default: $CHUTES_BUILD_REGISTRY, then the workspace's `registry`).",
+)
+BUILDERS = typer.Option(
+    None, "--builders", help="Comma-separated engines of the pool: unix://, tcp://, ssh:// "
+    "URLs, docker contexts, buildx:NAME, local (default: $CHUTES_BUILD_BUILDERS, then the "
+    "workspace's `builders`); with a pool, --jobs is per engine.",
+)
 TARGET = typer.Option(
     "local", "--target", help="Where to deploy: local (containers here) or chutes (the platform)."
 )
@@ -200,6 +209,7 @@ async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
 
 async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[str, Any]:
     from ..builders import BuildContext, image_summary, make_progress, run_work
+    from ..builders._pool import open_configured
     from ..builders._shared_cache import RecordingStore, pull, push
     from ._chutes import cache_summary, shared_cache
 
@@ -210,12 +220,16 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     docker = await _docker(opts["builder"], deploy, session.store)
     store = RecordingStore(session.store)
     ctx = BuildContext(session.graph, store, docker, network=opts["network"])
+    ctx.pool = await open_configured(docker, session.workspace.config, opts, dict(os.environ))
+    jobs = opts["jobs"] + (ctx.pool.jobs if ctx.pool is not None else 0)  # builds, per engine
     async with shared_cache(session.workspace) as remote:
         pulled = await pull(remote, session.store, session.graph.keys())
         work, rows = await _plan(ctx, session, opts, deploy)
         with make_progress(work.labels, opts["json"], console) as progress:
             ctx.emit_line = progress.on_line
-            outcome = await run_work(work, jobs=opts["jobs"], keep_going=opts["keep_going"],
+            if ctx.pool is not None:
+                ctx.pool.on_assign = progress.on_engine
+            outcome = await run_work(work, jobs=jobs, keep_going=opts["keep_going"],
                                      on_event=progress.on_event)  # fmt: skip
         pushed = await push(remote, session.store, store.written)
     if not opts["json"]:
@@ -227,6 +241,8 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     summary: dict[str, Any] = {"failed": failed, "images": image_summary(ctx, work)}
     if remote is not None:
         summary["remote_cache"] = cache_summary(remote, pulled, pushed)
+    if ctx.pool is not None:
+        ctx.pool.report(summary)
     if deploy:
         for row in rows:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run
@@ -288,10 +304,12 @@ def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -
 def build(
     paths: list[str] = PATHS, jobs: int = JOBS, keep_going: bool = KEEP_GOING,
     as_json: bool = JSON, network: str = NETWORK, builder: str = BUILDER, strict: bool = STRICT,
+    registry: str = REGISTRY, builders: str = BUILDERS,
 ) -> None:  # fmt: skip
     """Build the images of the workspace's chutes: only what changed, shared layers once."""
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
-            "builder": builder, "strict": strict}  # fmt: skip
+            "builder": builder, "strict": strict, "registry": registry,
+            "builders": builders}  # fmt: skip
     _execute(paths, opts, deploy=False)
 
 
@@ -300,6 +318,7 @@ def up(
     keep_going: bool = KEEP_GOING, as_json: bool = JSON, network: str = NETWORK,
     builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
     runtime: str = RUNTIME, strict: bool = STRICT, warm: bool = WARM,
+    registry: str = REGISTRY, builders: str = BUILDERS,
 ) -> None:  # fmt: skip
     """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
     _check_target(target, ("local", "chutes"))
@@ -309,7 +328,7 @@ def up(
     opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
             "builder": builder, "target": target, "accept_fee": accept_fee,
             "public": public, "runtime": runtime, "strict": strict,
-            "warm": warm}  # fmt: skip
+            "warm": warm, "registry": registry, "builders": builders}  # fmt: skip
     _execute(paths, opts, deploy=True)
 
 
