@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import difflib
 import hashlib
 import importlib.util
 import os
@@ -272,14 +273,32 @@ def _convert(exc: BaseException, path: str, root: str) -> ChutesBuildError:
         how = f"called os._exit({exc.status}), which ends the process"
         return exit_error(file or path, line, how)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    fix = "fix the error at that line (run the file with python to reproduce it)"
     error = LoadError(
         f"importing the chute file raised {detail}",
         file=file or path,
         line=line,
-        fix="fix the error at that line (run the file with python to reproduce it)",
+        fix=_did_you_mean(exc) or fix,
     )
     error.__cause__ = exc  # --debug shows the user's traceback
     return error
+
+
+def _did_you_mean(exc: BaseException) -> str | None:
+    """``did you mean 'run_command'?`` for a misspelt attribute or name, as Python's own
+    traceback suggests it (the message alone does not carry the suggestion)."""
+    name = getattr(exc, "name", None)
+    if isinstance(exc, AttributeError) and name and getattr(exc, "obj", None) is not None:
+        known = [n for n in dir(exc.obj) if not n.startswith("_")]
+    elif isinstance(exc, NameError) and name and exc.__traceback__ is not None:
+        tb = exc.__traceback__
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        known = [*tb.tb_frame.f_globals, *tb.tb_frame.f_locals, *dir(builtins)]
+    else:
+        return None
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
 
 
 class _Session:

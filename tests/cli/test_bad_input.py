@@ -158,3 +158,20 @@ def test_version(cli, tmp_path) -> None:
 
     result = cli("--version", cwd=tmp_path)
     assert result.code == 0 and result.stdout == f"chutes-build {__version__}\n"
+
+
+def test_issue_15_a_misspelt_directive_suggests_the_right_one(cli, workspace) -> None:
+    chute = (
+        "from chutes_build import Chute, Image\n"
+        "image = Image(username='u', name='n', tag='1').run_comand('echo hi')\n"
+        "chute = Chute(username='u', name='n', image=image)\n"
+    )
+    result = cli("ls", cwd=workspace(extra={"typo.py": chute}))
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert re.search(r"^error: typo\.py:2: importing the chute file raised AttributeError: 'Image' "
+                     r"object has no attribute 'run_comand'\n  fix: did you mean 'run_command'\?$",
+                     result.stderr, re.M), result.stderr  # fmt: skip
+    misspelt = chute.replace("Image(username", "Imag(username")
+    result = cli("ls", cwd=workspace(extra={"typo.py": misspelt}))
+    assert re.search(r"NameError: name 'Imag' is not defined\n  fix: did you mean 'Image'\?$",
+                     result.stderr, re.M), result.stderr  # fmt: skip
