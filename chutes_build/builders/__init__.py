@@ -33,6 +33,7 @@ from ._progress import make_progress
 from ._registry import Registry, parse_registry
 from ._runtime_layer import PythonInfo, project_wheel
 from ._shared_cache import RecordingStore, SharedStats
+from ._status import local_status
 
 __all__ = [
     "BuildContext",
@@ -61,6 +62,7 @@ __all__ = [
     "image_summary",
     "layer_tag",
     "list_containers",
+    "local_status",
     "make_progress",
     "open_pool",
     "parse_registry",
