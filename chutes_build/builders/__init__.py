@@ -8,6 +8,7 @@ segments over several engines that share a ``Registry`` as their layer store.
 
 from ._buildkit import BuildRequest, BuildResult, build
 from ._chutes_target import ChutesOptions, plan_chutes, schedule_chutes
+from ._clean import clean_tags, unreferenced_tags
 from ._containers import (
     ContainerInfo,
     list_containers,
@@ -52,6 +53,7 @@ __all__ = [
     "SharedStats",
     "Work",
     "build",
+    "clean_tags",
     "container_name",
     "context_files",
     "docker_command",
@@ -75,5 +77,6 @@ __all__ = [
     "run_work",
     "schedule_chutes",
     "segments",
+    "unreferenced_tags",
     "wait_http",
 ]

@@ -1,4 +1,5 @@
-"""``ps`` (alias ``status``): what the local target runs for this workspace, per chute."""
+"""``ps`` (alias ``status``): what the local target runs for this workspace, per chute;
+``clean``: the engine's tags no cache entry uses, removed."""
 
 from __future__ import annotations
 
@@ -57,6 +58,38 @@ def ps(as_json: bool = JSON) -> None:
     console.print(listing)
 
 
+DRY_RUN = typer.Option(False, "--dry-run", help="List what would be removed; remove nothing.")
+
+
+def clean(dry_run: bool = DRY_RUN, as_json: bool = JSON) -> None:
+    """Remove the engine's layer and runtime tags that no entry of this cache uses."""
+    import trio
+
+    from ..builders import clean_tags, unreferenced_tags
+    from ._build import _docker
+    from ._graph import open_store
+
+    workspace = find_workspace(None)
+
+    async def run(store):
+        docker = await _docker(None, True)
+        tags = await unreferenced_tags(docker, store)
+        return (tags, []) if dry_run else await clean_tags(docker, tags)
+
+    with open_store(workspace) as store:
+        removed, kept = trio.run(run, store)
+    if as_json:
+        print_json({"dry_run": dry_run, "removed": removed, "kept": kept})
+        return
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"{verb} {len(removed)} unused tag(s)")
+    for tag in removed:
+        console.print(f"  {escape(tag)}")
+    if kept:
+        console.print(f"kept {len(kept)} tag(s) a container still uses")
+
+
 def register(app: typer.Typer) -> None:
     app.command("ps")(ps)
     app.command("status", help="The same as `ps`.")(ps)
+    app.command("clean")(clean)

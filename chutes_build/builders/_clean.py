@@ -1,0 +1,59 @@
+"""``chutes-build clean``: remove the engine's layer and runtime tags no cache entry uses.
+
+Every segment build leaves ``chutes-build/layer:<key>`` tags and every runtime layer a
+``chutes-build/runtime:<key>`` tag; the action cache records which tags its results
+point at. A tag that no entry of this cache names is only a leftover (an edit made its
+key obsolete, or the entry was evicted): removing it frees the engine's disk and can
+never make a cached result wrong, since a later run checks that each tag it relies on
+still exists and rebuilds what is missing. Images in use by a container are kept
+(``docker rmi`` without ``--force`` refuses them).
+"""
+
+from __future__ import annotations
+
+import trio
+
+from ..cache import Store
+from ._docker import DockerClient, docker_command
+from ._local_target import RUNTIME_REPO
+from ._orchestrate import LAYER_REPO
+
+__all__ = ["clean_tags", "unreferenced_tags"]
+
+REPOS = (LAYER_REPO, RUNTIME_REPO)
+
+
+def referenced_tags(store: Store) -> set[str]:
+    """Every layer or runtime tag an action result of ``store`` names."""
+    found = set()
+    for entry in store.entries():
+        if entry.area != "ac":
+            continue
+        result, _ = store.read_action(entry.name, touch=False)
+        tag = result.outputs.get("tag") if result is not None else None
+        if isinstance(tag, str) and tag.startswith(tuple(f"{repo}:" for repo in REPOS)):
+            found.add(tag)
+    return found
+
+
+async def unreferenced_tags(docker: DockerClient, store: Store) -> list[str]:
+    """The engine's layer and runtime tags that no entry of ``store`` names, sorted."""
+    return sorted(await _listed(docker) - referenced_tags(store))
+
+
+async def _listed(docker: DockerClient) -> set[str]:
+    args = ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]
+    for repo in REPOS:
+        args += ["--filter", f"reference={repo}"]
+    return set((await docker_command(docker, args)).split())
+
+
+async def clean_tags(docker: DockerClient, tags: list[str]) -> tuple[list[str], list[str]]:
+    """Remove ``tags`` in one ``docker rmi``; ``(removed, kept)``, kept being those the
+    engine refused (a container uses them), read back from the engine."""
+    if not tags:
+        return [], []
+    await trio.run_process([docker.path, "rmi", *tags], capture_stdout=True,
+                           capture_stderr=True, check=False, env=docker.env())  # fmt: skip
+    left = await _listed(docker)
+    return [t for t in tags if t not in left], [t for t in tags if t in left]
