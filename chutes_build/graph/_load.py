@@ -13,12 +13,23 @@ __all__ = ["compile_workspace", "evaluate_workspace"]
 
 
 def _evaluate(
-    workspace: Workspace, paths: list[str] | None, store: Store, timeout: float | None
+    workspace: Workspace,
+    paths: list[str] | None,
+    store: Store,
+    timeout: float | None,
+    strict: bool,
 ) -> tuple[Evaluation, FileDigests]:
+    """The evaluation with strict mode applied (see :func:`evaluate_workspace`)."""
     digests = FileDigests(workspace.root, store)
     files = discover(workspace, paths or None)
     timeout = import_timeout(workspace.config) if timeout is None else timeout
-    return evaluate(workspace, files, store, digests, not paths, timeout), digests
+    found = evaluate(workspace, files, store, digests, not paths, timeout)
+    snapshots, warnings, refused = _split_warnings(
+        found.snapshots, digests.root, strict or workspace.config.strict
+    )
+    evaluation = Evaluation(snapshots=snapshots, errors=found.errors + refused,
+                            imported=found.imported, warnings=warnings)  # fmt: skip
+    return evaluation, digests
 
 
 def evaluate_workspace(
@@ -35,13 +46,9 @@ def evaluate_workspace(
     or ``CHUTES_BUILD_IMPORT_TIMEOUT``. Under ``strict`` (or the workspace's
     ``strict``) a file with a warning is an error and its snapshot is left out.
     """
-    evaluation, digests = _evaluate(workspace, paths, store, timeout)
+    evaluation, digests = _evaluate(workspace, paths, store, timeout, strict)
     digests.save()
-    snapshots, warnings, refused = _split_warnings(
-        evaluation.snapshots, digests.root, strict or workspace.config.strict
-    )
-    return Evaluation(snapshots=snapshots, errors=evaluation.errors + refused,
-                      imported=evaluation.imported, warnings=warnings)  # fmt: skip
+    return evaluation
 
 
 def compile_workspace(
@@ -60,19 +67,16 @@ def compile_workspace(
     warnings in ``graph.warnings``. Under ``strict`` (or the workspace's
     ``strict``) a file with a warning is an error and stays out of the graph.
     """
-    evaluation, digests = _evaluate(workspace, paths, store, timeout)
-    snapshots, warnings, refused = _split_warnings(
-        evaluation.snapshots, digests.root, strict or workspace.config.strict
-    )
+    evaluation, digests = _evaluate(workspace, paths, store, timeout, strict)
     with no_gc_pauses():
         graph = compile_snapshots(
-            snapshots,
+            evaluation.snapshots,
             digests,
             base_images=workspace.config.base_images,
             ignore=read_ignore_patterns(digests.root),
         )
-    graph.errors[:0] = evaluation.errors + refused
-    graph.warnings = warnings
+    graph.errors[:0] = evaluation.errors
+    graph.warnings = evaluation.warnings
     graph.imported = evaluation.imported
     digests.save()
     return graph
