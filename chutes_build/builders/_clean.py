@@ -21,6 +21,7 @@ from ._orchestrate import LAYER_REPO
 __all__ = ["clean_tags", "unreferenced_tags"]
 
 REPOS = (LAYER_REPO, RUNTIME_REPO)
+_PREFIXES = tuple(f"{repo}:" for repo in REPOS)
 
 
 def referenced_tags(store: Store) -> set[str]:
@@ -31,7 +32,7 @@ def referenced_tags(store: Store) -> set[str]:
             continue
         result, _ = store.read_action(entry.name, touch=False)
         tag = result.outputs.get("tag") if result is not None else None
-        if isinstance(tag, str) and tag.startswith(tuple(f"{repo}:" for repo in REPOS)):
+        if isinstance(tag, str) and tag.startswith(_PREFIXES):
             found.add(tag)
     return found
 
