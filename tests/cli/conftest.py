@@ -14,19 +14,24 @@ from tests.conftest import CliResult, run_cli
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
+def _env() -> dict[str, str]:
+    """This environment less what would change the command's output, 200 columns wide."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CHUTES_EXECUTION_CONTEXT", "CHUTES_BUILD_DEBUG")
+    }
+    env["COLUMNS"] = "200"
+    return env
+
+
 @pytest.fixture
 def cli():
     """``cli(*args, cwd=...)`` runs the ``chutes-build`` command (in this process: the
     process boundary is not what these tests are about) and returns its result."""
 
     def run(*args: str, cwd: Path) -> CliResult:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("CHUTES_EXECUTION_CONTEXT", "CHUTES_BUILD_DEBUG")
-        }
-        env["COLUMNS"] = "200"
-        return run_cli(args, cwd=cwd, env=env)
+        return run_cli(args, cwd=cwd, env=_env())
 
     return run
 
@@ -37,14 +42,9 @@ def cli_process():
     process shows (output that chute-file imports in worker processes write to fd 2)."""
 
     def run(*args: str, cwd: Path) -> CliResult:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("CHUTES_EXECUTION_CONTEXT", "CHUTES_BUILD_DEBUG")
-        }
-        env["COLUMNS"] = "200"
         argv = [sys.executable, "-m", "chutes_build.cli", *args]
-        done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=_env(),
+                              timeout=120)  # fmt: skip
         return CliResult(done.returncode, done.stdout, done.stderr)
 
     return run
