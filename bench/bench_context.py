@@ -19,8 +19,8 @@ import statistics
 import tempfile
 import time
 
-from chutes_build.builders._context import check_context, materialize
 from chutes_build.cache import FileDigests
+from chutes_build.engine._context import check_context, materialize
 
 
 def _tree(root: str, files: int, size: int) -> dict[str, str]:

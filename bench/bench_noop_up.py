@@ -43,9 +43,9 @@ def _cli(workspace: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def _dockerfiles(workspace: str) -> dict[str, str]:
-    from chutes_build._workspace import find_workspace
     from chutes_build.cache import MemoryStore
     from chutes_build.graph import compile_workspace
+    from chutes_build.workspace._workspace import find_workspace
 
     graph = compile_workspace(find_workspace(workspace), None, MemoryStore())
     return {graph.node(k)["label"]: graph.dockerfile(k) + "\n" for k in graph.keys("image")}

@@ -219,7 +219,7 @@ def measure(
 
 LIB_PLAN = r"""
 import json, sys
-from chutes_build._workspace import find_workspace
+from chutes_build.workspace._workspace import find_workspace
 from chutes_build.cache import DiskStore, default_cache_dir
 from chutes_build.graph import compile_workspace, plan
 workspace = find_workspace(sys.argv[1])
@@ -230,7 +230,7 @@ print(json.dumps({"summary": result.summary}))
 
 FAKE_BUILD = r"""
 import sys
-from chutes_build._workspace import find_workspace
+from chutes_build.workspace._workspace import find_workspace
 from chutes_build.cache import ActionResult, DiskStore, default_cache_dir
 from chutes_build.graph import compile_workspace, record_run
 workspace = find_workspace(sys.argv[1])

@@ -1,6 +1,6 @@
 """The long fault-injection run (issue 7): SIGKILL ``chutes-build`` at 50+ moments.
 
-For every named point of ``CHUTES_BUILD_FAULT`` (see ``chutes_build/cache/_faults.py``)
+For every named point of ``CHUTES_BUILD_FAULT`` (see ``chutes_build/cache/faults.py``)
 ``build`` is killed at its 1st, 2nd, ... pass through it (every ``--step``-th, until a
 run ends without reaching it); then ``--external`` kills of the whole process group at
 random moments of a ``RUN sleep`` step; then (``--up``) the points of

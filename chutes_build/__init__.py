@@ -6,25 +6,26 @@ networkx, trio or httpx, since the same classes are imported inside built
 images.
 """
 
-from ._chute import Chute, ChutePack, Cord, Hook, Job
-from ._errors import (
+from .core import (
     BuildError,
     CacheError,
     ChutesBuildError,
+    ChutesBuildWarning,
     DefinitionError,
+    DefinitionWarning,
     DeployError,
     DuplicatePath,
     GraphError,
     InvalidPath,
     LoadError,
     WorkspaceError,
+    __version__,
+    warn,
 )
-from ._image import Image
-from ._node_selector import GPUS, NodeSelector
-from ._version import __version__
-from ._warnings import ChutesBuildWarning, DefinitionWarning, warn
+from .definitions import GPUS, Chute, ChutePack, Cord, Hook, Image, Job, NodeSelector
 
 __all__ = [
+    "GPUS",
     "BuildError",
     "CacheError",
     "Chute",
@@ -36,7 +37,6 @@ __all__ = [
     "DefinitionWarning",
     "DeployError",
     "DuplicatePath",
-    "GPUS",
     "GraphError",
     "Hook",
     "Image",

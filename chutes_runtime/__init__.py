@@ -8,8 +8,16 @@ substrate-interface and graval in production mode), never the build engine.
 
 from ._app import RuntimeApp
 from ._codec import BodyCodec, BodyError
-from ._loader import load_target
+from ._loader import load_target, split_target
 from ._server import Runtime
 from ._settings import Settings
 
-__all__ = ["BodyCodec", "BodyError", "Runtime", "RuntimeApp", "Settings", "load_target"]
+__all__ = [
+    "BodyCodec",
+    "BodyError",
+    "Runtime",
+    "RuntimeApp",
+    "Settings",
+    "load_target",
+    "split_target",
+]

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from chutes_build._errors import ChutesBuildError
+from chutes_build.core import ChutesBuildError
 
 from ._server import Runtime
 from ._settings import MiB, Settings

@@ -18,29 +18,15 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from chutes_build._chute import Chute
+from chutes_build.definitions import Chute
 
 from ._codec import BodyError
 from ._cords import CordRuntime, chunk_bytes
 from ._guard import CordTimeout, Deadlines, guarded_call, until_disconnect
-from ._http import (
-    BodyTooLarge,
-    ClientGone,
-    header,
-    query_params,
-    read_body,
-    send_bytes,
-    send_json,
-)
+from ._http import BodyTooLarge, ClientGone, header, query_params, read_body, send_bytes, send_json
 from ._internal import internal_routes
 from ._metrics import Metrics
-from ._outcome import (
-    ERROR_500,
-    Unencodable,
-    encoded,
-    send_http_exception,
-    send_unencodable,
-)
+from ._outcome import ERROR_500, Unencodable, encoded, send_http_exception, send_unencodable
 from ._settings import Settings
 
 __all__ = ["PlainFraming", "Route", "RuntimeApp"]

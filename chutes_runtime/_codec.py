@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from chutes_build._schema import is_pydantic_model
+from chutes_build.definitions import is_pydantic_model
 
 __all__ = ["BodyCodec", "BodyError", "encode_json", "to_jsonable"]
 

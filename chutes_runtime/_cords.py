@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from chutes_build._chute import Chute, Cord
+from chutes_build.definitions import Chute, Cord
 
 from ._codec import BodyCodec, encode_json
 

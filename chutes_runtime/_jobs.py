@@ -28,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-from chutes_build._errors import ChutesBuildError
+from chutes_build.core import ChutesBuildError
 
 from ._http import send_json
 from ._internal import Internal

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chutes_build._chute import Chute, ChutePack
-from chutes_build._errors import LoadError
-from chutes_build._workspace import load_file
+from chutes_build.core import LoadError
+from chutes_build.definitions import Chute, ChutePack
+from chutes_build.workspace import load_file
 
 __all__ = ["load_target", "split_target"]
 

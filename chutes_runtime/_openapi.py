@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from chutes_build._chute import Chute
+from chutes_build.definitions import Chute
 
 __all__ = ["openapi"]
 

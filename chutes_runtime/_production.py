@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from chutes_build._errors import ChutesBuildError
+from chutes_build.core import ChutesBuildError
 
 from ._auth import SignatureVerifier
 from ._crypto import SessionCipher, aes_cbc_encrypt, derive_session_key

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from chutes_build.builders import DockerClient, find_docker
+from chutes_build.engine import DockerClient, find_docker
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[1]

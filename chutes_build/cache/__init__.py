@@ -19,7 +19,9 @@ from ._digests import (
     scope_id,
 )
 from ._disk import DiskStore, default_cache_dir
+from ._http import RemoteCache, RemoteCacheStats, remote_cache_from_env
 from ._memory import MemoryStore
+from ._shared import RecordingStore, SharedStats, pull, push
 from ._store import (
     ACTION_VERSION,
     ActionResult,
@@ -46,6 +48,10 @@ __all__ = [
     "GcResult",
     "MemoryStore",
     "NotRegularFile",
+    "RecordingStore",
+    "RemoteCache",
+    "RemoteCacheStats",
+    "SharedStats",
     "Store",
     "blob_digest",
     "copy_hashed",
@@ -57,5 +63,8 @@ __all__ = [
     "open_regular",
     "parse_age",
     "parse_size",
+    "pull",
+    "push",
+    "remote_cache_from_env",
     "scope_id",
 ]

@@ -17,8 +17,8 @@ import tempfile
 
 import xxhash
 
-from .._errors import CacheError
-from . import _faults
+from ..core import CacheError
+from . import faults as _faults
 
 __all__ = [
     "STORE_VERSION",

@@ -17,7 +17,7 @@ import time
 import msgspec
 import xxhash
 
-from . import _faults
+from . import faults as _faults
 from ._store import Store
 
 __all__ = [

@@ -22,7 +22,7 @@ import shutil
 import stat
 import time
 
-from .._errors import CacheError
+from ..core import CacheError
 from ._atomic import atomic_write
 from ._digests import file_kind
 from ._store import _COUNTERS, AREAS, BadEntry, Entry, Store

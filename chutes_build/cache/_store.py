@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 import xxhash
 
-from .._errors import CacheError
+from ..core import CacheError
 from ._atomic import open_envelope, seal
 
 __all__ = [

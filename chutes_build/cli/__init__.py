@@ -13,13 +13,12 @@ import sys
 
 import typer
 
-from .._errors import ChutesBuildError
-from .._version import __version__
+from ..core import ChutesBuildError, __version__
 
 __all__ = ["app", "main"]
 
 #: Modules that add commands; each defines ``register(app)``.
-COMMAND_MODULES = ("_basic", "_graph", "_run", "_build", "_platform", "_sdk_cmds",
+_COMMAND_MODULES = ("_basic", "_graph", "_run", "_build", "_platform", "_sdk_cmds",
                    "_account_cmds", "_history_cmds", "_ops")  # fmt: skip
 
 app = typer.Typer(
@@ -50,7 +49,7 @@ def _root(
         os.environ["CHUTES_BUILD_DEBUG"] = "1"
 
 
-for _name in COMMAND_MODULES:
+for _name in _COMMAND_MODULES:
     try:
         _module = importlib.import_module(f"{__name__}.{_name}")
     except ModuleNotFoundError as exc:
@@ -101,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fault = os.environ.get("CHUTES_BUILD_FAULT")
         seen = os.environ.get("CHUTES_BUILD_FAULT_SEEN")
-        if fault or seen:  # a testing aid: see cache/_faults.py
-            from ..cache import _faults
+        if fault or seen:  # a testing aid: see cache/faults.py
+            from ..cache import faults as _faults
 
             _faults.arm(fault, seen)
         # With standalone_mode=False click returns (not raises) the code of a

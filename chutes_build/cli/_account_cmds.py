@@ -54,7 +54,7 @@ def report(
     as_json: bool = JSON,
 ) -> None:
     """Report a failed or bad invocation."""
-    from .._errors import DefinitionError
+    from ..core import DefinitionError
     from ..platform import report_invocation
 
     invocation_id = invocation_id or invocation_option
@@ -105,8 +105,7 @@ def login(
     as_json: bool = JSON,
 ) -> None:
     """Log in to the chutes.ai website with your hotkey: prints (or opens) a signed link."""
-    from ..platform import login_url, read_wallet
-    from ..platform._wallet import default_wallets_path
+    from ..platform import default_wallets_path, login_url, read_wallet
 
     signer = None
     if wallet or hotkey:
@@ -129,11 +128,11 @@ def chute_name(ref: str) -> str:
     else is a name or id already."""
     if ":" not in ref:
         return ref
-    from chutes_runtime._loader import split_target
+    from chutes_runtime import split_target
 
     if not os.path.isfile(split_target(ref)[0]):
         return ref
-    from chutes_runtime._loader import load_target
+    from chutes_runtime import load_target
 
     return load_target(ref)[1].name
 

@@ -7,11 +7,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .._chute import Chute, ChutePack
-from .._errors import DefinitionError, LoadError
-from .._image import Image
-from .._node_selector import NodeSelector
-from .._workspace import find_workspace, import_timeout, load_paths
+from ..core import DefinitionError, LoadError
+from ..definitions import Chute, ChutePack, Image, NodeSelector
+from ..workspace import find_workspace, import_timeout, load_paths
 from ._common import (
     JSON,
     PATHS,

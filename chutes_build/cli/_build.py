@@ -14,8 +14,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .._errors import BuildError, ChutesBuildError, DeployError, GraphError
-from .._workspace import Workspace, find_workspace
+from ..core import BuildError, ChutesBuildError, DeployError, GraphError
+from ..workspace import Workspace, find_workspace
 from ._common import JSON, PATHS, STRICT, console, err_console, report_warnings, warnings_json
 from ._graph import open_store, print_json
 
@@ -105,7 +105,7 @@ def _probe_name(builder: str | None) -> str:
 async def _docker(builder: str | None, for_up: bool, store=None):
     """The docker client; a probe's answer is kept in the store (it costs a real build),
     so a no-op run asks the engine only what it must."""
-    from ..builders import DockerClient, find_docker
+    from ..engine import DockerClient, find_docker
 
     if store is not None:
         known = store.load_struct("docker-client", _probe_name(builder), list[str])
@@ -161,13 +161,13 @@ async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
     work to do and, for ``up``, one row per chute."""
     import trio
 
-    from ..builders import plan_work
-    from ..builders._local_target import (
+    from ..engine import (
         LocalOptions,
         has_gpu,
         known_runtimes,
         orphans,
         plan_local,
+        plan_work,
         remove_orphans,
         runtime_tags,
         workspace_containers,
@@ -208,9 +208,8 @@ async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
 
 
 async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[str, Any]:
-    from ..builders import BuildContext, image_summary, make_progress, run_work
-    from ..builders._pool import open_configured
-    from ..builders._shared_cache import RecordingStore, pull, push
+    from ..cache import RecordingStore, pull, push
+    from ..engine import BuildContext, image_summary, make_progress, open_configured, run_work
     from ._chutes import cache_summary, shared_cache
 
     if opts.get("target") == "chutes":
@@ -344,7 +343,7 @@ def down(paths: list[str] = PATHS, target: str = TARGET, as_json: bool = JSON) -
     """Stop and remove the workspace's local chute containers (only PATHS' chutes if given)."""
     import trio
 
-    from ..builders._local_target import down_local
+    from ..engine import down_local
 
     _check_target(target)
     session = _session(paths) if paths else None
@@ -389,7 +388,7 @@ def logs(
 
 
 def _show_logs(store, keys: list[str]) -> int:
-    from ..builders._orchestrate import FAILED_LOGS
+    from ..engine import FAILED_LOGS
 
     seen: set[str] = set()
     for key in dict.fromkeys(keys):

@@ -32,7 +32,7 @@ async def shared_cache(workspace) -> AsyncIterator[Any]:
     if not (workspace.config.remote_cache or os.environ.get("CHUTES_BUILD_REMOTE_CACHE")):
         yield None  # without one, the platform package (httpx) is not even imported
         return
-    from ..platform import remote_cache_from_env
+    from ..cache import remote_cache_from_env
 
     remote = remote_cache_from_env(os.environ, url=workspace.config.remote_cache)
     if remote is None:
@@ -52,7 +52,7 @@ def cache_summary(remote, pulled, pushed) -> dict[str, Any] | None:
 
 
 def _options(workspace, accept_fee: bool = False, public: bool = False):
-    from ..builders._chutes_target import ChutesOptions
+    from ..engine import ChutesOptions
     from ..platform import load_settings
 
     settings = load_settings(os.environ)
@@ -63,9 +63,16 @@ def _options(workspace, accept_fee: bool = False, public: bool = False):
 
 async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
     """Build the changed images on the platform and deploy the changed chutes."""
-    from ..builders import BuildContext, Work, make_progress, run_work
-    from ..builders._chutes_target import lookup_keys, plan_chutes, schedule_chutes
-    from ..builders._shared_cache import RecordingStore, SharedStats, pull, push
+    from ..cache import RecordingStore, SharedStats, pull, push
+    from ..engine import (
+        BuildContext,
+        Work,
+        lookup_keys,
+        make_progress,
+        plan_chutes,
+        run_work,
+        schedule_chutes,
+    )
     from ..platform import ChutesClient
 
     settings, copts = _options(session.workspace, opts["accept_fee"], opts["public"])
@@ -166,8 +173,8 @@ def plan_chutes_command(workspace, store, graph) -> dict[str, Any]:
     to the platform)."""
     import trio
 
-    from ..builders._chutes_target import lookup_keys, plan_chutes
-    from ..builders._shared_cache import SharedStats, pull
+    from ..cache import SharedStats, pull
+    from ..engine import lookup_keys, plan_chutes
 
     _settings, copts = _options(workspace)
 

@@ -13,9 +13,8 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Column, Table
 
-from .._errors import ChutesBuildError
-from .._warnings import DefinitionWarning
-from .._workspace import LoadedFile
+from ..core import ChutesBuildError, DefinitionWarning
+from ..workspace import LoadedFile
 
 #: Narrowest human output when stdout is not a terminal (a pipe, a file, a CI log),
 #: where rich would otherwise assume 80 columns and squeeze the tables.

@@ -8,9 +8,9 @@ import os
 import typer
 from rich.markup import escape
 
-from .._errors import GraphError
-from .._workspace import Workspace, find_workspace
 from ..cache import DiskStore, Store, default_cache_dir, parse_age, parse_size
+from ..core import GraphError
+from ..workspace import Workspace, find_workspace
 from ._common import (
     JSON,
     PATHS,

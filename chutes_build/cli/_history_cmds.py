@@ -18,8 +18,8 @@ from ._platform import CONFIG
 
 
 def _store_and_api(config_path: str | None):
-    from .._workspace import find_workspace
     from ..platform import load_settings
+    from ..workspace import find_workspace
     from ._graph import open_store
 
     settings = load_settings(os.environ, path=config_path)
@@ -85,7 +85,7 @@ def rollback(
     """Redeploy a recorded version of a chute, without a rebuild or an image upload."""
     import trio
 
-    from ..builders._chutes_target import record_rollback
+    from ..engine import record_rollback
     from ..platform import ChutesClient, find_deploy, load_history
     from ..platform import rollback as post_again
 

@@ -8,7 +8,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Column, Table
 
-from .._workspace import find_workspace
+from ..workspace import find_workspace
 from ._common import JSON, console, print_json
 
 
@@ -29,7 +29,7 @@ def ps(as_json: bool = JSON) -> None:
     """Show the workspace's local chutes: state, URL, health, uptime, restarts, image, key."""
     import trio
 
-    from ..builders import local_status
+    from ..engine import local_status
     from ._build import _docker
 
     workspace = find_workspace(None)
@@ -65,7 +65,7 @@ def clean(dry_run: bool = DRY_RUN, as_json: bool = JSON) -> None:
     """Remove the engine's layer and runtime tags that no entry of this cache uses."""
     import trio
 
-    from ..builders import clean_tags, unreferenced_tags
+    from ..engine import clean_tags, unreferenced_tags
     from ._build import _docker
     from ._graph import open_store
 

@@ -76,7 +76,7 @@ def _scopes(
     action: str | None,
     scopes_json: str | None,
 ) -> list[dict]:
-    from .._errors import DefinitionError
+    from ..core import DefinitionError
 
     if action is not None and action not in ACTIONS:
         raise DefinitionError(
@@ -246,9 +246,8 @@ def register_user(
     """Register a user with a Bittensor hotkey and write config.ini (mode 0600)."""
     import dataclasses
 
-    from .._errors import WorkspaceError
-    from ..platform import load_settings, read_wallet, write_config
-    from ..platform._wallet import default_wallets_path
+    from ..core import WorkspaceError
+    from ..platform import default_wallets_path, load_settings, read_wallet, write_config
 
     settings = load_settings(os.environ, path=config_path)
     target = settings.config_path or ""

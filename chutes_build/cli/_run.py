@@ -70,7 +70,7 @@ def _job_args(dev: bool, job_data: str | None, job: str | None) -> list[str]:
     if job_data is None and job is None:
         return []
     if not dev or job_data is None:
-        from .._errors import DefinitionError
+        from ..core import DefinitionError
 
         raise DefinitionError(
             "running a job locally needs --dev and --job-data FILE",

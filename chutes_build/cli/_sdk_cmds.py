@@ -188,7 +188,7 @@ def secrets_create(
 def _read_value(path: str | None) -> str:
     import sys
 
-    from .._errors import DefinitionError
+    from ..core import DefinitionError
 
     text = open(path, encoding="utf-8").read() if path else sys.stdin.read()
     text = text.rstrip("\n")

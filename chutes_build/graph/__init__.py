@@ -37,6 +37,7 @@ graph it ran with :func:`record_run`; :func:`plan` and :func:`explain` then
 report cached and dirty nodes and name the cause.
 """
 
+from ..workspace import ChuteSnapshot, FileSnapshot, ImageSnapshot
 from ._compile import compile_snapshots, inputs_of
 from ._evaluate import Evaluation, evaluate, evaluation_key
 from ._graph import KINDS, BuildGraph
@@ -44,7 +45,6 @@ from ._keys import digest_of, node_key
 from ._load import compile_workspace, evaluate_workspace
 from ._plan import InputChange, NodePlan, Plan, RecordedGraph, explain, last_run, plan, record_run
 from ._render import FORMATS, node_dicts, render
-from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot
 
 __all__ = [
     "FORMATS",

@@ -16,14 +16,12 @@ from typing import Any
 
 import msgspec
 
-from .._directives import Add, Directive, From
-from .._errors import ChutesBuildError, GraphError
-from .._files import select_files
-from .._image import DEFAULT_BASE_IMAGE
 from ..cache import FileDigest, FileDigests, NotRegularFile
+from ..core import ChutesBuildError, GraphError
+from ..definitions import DEFAULT_BASE_IMAGE, Add, Directive, From, select_files
+from ..workspace import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain
 from ._graph import BuildGraph
 from ._keys import digest_of, node_key
-from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain
 
 __all__ = ["compile_snapshots", "inputs_of"]
 

@@ -21,14 +21,11 @@ import sys
 
 import msgspec
 
-from .._errors import ChutesBuildError
-from .._version import __version__
-from .._workspace import Workspace
 from ..cache import FileDigests, Store, scope_id
+from ..core import ChutesBuildError, __version__
+from ..workspace import FileSnapshot, Outcome, Workspace, import_isolated, snapshot_file
 from ._graph import no_gc_pauses
-from ._isolate import Outcome, import_isolated
 from ._keys import digest_of
-from ._snapshot import FileSnapshot, snapshot_file
 
 __all__ = ["Evaluation", "evaluate", "evaluation_key"]
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ChutesBuildError, GraphError
+from ..core import ChutesBuildError, GraphError
 
 if TYPE_CHECKING:
     import networkx as nx

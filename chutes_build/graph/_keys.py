@@ -12,7 +12,7 @@ from typing import Any
 
 import xxhash
 
-from .._canonical import canonical_bytes
+from ._canonical import canonical_bytes
 
 __all__ = ["digest_of", "node_key"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .._files import read_ignore_patterns
-from .._workspace import Workspace, discover, import_timeout
 from ..cache import FileDigests, Store
+from ..definitions import read_ignore_patterns
+from ..workspace import Workspace, discover, import_timeout
 from ._compile import compile_snapshots
 from ._evaluate import Evaluation, evaluate
 from ._graph import BuildGraph, no_gc_pauses

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._errors import GraphError
+from ..core import GraphError
 from ._graph import BuildGraph
 from ._plan import Plan
 

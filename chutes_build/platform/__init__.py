@@ -1,10 +1,9 @@
-"""The chutes.ai platform: settings, request signing, the API client, remote cache.
+"""The chutes.ai platform: settings, request signing, the API client, deploy history.
 
-Imported only by entry points and builders (it pulls in httpx and trio); the
+Imported only by entry points and the engine (it pulls in httpx and trio); the
 definitions never import it.
 """
 
-from .._secret_files import secret_reason
 from ._account import (
     create_secret,
     delete_object,
@@ -51,11 +50,10 @@ from ._payloads import (
     image_digest,
     image_fields,
 )
-from ._remote_cache import RemoteCache, RemoteCacheStats, remote_cache_from_env
 from ._signing import SDK_COMPAT_VERSION, Signer, auth_headers, signing_message
 from ._sse import LogLine
 from ._startup_logs import decrypt_chunks, fetch_startup_logs, stream_instance_logs
-from ._wallet import Wallet, read_wallet
+from ._wallet import Wallet, default_wallets_path, read_wallet
 from ._warm import warm_chutes
 
 __all__ = [
@@ -78,8 +76,6 @@ __all__ = [
     "PlatformSettings",
     "PlatformUnavailable",
     "RemoteBuildFailed",
-    "RemoteCache",
-    "RemoteCacheStats",
     "SecretFileRefused",
     "Signer",
     "Wallet",
@@ -88,6 +84,7 @@ __all__ = [
     "config_path",
     "create_secret",
     "decrypt_chunks",
+    "default_wallets_path",
     "delete_object",
     "deploy",
     "deploy_body",
@@ -106,7 +103,6 @@ __all__ = [
     "read_wallet",
     "record_deploy",
     "redact",
-    "remote_cache_from_env",
     "render_config",
     "report_invocation",
     "resolve_api_key",
@@ -114,7 +110,6 @@ __all__ = [
     "resolve_image",
     "resolve_secret",
     "rollback",
-    "secret_reason",
     "signing_message",
     "stream_instance_logs",
     "transfer_balance",

@@ -1,6 +1,6 @@
 """Errors of the chutes.ai platform client.
 
-They extend the root tree in :mod:`chutes_build._errors`::
+They extend the root tree in :mod:`chutes_build.core._errors`::
 
     DeployError
     └── PlatformError            the platform answered with an error (status in .status)
@@ -18,7 +18,7 @@ They extend the root tree in :mod:`chutes_build._errors`::
 
 from __future__ import annotations
 
-from .._errors import BuildError, DeployError
+from ..core import BuildError, DeployError
 
 __all__ = [
     "ImageConflict",

@@ -14,10 +14,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._chute import Chute
-from .._errors import DeployError
-from .._image import Image
-from .._logo import logo_content_type
+from ..core import DeployError
+from ..definitions import Chute, Image, logo_content_type
 from ._client import ChutesClient
 from ._errors import ImageConflict, RemoteBuildFailed
 from ._payloads import FileSource, build_context, deploy_body, image_digest, image_fields

@@ -23,12 +23,10 @@ from typing import Any
 import msgspec
 import xxhash
 
-from .._chute import Chute
-from .._errors import DeployError
-from .._files import ChangedWhileBuilding
-from .._image import Image
-from .._secret_files import secret_reason
 from ..cache import NotRegularFile, open_regular
+from ..core import DeployError
+from ..definitions import ChangedWhileBuilding, Chute, Image
+from ..workspace import secret_reason
 from ._errors import SecretFileRefused
 
 __all__ = [

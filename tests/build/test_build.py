@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from chutes_build._workspace import find_workspace
-from chutes_build.builders import segments
 from chutes_build.cache import DiskStore, MemoryStore, scope_id
+from chutes_build.engine import segments
 from chutes_build.graph import compile_workspace
+from chutes_build.workspace._workspace import find_workspace
 
 from .conftest import make_monorepo
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from chutes_build.builders import _containers, _gpus, _local_target
-from chutes_build.builders._local_target import (
+from chutes_build.engine import _containers, _gpus, _local_target
+from chutes_build.engine._local_target import (
     LocalOptions,
     container_gpus,
     has_gpu,
     nvidia_devices,
     plan_local,
 )
-from chutes_build.builders._orchestrate import BuildContext, Work
+from chutes_build.engine._orchestrate import BuildContext, Work
 
 ROOT = "/tmp/ws-gpus"
 DEVICE = ["GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-00000000-0000-0000-0000-000000000000)"]

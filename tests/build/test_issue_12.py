@@ -15,9 +15,9 @@ import httpx
 import pytest
 import trio
 
-from chutes_build._errors import DeployError
-from chutes_build.builders import wait_http
-from chutes_build.builders._local_ids import identity_mismatch
+from chutes_build.core._errors import DeployError
+from chutes_build.engine import wait_http
+from chutes_build.engine._local_ids import identity_mismatch
 from tests.build.conftest import make_monorepo
 
 pytestmark = pytest.mark.docker
@@ -245,9 +245,9 @@ def test_issue_12_a_port_taken_after_planning_fails_and_the_next_up_moves(
 def test_issue_12_a_damaged_deploy_record_is_written_again_and_plan_agrees(monorepo) -> None:
     """A running chute whose deploy record is damaged is adopted and recorded again, not
     trusted as recorded: afterwards ``plan`` has nothing left to do."""
-    from chutes_build._workspace import find_workspace
     from chutes_build.cache import DiskStore
     from chutes_build.graph import compile_workspace
+    from chutes_build.workspace._workspace import find_workspace
 
     first = monorepo.up()
     assert set(first["states"].values()) == {"started"}

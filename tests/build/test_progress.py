@@ -7,8 +7,8 @@ import json
 
 from rich.console import Console
 
-from chutes_build.builders import make_progress
-from chutes_build.graph._scheduler import Event, EventKind
+from chutes_build.engine import make_progress
+from chutes_build.engine._scheduler import Event, EventKind
 
 
 def _events():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chutes_build.builders._runtime_layer import PythonInfo, production_pins
+from chutes_build.engine._runtime_layer import PythonInfo, production_pins
 
 from .conftest import make_monorepo
 
@@ -77,7 +77,7 @@ def test_runtime_production_setting_adds_its_packages_and_dev_drops_them(
 def test_an_unobtainable_optional_wheel_is_left_out_quietly(tmp_path, monkeypatch) -> None:
     """graval is optional: when pip cannot get it, the production set is made without it
     (and pip is not asked again while the pins stay the same)."""
-    from chutes_build.builders import _runtime_layer as layer
+    from chutes_build.engine import _runtime_layer as layer
 
     asked = []
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 import trio
 
-from chutes_build._errors import BuildError
-from chutes_build.builders._runtime_layer import PythonInfo, runtime_wheels, sdk_pins
-from chutes_build.builders._runtime_pins import SDK_MODULES, canonical, sdk_imports
+from chutes_build.core._errors import BuildError
+from chutes_build.engine._runtime_layer import PythonInfo, runtime_wheels, sdk_pins
+from chutes_build.engine._runtime_pins import SDK_MODULES, canonical, sdk_imports
 from tests.conftest import REPO, require
 
 from .conftest import make_monorepo

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from chutes_build._workspace import discover, find_workspace, load_paths
-from chutes_build.builders._chutes_target import (
+from chutes_build.cache import MemoryStore
+from chutes_build.engine._chutes_target import (
     ChutesOptions,
     deploy_body_for,
     remote_deploy_key,
     remote_dockerfile,
     remote_image_key,
 )
-from chutes_build.cache import MemoryStore
 from chutes_build.graph import compile_workspace
 from chutes_build.platform import deploy_body
+from chutes_build.workspace._workspace import discover, find_workspace, load_paths
 
 JOB_CHUTE = """\
 from chutes_build import Chute, Image, NodeSelector

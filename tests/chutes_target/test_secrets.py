@@ -9,12 +9,12 @@ import zipfile
 
 import pytest
 
-from chutes_build._workspace import find_workspace
-from chutes_build.builders import BuildContext, segments
-from chutes_build.builders._context import SecretInContext
-from chutes_build.builders._orchestrate import _request
 from chutes_build.cache import MemoryStore
+from chutes_build.engine import BuildContext, segments
+from chutes_build.engine._context import SecretInContext
+from chutes_build.engine._orchestrate import _request
 from chutes_build.graph import compile_workspace
+from chutes_build.workspace._workspace import find_workspace
 from tests.platform.standin._state import image_id_for
 
 from ._workspace import SEED, posts

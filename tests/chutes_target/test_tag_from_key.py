@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from chutes_build.builders._chutes_target import TAG_RE, remote_tag, remote_uid
+from chutes_build.engine._chutes_target import TAG_RE, remote_tag, remote_uid
 from tests.platform.standin._state import image_id_for
 
 from ._workspace import posts

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from chutes_build import Chute, ChutePack, Image
-from chutes_build._workspace import find_workspace, load_paths
 from chutes_build.cli import main
+from chutes_build.workspace._workspace import find_workspace, load_paths
 from tests.definitions.conftest import PROBE, clean_env
 from tests.definitions.sdk_probe import CHUTE_ATTRIBUTES
 

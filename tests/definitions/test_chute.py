@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from chutes_build import Chute, DefinitionError, DuplicatePath, Image, InvalidPath, NodeSelector
-from chutes_build._workspace import find_workspace, load_paths
+from chutes_build.workspace._workspace import find_workspace, load_paths
 
 from .conftest import FIXTURES
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from chutes_build import WorkspaceError
-from chutes_build._workspace import discover, find_workspace
 from chutes_build.cli import main
+from chutes_build.workspace._workspace import discover, find_workspace
 
 CHUTE = """\
 from chutes.chute import Chute

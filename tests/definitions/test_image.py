@@ -8,8 +8,8 @@ import msgspec
 import pytest
 
 from chutes_build import DefinitionError, Image
-from chutes_build._directives import Entrypoint, From, Run
-from chutes_build._sdk import SDKImage
+from chutes_build.compat._sdk import SDKImage
+from chutes_build.definitions._directives import Entrypoint, From, Run
 
 from .conftest import FIXTURES
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from chutes_build import DefinitionError, Image, NodeSelector
-from chutes_build._warnings import collecting
-from chutes_build._workspace import find_workspace, load_paths
+from chutes_build.core._warnings import collecting
+from chutes_build.workspace._workspace import find_workspace, load_paths
 
 from .conftest import clean_env
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from chutes_build import Image
-from chutes_build._context import workspace_root
-from chutes_build._errors import DefinitionError
-from chutes_build._logo import logo_content_type
+from chutes_build.core._errors import DefinitionError
+from chutes_build.definitions._context import workspace_root
+from chutes_build.definitions._logo import logo_content_type
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 GIF = b"GIF89a" + b"\x00" * 24

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from chutes_build import GPUS, DefinitionError, NodeSelector
-from chutes_build._node_selector import ALLOW_INCLUDE
-from chutes_build._warnings import collecting
+from chutes_build.core._warnings import collecting
+from chutes_build.definitions._node_selector import ALLOW_INCLUDE
 
 
 def test_defaults_match_the_sdk() -> None:

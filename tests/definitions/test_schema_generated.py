@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import msgspec
 import pytest
 
-from chutes_build._struct_schema import struct_json_schema
+from chutes_build.definitions._struct_schema import struct_json_schema
 
 from .conftest import clean_env
 

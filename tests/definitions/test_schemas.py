@@ -17,9 +17,9 @@ import msgspec
 import pytest
 
 from chutes_build import Chute, DefinitionError
-from chutes_build._schema import model_json_schema
-from chutes_build._struct_schema import struct_json_schema
-from chutes_build._workspace import find_workspace, load_paths
+from chutes_build.definitions._schema import model_json_schema
+from chutes_build.definitions._struct_schema import struct_json_schema
+from chutes_build.workspace._workspace import find_workspace, load_paths
 
 from .conftest import FIXTURES, PROBE, clean_env
 

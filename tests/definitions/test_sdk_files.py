@@ -8,8 +8,8 @@ import sys
 import types
 
 from chutes_build import Chute, Image, NodeSelector
-from chutes_build._sdk import SDK_MODULES, SDKImage
-from chutes_build._workspace import find_workspace, load_paths
+from chutes_build.compat._sdk import SDK_MODULES, SDKImage
+from chutes_build.workspace._workspace import find_workspace, load_paths
 
 from .conftest import FIXTURES
 

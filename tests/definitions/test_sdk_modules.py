@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from chutes_build import DefinitionError
-from chutes_build._sdk import SDK_MODULES, sdk_aliases
-from chutes_build._sdk_modules import TEMPLATE_MODULES, unavailable_fix
+from chutes_build.compat._sdk import SDK_MODULES, sdk_aliases
+from chutes_build.compat._sdk_modules import TEMPLATE_MODULES, unavailable_fix
 
 from .conftest import clean_env
 
@@ -91,7 +91,7 @@ def test_issue_13_provided_modules_carry_the_sdks_public_classes(sdk_source: Pat
 
 
 def test_issue_13_chute_cord_and_friends_load(tmp_path: Path) -> None:
-    from chutes_build._workspace import find_workspace, load_paths
+    from chutes_build.workspace._workspace import find_workspace, load_paths
 
     path = tmp_path / "cords.py"
     path.write_text(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chutes_build import WorkspaceError
-from chutes_build._workspace import discover, find_workspace, load_paths
+from chutes_build.workspace._workspace import discover, find_workspace, load_paths
 
 CHUTE = """\
 from chutes.chute import Chute
@@ -145,7 +145,7 @@ def test_add_sources_resolve_against_the_chute_files_folder(
 
 
 def test_add_exclude(tmp_path: Path) -> None:
-    from chutes_build._files import select_files
+    from chutes_build.definitions._files import select_files
 
     write(
         tmp_path,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chutes_build._workspace import Workspace, find_workspace
 from chutes_build.cache import MemoryStore
+from chutes_build.workspace._workspace import Workspace, find_workspace
 
 PYPROJECT = """\
 [project]

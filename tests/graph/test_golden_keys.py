@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import os
 
-from chutes_build._directives import Add, AptInstall, Entrypoint, Env, From, Run, User, Workdir
 from chutes_build.cache import FileDigests
+from chutes_build.definitions._directives import (
+    Add,
+    AptInstall,
+    Entrypoint,
+    Env,
+    From,
+    Run,
+    User,
+    Workdir,
+)
 from chutes_build.graph import (
     ChuteSnapshot,
     FileSnapshot,

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from chutes_build import WorkspaceError
-from chutes_build._workspace import find_workspace, import_timeout
 from chutes_build.cli import main
+from chutes_build.workspace._workspace import find_workspace, import_timeout
 
 CHUTE = """\
 from chutes.chute import Chute

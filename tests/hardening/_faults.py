@@ -3,7 +3,7 @@
 A small monorepo is generated on a local base image (busybox for ``build``, the
 Python base for ``up``), driven through the real CLI in a subprocess of its own
 session, and killed with SIGKILL either from inside, at the n-th pass through a
-named point (``CHUTES_BUILD_FAULT``, see ``chutes_build/cache/_faults.py``), or
+named point (``CHUTES_BUILD_FAULT``, see ``chutes_build/cache/faults.py``), or
 from outside at a random moment of a ``RUN sleep`` step. After each kill
 :func:`check_after_kill` says what a machine crash would leave: corrupt entries,
 a next run that fails, builds that had finished and are done again.

@@ -13,7 +13,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from chutes_build import GPUS, Chute, ChutesBuildError, DefinitionError, Image, NodeSelector
-from chutes_build._canonical import canonical_bytes
+from chutes_build.graph._canonical import canonical_bytes
 
 from ._model import FUZZ, hostile, mostly_plain, plain
 

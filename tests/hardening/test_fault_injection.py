@@ -24,7 +24,7 @@ import time
 import pytest
 
 from chutes_build import ChutesBuildError
-from chutes_build.cache import _faults as _hook
+from chutes_build.cache import faults as _hook
 from tests.hardening import _faults
 
 docker = pytest.mark.docker
@@ -55,7 +55,7 @@ def _explain(reports) -> str:
 
 
 HOOK = """\
-from chutes_build.cache import _faults
+from chutes_build.cache import faults as _faults
 _faults.arm("write.synced:2")
 _faults.hit("write.begin")
 _faults.hit("write.synced", "ac.write.synced")
@@ -246,7 +246,7 @@ def _wait_for_waiting(procs, errs) -> None:
 def test_issue_7_runtime_wheels_reach_their_folder_only_when_complete(tmp_path, monkeypatch):
     """A download killed half way left a torn wheel under the final folder, and pip then
     reused it on every later `up` (it trusts a file already in its download folder)."""
-    from chutes_build.builders import _runtime_layer as layer
+    from chutes_build.engine import _runtime_layer as layer
 
     python = layer.PythonInfo("3.11", "x86_64")
     folder = tmp_path / "wheels" / python.tag
@@ -276,7 +276,7 @@ def test_issue_7_runtime_wheels_reach_their_folder_only_when_complete(tmp_path, 
 def test_issue_7_two_processes_write_the_project_wheel_without_sharing_a_file(tmp_path):
     """Both used ``<wheel>.tmp``: one renamed the other's half-written file into place."""
     script = (
-        "import sys\nfrom chutes_build.builders import _runtime_layer as l\n"
+        "import sys\nfrom chutes_build.engine import _runtime_layer as l\n"
         "for _ in range(15):\n    l._write_wheel(sys.argv[1])\n"
         "import zipfile\nzipfile.ZipFile(sys.argv[1]).testzip()\n"
     )

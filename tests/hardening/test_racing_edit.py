@@ -3,7 +3,7 @@
 A file an image adds is hashed when the graph is compiled and put in the build context
 later. Each trial saves one of those files at an exact moment of ``chutes-build build``
 (``CHUTES_BUILD_FAULT=<point>:<n>=<command>`` runs the edit there; see
-``chutes_build/cache/_faults.py``): before the context is made, between two files of its
+``chutes_build/cache/faults.py``): before the context is made, between two files of its
 copy, while BuildKit runs, after the build before its result is recorded, and, to check
 the second look after the build, on the context's own copy while BuildKit runs. Each edit
 is made in place (same inode, as ``>`` does) and editor-style (write a new file, rename it

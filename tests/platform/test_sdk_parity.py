@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from chutes_build._workspace import find_workspace, load_paths
 from chutes_build.platform import deploy_body, write_config
+from chutes_build.workspace._workspace import find_workspace, load_paths
 
 from .conftest import settings_for
 from .standin._multipart import parse_multipart

@@ -11,12 +11,12 @@ import pytest
 import trio
 import trio.testing
 
-from chutes_build._errors import BuildError
-from chutes_build._workspace import find_workspace
-from chutes_build.builders._docker import BUILDKIT, BUILDX, DockerClient
-from chutes_build.builders._engines import EngineClient, client_for, parse_builders, pool_settings
-from chutes_build.builders._pool import Engine, Pool, Ring
-from chutes_build.builders._registry import Registry, parse_registry
+from chutes_build.core._errors import BuildError
+from chutes_build.engine._docker import BUILDKIT, BUILDX, DockerClient
+from chutes_build.engine._engines import EngineClient, client_for, parse_builders, pool_settings
+from chutes_build.engine._pool import Engine, Pool, Ring
+from chutes_build.engine._registry import Registry, parse_registry
+from chutes_build.workspace._workspace import find_workspace
 
 LOCAL = DockerClient("/usr/bin/docker", BUILDKIT)
 
@@ -189,7 +189,7 @@ def test_issue_17_progress_names_the_engine_of_each_step():
 
     from rich.console import Console
 
-    from chutes_build.builders._progress import JsonProgress, LiveProgress
+    from chutes_build.engine._progress import JsonProgress, LiveProgress
 
     stream = io.StringIO()
     JsonProgress({"layer:k": "2 layer(s) ..RUN x"}, stream).on_engine("layer:k", "gpu1")

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from chutes_build import Image
-from chutes_build._workspace import discover, find_workspace, load_paths
+from chutes_build.workspace._workspace import discover, find_workspace, load_paths
 from tests.conftest import free_port
 
 from ._offline import no_network

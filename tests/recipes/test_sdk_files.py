@@ -1,7 +1,7 @@
 """Chute files written for the SDK load unmodified and agree with the SDK on disk.
 
 Each file below is run by the real SDK (``runpy`` in its interpreter) and
-loaded by ``chutes_build._workspace.load_paths``; their chutes, cords and
+loaded by ``chutes_build.workspace._workspace.load_paths``; their chutes, cords and
 Dockerfiles must agree.
 """
 
@@ -16,7 +16,7 @@ import textwrap
 import pytest
 
 from chutes_build import ChutePack
-from chutes_build._workspace import find_workspace, load_paths
+from chutes_build.workspace._workspace import find_workspace, load_paths
 
 from ._dump import CORD_FIELDS, pack_json
 

@@ -20,7 +20,7 @@ FORBIDDEN = (
     "xxhash",
     "chutes_build.graph",
     "chutes_build.cache",
-    "chutes_build.builders",
+    "chutes_build.engine",
     "chutes_build.cli",
 )
 PRODUCTION_ONLY = ("cryptography", "substrateinterface", "graval", "pydantic")

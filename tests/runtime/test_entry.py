@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from chutes_build._errors import ChutesBuildError
+from chutes_build.core._errors import ChutesBuildError
 from chutes_runtime import Runtime, Settings
 from chutes_runtime.__main__ import parse_settings
 from tests.conftest import free_port

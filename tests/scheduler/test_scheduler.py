@@ -14,8 +14,8 @@ import trio.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chutes_build._errors import GraphError
-from chutes_build.graph._scheduler import (
+from chutes_build.core._errors import GraphError
+from chutes_build.engine._scheduler import (
     Cached,
     EventKind,
     run_dag,
@@ -316,7 +316,7 @@ def test_random_dags_respect_order_and_bound(case):
 
 CTRL_C_SCRIPT = """
 import sys, networkx as nx, trio
-from chutes_build.graph._scheduler import run_dag
+from chutes_build.engine._scheduler import run_dag
 
 committed, kinds = {}, []
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from chutes_build.builders._shared_cache import RecordingStore, pull, push
-from chutes_build.cache import ActionResult, MemoryStore
-from chutes_build.platform import RemoteCache
+from chutes_build.cache import ActionResult, MemoryStore, RemoteCache
+from chutes_build.cache._shared import RecordingStore, pull, push
 
 from .conftest import TEAM_KEY
 

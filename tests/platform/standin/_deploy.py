@@ -8,7 +8,9 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
-from chutes_build._node_selector import GPUS  # the GPU catalogue is data; the rules are below
+from chutes_build.definitions._node_selector import (
+    GPUS,  # the GPU catalogue is data; the rules are below
+)
 
 ALLOW_INCLUDE = {
     "h100",

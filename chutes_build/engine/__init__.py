@@ -1,0 +1,106 @@
+"""Builders: BuildKit through a docker client, the local and chutes targets, the shared cache.
+
+``find_docker`` picks a client that can build with BuildKit; ``build`` runs a chain
+of Dockerfile lines as one build; ``existing_images`` asks the engine once which
+tags exist; the container helpers serve the local deploy target. ``open_pool`` spreads
+segments over several engines that share a ``Registry`` as their layer store.
+"""
+
+from ..cache import RecordingStore, SharedStats
+from ._buildkit import BuildRequest, BuildResult, build
+from ._chutes_target import (
+    ChutesOptions,
+    lookup_keys,
+    plan_chutes,
+    record_rollback,
+    schedule_chutes,
+)
+from ._clean import clean_tags, unreferenced_tags
+from ._containers import ContainerInfo, list_containers, remove_containers, run_container, wait_http
+from ._context import SecretInContext, context_files
+from ._docker import DockerClient, docker_command, existing_images, find_docker
+from ._local_target import (
+    LocalOptions,
+    container_name,
+    down_local,
+    has_gpu,
+    known_runtimes,
+    orphans,
+    plan_local,
+    remove_orphans,
+    runtime_tags,
+    workspace_containers,
+)
+from ._orchestrate import (
+    FAILED_LOGS,
+    BuildContext,
+    Segment,
+    Work,
+    image_summary,
+    layer_tag,
+    plan_work,
+    run_work,
+    segments,
+)
+from ._pool import Pool, open_configured, open_pool, pool_settings
+from ._progress import make_progress
+from ._registry import Registry, parse_registry
+from ._runtime_layer import IMAGE_PACKAGES, PythonInfo, package_files, project_wheel
+from ._status import local_status
+
+__all__ = [
+    "FAILED_LOGS",
+    "IMAGE_PACKAGES",
+    "BuildContext",
+    "BuildRequest",
+    "BuildResult",
+    "ChutesOptions",
+    "ContainerInfo",
+    "DockerClient",
+    "LocalOptions",
+    "Pool",
+    "PythonInfo",
+    "RecordingStore",
+    "Registry",
+    "SecretInContext",
+    "Segment",
+    "SharedStats",
+    "Work",
+    "build",
+    "clean_tags",
+    "container_name",
+    "context_files",
+    "docker_command",
+    "down_local",
+    "existing_images",
+    "find_docker",
+    "has_gpu",
+    "image_summary",
+    "known_runtimes",
+    "layer_tag",
+    "list_containers",
+    "local_status",
+    "lookup_keys",
+    "make_progress",
+    "open_configured",
+    "open_pool",
+    "orphans",
+    "package_files",
+    "parse_registry",
+    "plan_chutes",
+    "plan_local",
+    "plan_work",
+    "pool_settings",
+    "project_wheel",
+    "record_rollback",
+    "remove_containers",
+    "remove_orphans",
+    "run_container",
+    "run_work",
+    "runtime_tags",
+    "schedule_chutes",
+    "segments",
+    "unreferenced_tags",
+    "wait_http",
+    "workspace_containers",
+]

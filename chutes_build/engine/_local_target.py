@@ -1,0 +1,408 @@
+"""The local deploy target: each changed chute runs as a container on this machine.
+
+A chute runs from its **runtime image**: the chute's image plus the runtime layer
+(see ``_runtime_layer``), cached like any layer under ``chutes-build/runtime:<key>``.
+The chute's code is not baked in: the workspace is mounted read-only at
+``/workspace``, so a code-only edit changes the deploy key, restarts that one
+container and builds nothing. Containers use ``--network=host`` and a stable port
+per chute (``port_base`` plus an assignment kept in the store, so adding a chute
+never moves the others; a port something else holds moves, see ``_ports``).
+Labels carry the workspace, the chute's slot and name, the deploy key, the runtime key
+and the port (see ``_local_ids``); a container whose labels match and which is running
+is left alone. A started container counts as healthy only when ``GET /_ping`` on its
+port answers with its chute's name and the deploy key it was started with
+(``$CHUTES_BUILD_DEPLOY_KEY``): another workspace's chute on that port is not it.
+
+Template chutes (vLLM, SGLang, embeddings, diffusion, TEI) are built but reported
+``needs-gpu`` on a machine without a GPU; with one (see :func:`has_gpu`) they run with
+``--gpus all``. With ``runtime_production`` the runtime layer also carries production
+mode's packages (its key covers the wheel set, so the switch rebuilds only that layer;
+the container still starts the server with ``--dev``). A chute with a prebuilt image reference
+cannot be built or run here and is reported ``prebuilt``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cache import ActionResult, scope_id
+from ..cache import faults as _faults
+from ..core import DeployError
+from ._containers import container_log, list_containers, remove_containers, run_container, wait_http
+from ._docker import docker_command, existing_images
+from ._gpus import GPU_TEMPLATES, container_gpus, has_gpu, nvidia_devices
+from ._local_ids import (
+    L_CHUTE,
+    L_DEPLOY,
+    L_PORT,
+    L_RUNTIME,
+    L_SLOT,
+    L_WORKSPACE,
+    LABEL_KEYS,
+    chute_named,
+    container_name,
+    containers_by_slot,
+    identity_mismatch,
+)
+from ._orchestrate import BuildContext, Work, build_logged, top_ref
+from ._ports import assign_ports
+from ._runtime_layer import (
+    RUNTIME_PREFIX,
+    PythonInfo,
+    probe_python,
+    runtime_request,
+    runtime_wheels,
+    wheel_digests,
+)
+from ._runtime_pins import sdk_packages
+
+__all__ = [
+    "GPU_TEMPLATES",
+    "LocalOptions",
+    "container_gpus",
+    "container_name",
+    "down_local",
+    "has_gpu",
+    "known_runtimes",
+    "nvidia_devices",
+    "orphans",
+    "plan_local",
+    "remove_orphans",
+    "runtime_tags",
+    "workspace_containers",
+]
+
+RUNTIME_REPO = "chutes-build/runtime"
+MOUNT = "/workspace"
+HEALTH_PATH = "/_ping"
+DEPLOY_ENV = "CHUTES_BUILD_DEPLOY_KEY"
+LOG_LINES, LOG_SHOWN = 200, 30  # a failed start's log: read for the fix, shown
+
+
+def _recorded(store, key: str) -> bool:
+    """A verified result exists for ``key``: a damaged entry is no record (so the chute is
+    adopted or redeployed and recorded again, and ``plan`` agrees afterwards)."""
+    return store.get_action(key) is not None
+
+
+@dataclass
+class LocalOptions:
+    """Settings of the local target, read at the entry point."""
+
+    cache_dir: str
+    port_base: int = 18000
+    gpu: bool = False
+    health_timeout: float = 60.0
+    runtime_production: bool = False
+
+
+def runtime_key(image_key: str, python: PythonInfo, digests: dict[str, str]) -> str:
+    from ..graph import node_key
+
+    payload = {"python": python.tag, "prefix": RUNTIME_PREFIX, "wheels": digests}
+    return node_key("runtime", payload, (image_key,))
+
+
+async def _known_runtime(
+    ctx: BuildContext, opts: LocalOptions, image: str, memo: dict[tuple, dict[str, str]]
+) -> str | None:
+    """The runtime layer's key when it can be told without the engine (probe cached)."""
+    top = ctx.store.get_action(ctx.graph.node(image)["top"])
+    image_id = top.outputs.get("image_id", "") if top else ""
+    python = ctx.store.load_struct("python-probe", image_id.rpartition(":")[2][:64] or "-",
+                                   PythonInfo)  # fmt: skip
+    if python is None:
+        return None
+    sdk = sdk_packages(ctx.graph, image)
+    if (python.tag, sdk) not in memo:
+        wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
+        memo[python.tag, sdk] = wheel_digests(wheels)
+    return runtime_key(image, python, memo[python.tag, sdk])
+
+
+@dataclass
+class _Chute:
+    key: str
+    attrs: dict[str, Any]
+    name: str
+    port: int
+    row: dict[str, Any]
+    old: list = field(default_factory=list)  # this chute's containers (one or none, normally)
+
+    def expect(self, response) -> str | None:
+        return identity_mismatch(response, self.attrs["chute"], self.key)
+
+
+class _Planner:
+    def __init__(self, ctx: BuildContext, opts: LocalOptions, work: Work) -> None:
+        self.ctx, self.opts, self.work = ctx, opts, work
+        self.runtimes: dict[str, str] = {}  # image key -> runtime key, once known
+
+    def runtime_task(self, image: str, known: str | None) -> None:
+        ctx, opts, work = self.ctx, self.opts, self.work
+        node, top = f"runtime:{image}", top_ref(ctx.graph, image)
+        if known and f"{RUNTIME_REPO}:{known}" in work.existing and _recorded(ctx.store, known):
+            self.runtimes[image] = known
+            work.skip(node, f"runtime layer {ctx.graph.node(image)['label']}")
+            return
+
+        async def run():
+            if ctx.pool is not None:  # built by an engine of the pool: bring it here
+                await ctx.pool.pull_local(top, work.existing[top])
+            python = await probe_python(ctx.docker, top, work.existing[top], ctx.store)
+            sdk = sdk_packages(ctx.graph, image)
+            wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
+            key = runtime_key(image, python, wheel_digests(wheels))
+            tag = f"{RUNTIME_REPO}:{key}"
+            self.runtimes[image] = key
+            if _recorded(ctx.store, key) and (await existing_images(ctx.docker, [tag])):
+                return None
+            if ctx.pool is not None and ctx.store.has_action(key) and await ctx.pool.pull(tag):
+                return None  # another machine built it: pulled from the pool's registry
+            request = runtime_request(top, wheels, tag, ctx.network)
+            result, digest, started = await build_logged(ctx, node, key, request)
+            _faults.hit("build.finished")
+            if ctx.pool is not None:
+                await ctx.pool.push(tag)
+            return key, result.image_id, digest, started
+
+        def commit(value) -> None:
+            if value is not None:
+                key, image_id, digest, started = value
+                outputs = {"tag": f"{RUNTIME_REPO}:{key}", "image_id": image_id}
+                ctx.store.put_action(key, ActionResult(
+                    kind="runtime", outputs=outputs, logs=(digest,), created=time.time(),
+                    duration=time.time() - started))  # fmt: skip
+
+        work.add(node, f"runtime layer {ctx.graph.node(image)['label']}", run,
+                 [f"image:{image}"], commit)  # fmt: skip
+
+    def deploy_task(self, chute: _Chute) -> None:
+        ctx, work, image = self.ctx, self.work, chute.attrs["image"]
+        old = chute.old[0] if chute.old else None
+
+        async def run():
+            runtime = self.runtimes[image]
+            if old is not None and _matches(chute, runtime):
+                if _recorded(ctx.store, chute.key):
+                    chute.row["state"] = "unchanged"
+                    return None
+                if await _adopt(self.opts, chute):
+                    return old.id
+            if chute.old:
+                await remove_containers(ctx.docker, [c.name for c in chute.old])
+            _faults.hit("deploy.before-start")
+            container = await _start(ctx, self.opts, chute, runtime)
+            _faults.hit("deploy.started")
+            chute.row["state"] = "restarted" if old is not None else "started"
+            return container
+
+        def commit(container) -> None:
+            if container is not None:
+                outputs = {"container": container, "url": chute.row["url"], "runtime":
+                           self.runtimes[image]}  # fmt: skip
+                ctx.store.put_action(chute.key, ActionResult(
+                    kind="deploy-local", outputs=outputs, created=time.time()))  # fmt: skip
+
+        work.add(f"deploy:{chute.key}", f"run {chute.attrs['chute']}", run,
+                 [f"runtime:{image}"], commit)  # fmt: skip
+
+
+def _matches(chute: _Chute, runtime: str | None) -> bool:
+    """Whether the chute's one container runs what it should, where it should."""
+    if len(chute.old) != 1:
+        return False
+    info, labels = chute.old[0], chute.old[0].labels
+    return (
+        info.state == "running"
+        and info.name == chute.name
+        and labels.get(L_DEPLOY) == chute.key
+        and labels.get(L_RUNTIME) == runtime
+        and labels.get(L_PORT) == str(chute.port)
+    )
+
+
+async def _adopt(opts: LocalOptions, chute: _Chute) -> bool:
+    """A matching container whose start was never recorded (its ``up`` was killed after
+    ``docker run``, issue 7) is kept when it answers its health check; else restarted."""
+    try:
+        await wait_http(
+            chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout, expect=chute.expect
+        )
+    except DeployError:
+        return False
+    chute.row["state"] = "unchanged"
+    return True
+
+
+async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: str) -> str:
+    attrs, root = chute.attrs, ctx.graph.root
+    command = [f"{RUNTIME_PREFIX}/bin/python", "-m", "chutes_runtime",
+               f"{MOUNT}/{attrs['file']}:{attrs['attr']}", "--dev", "--host", "127.0.0.1",
+               "--port", str(chute.port)]  # fmt: skip
+    labels = {L_WORKSPACE: scope_id(root), L_SLOT: _slot(attrs), L_CHUTE: attrs["chute"],
+              L_DEPLOY: chute.key, L_RUNTIME: runtime, L_PORT: str(chute.port)}  # fmt: skip
+    container = await run_container(
+        ctx.docker, f"{RUNTIME_REPO}:{runtime}", name=chute.name, command=command,
+        labels=labels, env={"PYTHONDONTWRITEBYTECODE": "1", DEPLOY_ENV: chute.key},
+        mounts={root: MOUNT}, gpus=container_gpus(attrs, opts.gpu),
+    )  # fmt: skip
+    try:
+        await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout,
+                        alive=lambda: _running(ctx, chute.name), expect=chute.expect)  # fmt: skip
+    except DeployError as exc:
+        # Its log goes into the message; the container goes, so the next `up` retries.
+        log = await container_log(ctx.docker, chute.name, LOG_LINES)
+        tail = "\n".join(f"  | {line}" for line in log.splitlines()[-LOG_SHOWN:])
+        await remove_containers(ctx.docker, [chute.name])
+        raise DeployError(
+            f"chute {attrs['chute']} (container {chute.name}) did not become healthy: "
+            f"{exc.message}\n{tail}",
+            fix=_unhealthy_fix(chute, f"{exc.message}\n{log}"),
+        ) from None
+    return container
+
+
+def _slot(attrs: dict[str, Any]) -> str:
+    """``username/name``: the chute's identity in the workspace (its deploy slot)."""
+    return attrs["slot"].removeprefix("deploy:")
+
+
+def _unhealthy_fix(chute: _Chute, evidence: str) -> str:
+    """The fix for a chute that never answered as itself, from the error and its log."""
+    taken = ("the port is answered by", "not a chute", "address already in use")
+    if any(text in evidence for text in taken):
+        return (f"another server holds port {chute.port}: run `chutes-build up` again to move "
+                "this chute to a free port, or set port-base in [tool.chutes-build] to a "
+                "range no other workspace uses")  # fmt: skip
+    attrs = chute.attrs
+    return (f"see the log above; `chutes-build run {attrs['file']}:{attrs['attr']} --dev` "
+            "runs it without an engine")  # fmt: skip
+
+
+async def _running(ctx: BuildContext, name: str) -> bool:
+    """Whether container ``name`` still runs: a chute that crashes at start-up then fails
+    at once with its whole log rather than after the health timeout."""
+    try:
+        state = await docker_command(ctx.docker, ["inspect", "-f", "{{.State.Running}}", name])
+    except Exception:  # noqa: BLE001 - a vanished container has exited too
+        return False
+    return state.strip() == "true"
+
+
+async def plan_local(
+    ctx: BuildContext,
+    opts: LocalOptions,
+    work: Work,
+    deploy_keys: list[str],
+    known: dict[str, str | None],
+    containers: list | None = None,
+) -> list[dict[str, Any]]:
+    """Add the runtime and container tasks of ``deploy_keys`` to ``work``; one row each.
+
+    ``known`` is :func:`known_runtimes`'s answer; ``containers`` the workspace's
+    containers (:func:`workspace_containers`), asked for here when not given."""
+    graph, root = ctx.graph, ctx.graph.root
+    if containers is None:
+        containers = await workspace_containers(ctx.docker, root)
+    nodes = {key: graph.node(key) for key in deploy_keys}
+    by_slot = containers_by_slot(containers, {_slot(a): a["chute"] for a in nodes.values()})
+    held = _held_ports(nodes.values(), by_slot)
+    ports, moves = assign_ports(ctx.store, root, [a["slot"] for a in nodes.values()],
+                                opts.port_base, held)  # fmt: skip
+    planner, rows = _Planner(ctx, opts, work), []
+    for key, attrs in nodes.items():
+        chute = _Chute(key, attrs, container_name(root, _slot(attrs)), ports[attrs["slot"]],
+                       {}, by_slot.get(_slot(attrs), []))  # fmt: skip
+        if attrs["slot"] in moves:
+            chute.row["note"] = moves[attrs["slot"]].note()
+        rows.append(_plan_one(planner, chute, known))
+    return rows
+
+
+def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) -> dict:
+    attrs, opts, row = chute.attrs, planner.opts, chute.row
+    row.update({"chute": attrs["chute"], "key": chute.key, "image": attrs["image_ref"],
+                "url": f"http://127.0.0.1:{chute.port}", "state": None})  # fmt: skip
+    template = attrs["definition"].get("standard_template")
+    if attrs["image"] is None:
+        row.update(state="prebuilt", url=None,
+                   note="prebuilt image reference: not built or run locally")  # fmt: skip
+        return row
+    if template in GPU_TEMPLATES and not opts.gpu:
+        row.update(state="needs-gpu", url=None,
+                   note=f"{template} template: needs a GPU to run")  # fmt: skip
+        return row
+    image = attrs["image"]
+    if f"runtime:{image}" not in planner.work.labels:
+        planner.runtime_task(image, known.get(image))
+    runtime = planner.runtimes.get(image)
+    if runtime is not None and _matches(chute, runtime) and _recorded(planner.ctx.store, chute.key):
+        row["state"] = "unchanged"
+    else:
+        planner.deploy_task(chute)
+    return row
+
+
+def _chute_slots(graph) -> dict[str, str]:
+    return {_slot(attrs): attrs["chute"] for attrs in graph.nodes("deploy")}
+
+
+def _held_ports(nodes, by_slot: dict[str, list]) -> dict[str, int | None]:
+    """The port each chute's one running container listens on (``None``: not labelled)."""
+    held: dict[str, int | None] = {}
+    for attrs in nodes:
+        running = [c for c in by_slot.get(_slot(attrs), []) if c.state == "running"]
+        if len(running) == 1:
+            port = running[0].labels.get(L_PORT, "")
+            held[attrs["slot"]] = int(port) if port.isdigit() else None
+    return held
+
+
+async def workspace_containers(docker, root: str) -> list:
+    """Every container this workspace's ``up`` started (one ``docker ps``)."""
+    return await list_containers(docker, {L_WORKSPACE: scope_id(root)}, LABEL_KEYS)
+
+
+async def known_runtimes(
+    ctx: BuildContext, opts: LocalOptions, deploy_keys: list[str]
+) -> dict[str, str | None]:
+    """``{image key: runtime key}`` where it is known before the engine is asked, so the
+    runtime tags join the one existence check (``runtime_tags``)."""
+    found: dict[str, str | None] = {}
+    memo: dict[tuple, dict[str, str]] = {}
+    for key in deploy_keys:
+        image = ctx.graph.node(key)["image"]
+        if image is not None and image not in found:
+            found[image] = await _known_runtime(ctx, opts, image, memo)
+    return found
+
+
+def runtime_tags(known: dict[str, str | None]) -> list[str]:
+    return [f"{RUNTIME_REPO}:{key}" for key in known.values() if key]
+
+
+def orphans(root: str, graph, containers: list) -> list:
+    """This workspace's containers whose chute is no longer in ``graph`` (a full ``up``
+    removes them: the chute was deleted or renamed)."""
+    wanted = _chute_slots(graph)
+    by_slot = containers_by_slot(containers, wanted)
+    return [c for slot, found in by_slot.items() if slot not in wanted for c in found]
+
+
+async def remove_orphans(ctx: BuildContext, found: list) -> list[dict[str, Any]]:
+    await remove_containers(ctx.docker, [c.name for c in found])
+    return [{"chute": c.labels.get(L_CHUTE, c.name), "key": c.labels.get(L_DEPLOY), "image":
+             c.image, "url": None, "state": "removed", "note": "no longer in the workspace"}
+            for c in found]  # fmt: skip
+
+
+async def down_local(docker, root: str, chutes: list[str] | None) -> list[dict[str, Any]]:
+    """Stop and remove this workspace's containers (only ``chutes`` when given)."""
+    found = await workspace_containers(docker, root)
+    gone = [c for c in found if chutes is None or chute_named(c, chutes)]
+    await remove_containers(docker, [c.name for c in gone])
+    return [{"container": c.name, "chute": c.labels.get(L_CHUTE), "state": "removed"}
+            for c in gone]  # fmt: skip

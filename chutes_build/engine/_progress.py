@@ -1,0 +1,145 @@
+"""Progress of a build or deploy run: a rich live table for people, JSON lines for scripts.
+
+Both read the scheduler's events (:class:`~chutes_build.engine._scheduler.Event`)
+and the build log lines. The JSON form writes one object per line as things
+happen (``{"event": "running", "node": ..., "label": ...}``); the caller ends the
+stream with one summary object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+__all__ = ["JsonProgress", "LiveProgress", "make_progress"]
+
+_STYLE = {
+    "queued": "dim",
+    "running": "yellow",
+    "cached": "green",
+    "done": "green",
+    "failed": "red",
+    "skipped": "dim",
+    "cancelled": "red",
+}
+_MAX_ROWS = 24
+
+
+class JsonProgress:
+    """One JSON object per line on ``stream``."""
+
+    def __init__(self, labels: dict[str, str], stream: TextIO | None = None) -> None:
+        self.labels, self.stream = labels, stream or sys.stdout
+        self.closed = False
+        self.engines: dict[str, str] = {}  # node -> the pool engine building it
+
+    def write(self, data: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self.stream.write(json.dumps(data, sort_keys=False) + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away: keep building
+            self.closed = True
+
+    def on_event(self, event) -> None:
+        row = {"event": event.kind.value, "node": event.node,
+               "label": self.labels.get(event.node, event.node)}  # fmt: skip
+        if event.node in self.engines:
+            row["engine"] = self.engines[event.node]
+        if event.error is not None:
+            row["error"] = str(event.error)
+        self.write(row)
+
+    def on_engine(self, node: str, engine: str) -> None:
+        """``node`` was sent to the pool engine ``engine`` (again, after a failover)."""
+        self.engines[node] = engine
+        self.write({"event": "engine", "node": node, "engine": engine})
+
+    def on_line(self, node: str, line: str) -> None:
+        pass  # logs go to the cache (`chutes-build logs`), not to the event stream
+
+    def __enter__(self) -> JsonProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class LiveProgress:
+    """A live table: each node's state, elapsed time and last log line."""
+
+    def __init__(self, labels: dict[str, str], console) -> None:
+        self.labels, self.console = labels, console
+        self.state: dict[str, str] = {}
+        self.started: dict[str, float] = {}
+        self.ended: dict[str, float] = {}
+        self.last: dict[str, str] = {}
+        self.engines: dict[str, str] = {}  # node -> the pool engine building it
+        self.live = None
+
+    def on_event(self, event) -> None:
+        kind = event.kind.value
+        self.state[event.node] = kind
+        now = time.monotonic()
+        if kind == "running":
+            self.started[event.node] = now
+        elif event.node in self.started:
+            self.ended[event.node] = now
+
+    def on_engine(self, node: str, engine: str) -> None:
+        self.engines[node] = engine
+
+    def on_line(self, node: str, line: str) -> None:
+        if line.strip():
+            self.last[node] = line.strip()
+
+    def _elapsed(self, node: str) -> str:
+        if node not in self.started:
+            return ""
+        return f"{self.ended.get(node, time.monotonic()) - self.started[node]:.1f}s"
+
+    def __rich__(self):
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table("state", "node", "time", "last line", box=None, pad_edge=False)
+        cached = sum(1 for state in self.state.values() if state == "cached")
+        order = sorted(
+            (n for n, state in self.state.items() if state != "cached"),
+            key=lambda n: (self.state[n] == "done", n),
+        )
+        if cached:
+            table.add_row("[green]cached[/]", f"{cached} node(s) up to date", "", "")
+        for node in order[:_MAX_ROWS]:
+            state = self.state[node]
+            last = self.last.get(node, "") if state in ("running", "failed") else ""
+            label = self.labels.get(node, node)
+            if node in self.engines:
+                label = f"{label} @ {self.engines[node]}"
+            table.add_row(
+                f"[{_STYLE.get(state, '')}]{state}[/]", escape(label),
+                self._elapsed(node), escape(last[-70:]),
+            )  # fmt: skip
+        hidden = len(order) - _MAX_ROWS
+        if hidden > 0:
+            table.add_row("", f"... and {hidden} more", "", "")
+        return table
+
+    def __enter__(self) -> LiveProgress:
+        from rich.live import Live
+
+        self.live = Live(self, console=self.console, refresh_per_second=4, transient=False)
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+
+def make_progress(labels: dict[str, str], as_json: bool, console):
+    """The JSON or the live display."""
+    return JsonProgress(labels) if as_json else LiveProgress(labels, console)
