@@ -1,11 +1,12 @@
 """Render the build graph as one self-contained, interactive HTML page.
 
 ``render_html`` is a pure function: node dicts in, one HTML string out. The page
-carries its own CSS and JavaScript (from ``_html_assets``), embeds the nodes as
-JSON in a ``<script type="application/json">`` element and makes no network
-request at all: a Content-Security-Policy with ``default-src 'none'`` forbids
-it, and only the page's own script (allowed by its SHA-256 hash) may run, so a
-hostile label that somehow escaped its string still could not execute.
+carries its own CSS and JavaScript inlined (the files under ``assets/``, read by
+``_html_assets``), embeds the nodes as JSON in a ``<script type="application/json">``
+element and makes no network request at all: a Content-Security-Policy with
+``default-src 'none'`` forbids it, and only the page's own script (allowed by its
+SHA-256 hash) may run, so a hostile label that somehow escaped its string still
+could not execute.
 
 The layout (longest-path layering, barycentre ordering), pan/zoom, search, the
 detail panel and the collapsing of long layer chains all run in the browser.

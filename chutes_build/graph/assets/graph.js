@@ -1,40 +1,34 @@
-"""First half of the graph view's script: data, chain collapsing, layout, drawing.
-
-It opens the script's closure: reads the nodes from ``#graph-data``, collapses
-linear layer chains, lays the visible items out (longest-path layers,
-barycentre order) and draws them as SVG. ``_html_js_ui.JS_UI`` continues the
-same closure (search, selection, panel, pan/zoom, toolbar) and closes it; the
-page's script is ``JS_GRAPH + JS_UI`` (see ``_html_assets``).
-"""
-
-from __future__ import annotations
-
-__all__ = ["JS_GRAPH"]
-
-JS_GRAPH = r"""
-"use strict";
-(() => {
+/* The build graph's model, layout and drawing, for the HTML graph view.
+ *
+ * Defines one name, ChutesGraph, that ui.js (the page: state, search, panel,
+ * pan/zoom, toolbar) builds on. Nothing here touches the page: model() turns the
+ * embedded data into nodes with their inputs and users and finds linear layer
+ * chains, visibleGraph() collapses the chains not expanded, layout() places the
+ * visible items (longest-path layers, barycentre order) and nodeElement() /
+ * edgeElement() draw them as SVG. Data only ever goes into textContent or
+ * setAttribute, never into markup.
+ */
+/* exported ChutesGraph */
+const ChutesGraph = (() => {
+  "use strict";
   const SVGNS = "http://www.w3.org/2000/svg";
   const W = 210, H = 42, COL = 258, ROW = 54;
-  const started = performance.now();
-  const $ = (id) => document.getElementById(id);
-  const data = JSON.parse($("graph-data").textContent);
-  const nodes = data.nodes;
-  const byKey = new Map(nodes.map((n) => [n.key, n]));
-  const users = new Map(nodes.map((n) => [n.key, []]));
-  for (const n of nodes) {
-    n.inputs = [...new Set(n.deps.filter((d) => byKey.has(d) && d !== n.key))];
-    for (const d of n.inputs) users.get(d).push(n.key);
-  }
-  const chains = findChains(nodes.length > data.collapse_at);
-  const state = { expanded: new Set(), selected: null, query: "" };
-  const view = { x: 0, y: 0, k: 1 };
-  const svg = $("graph"), viewport = $("viewport"), panel = $("panel");
-  let shown = { items: new Map(), edges: [], place: new Map() };
-  let nodeEls = new Map(), edgeEls = [];
 
-  // ---- model: collapse linear layer chains into one expandable item
-  function findChains(enabled) {
+  // ---- model: nodes, their inputs and users, linear layer chains
+  function model(data) {
+    const nodes = data.nodes;
+    const byKey = new Map(nodes.map((n) => [n.key, n]));
+    const users = new Map(nodes.map((n) => [n.key, []]));
+    for (const n of nodes) {
+      n.inputs = [...new Set(n.deps.filter((d) => byKey.has(d) && d !== n.key))];
+      for (const d of n.inputs) users.get(d).push(n.key);
+    }
+    const chains = findChains(nodes, byKey, users, nodes.length > data.collapse_at);
+    return { nodes, byKey, users, chains };
+  }
+
+  // Collapse linear layer chains into one expandable item each.
+  function findChains(nodes, byKey, users, enabled) {
     const chainOf = new Map(), members = new Map();
     if (!enabled) return { chainOf, members };
     const linear = (n) => n !== undefined && n.kind === "layer" &&
@@ -50,13 +44,13 @@ JS_GRAPH = r"""
     return { chainOf, members };
   }
 
-  function repOf(key) {
-    const id = chains.chainOf.get(key);
-    return id !== undefined && !state.expanded.has(id) ? id : key;
+  function repOf(m, expanded, key) {
+    const id = m.chains.chainOf.get(key);
+    return id !== undefined && !expanded.has(id) ? id : key;
   }
 
-  function chainItem(id) {
-    const keys = chains.members.get(id), parts = keys.map((k) => byKey.get(k));
+  function chainItem(m, id) {
+    const keys = m.chains.members.get(id), parts = keys.map((k) => m.byKey.get(k));
     const dirty = parts.filter((p) => p.status === "dirty");
     const cached = parts.every((p) => p.status === "cached");
     const status = dirty.length ? "dirty" : cached ? "cached" : "unknown";
@@ -65,13 +59,14 @@ JS_GRAPH = r"""
       reason: dirty.length ? dirty[0].reason : "", inputs: parts[0].inputs };
   }
 
-  function visibleGraph() {
+  // The items and edges to draw: a chain not in `expanded` is one item.
+  function visibleGraph(m, expanded) {
     const items = new Map(), edges = new Map();
-    for (const n of nodes) {
-      const id = repOf(n.key);
-      if (!items.has(id)) items.set(id, id === n.key ? n : chainItem(id));
+    for (const n of m.nodes) {
+      const id = repOf(m, expanded, n.key);
+      if (!items.has(id)) items.set(id, id === n.key ? n : chainItem(m, id));
       for (const d of n.inputs) {
-        const from = repOf(d);
+        const from = repOf(m, expanded, d);
         if (from !== id) edges.set(from + ">" + id, [from, id]);
       }
     }
@@ -197,19 +192,6 @@ JS_GRAPH = r"""
       d: `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}` });
   }
 
-  function render() {
-    const g = visibleGraph();
-    shown = { ...g, place: layout(g) };
-    const edgeLayer = svgEl("g", { class: "edges" }), nodeLayer = svgEl("g", { class: "nodes" });
-    const at = (id) => shown.place.get(id);
-    edgeEls = g.edges.map(([a, b]) => [a, b, edgeElement(at(a), at(b), a, b)]);
-    edgeLayer.append(...edgeEls.map((e) => e[2]));
-    nodeEls = new Map();
-    for (const item of g.items.values()) nodeEls.set(item.key, nodeElement(item, at(item.key)));
-    nodeLayer.append(...nodeEls.values());
-    viewport.replaceChildren(edgeLayer, nodeLayer);
-    applySearch();
-    markSelection();
-    updateChainButton();
-  }
-"""
+  return Object.freeze({ W, H, model, visibleGraph, layout, svgEl, token, plural,
+    nodeElement, edgeElement });
+})();

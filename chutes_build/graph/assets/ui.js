@@ -1,16 +1,42 @@
-"""Second half of the graph view's script: search, selection, panel, view, toolbar.
+/* The HTML graph view's page: state, rendering, search, selection, the side
+ * panel, pan/zoom and the toolbar.
+ *
+ * Builds on ChutesGraph (graph.js: model, layout, SVG drawing) and runs once:
+ * it reads the nodes from #graph-data, draws them and records how long that took
+ * in the svg's data-render-ms. Data is only ever written with textContent or
+ * setAttribute, never as markup.
+ */
+/* global ChutesGraph */
+(() => {
+  "use strict";
+  const G = ChutesGraph;
+  const { W, H, svgEl, token, plural } = G;
+  const started = performance.now();
+  const $ = (id) => document.getElementById(id);
+  const graph = G.model(JSON.parse($("graph-data").textContent));
+  const { nodes, byKey, users, chains } = graph;
+  const state = { expanded: new Set(), selected: null, query: "" };
+  const view = { x: 0, y: 0, k: 1 };
+  const svg = $("graph"), viewport = $("viewport"), panel = $("panel");
+  let shown = { items: new Map(), edges: [], place: new Map() };
+  let nodeEls = new Map(), edgeEls = [];
 
-It continues the closure opened by ``_html_js_graph.JS_GRAPH`` (so it uses that
-half's names: ``nodes``, ``byKey``, ``chains``, ``render`` and so on), then
-wires the page and draws it. Data is only ever written with ``textContent`` or
-``setAttribute``, never as markup.
-"""
+  function render() {
+    const g = G.visibleGraph(graph, state.expanded);
+    shown = { ...g, place: G.layout(g) };
+    const edgeLayer = svgEl("g", { class: "edges" }), nodeLayer = svgEl("g", { class: "nodes" });
+    const at = (id) => shown.place.get(id);
+    edgeEls = g.edges.map(([a, b]) => [a, b, G.edgeElement(at(a), at(b), a, b)]);
+    edgeLayer.append(...edgeEls.map((e) => e[2]));
+    nodeEls = new Map();
+    for (const item of g.items.values()) nodeEls.set(item.key, G.nodeElement(item, at(item.key)));
+    nodeLayer.append(...nodeEls.values());
+    viewport.replaceChildren(edgeLayer, nodeLayer);
+    applySearch();
+    markSelection();
+    updateChainButton();
+  }
 
-from __future__ import annotations
-
-__all__ = ["JS_UI"]
-
-JS_UI = r"""
   // ---- search and selection
   function matches(item, q) {
     if (!q) return true;
@@ -286,4 +312,3 @@ JS_UI = r"""
   fit();
   svg.dataset.renderMs = String(Math.round(performance.now() - started));
 })();
-"""
