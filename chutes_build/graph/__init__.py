@@ -45,6 +45,7 @@ from ._keys import digest_of, node_key
 from ._load import compile_workspace, evaluate_workspace
 from ._plan import InputChange, NodePlan, Plan, RecordedGraph, explain, last_run, plan, record_run
 from ._render import FORMATS, node_dicts, render
+from ._select import Picked, known_chute_names, select_files
 
 __all__ = [
     "FORMATS",
@@ -56,6 +57,7 @@ __all__ = [
     "ImageSnapshot",
     "InputChange",
     "NodePlan",
+    "Picked",
     "Plan",
     "RecordedGraph",
     "compile_snapshots",
@@ -66,10 +68,12 @@ __all__ = [
     "evaluation_key",
     "explain",
     "inputs_of",
+    "known_chute_names",
     "last_run",
     "node_dicts",
     "node_key",
     "plan",
     "record_run",
     "render",
+    "select_files",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..cache import FileDigests, Store
 from ..definitions import read_ignore_patterns
-from ..workspace import Workspace, discover, import_timeout
+from ..workspace import Workspace, import_timeout
 from ._compile import compile_snapshots
 from ._evaluate import Evaluation, evaluate
 from ._graph import BuildGraph, no_gc_pauses
+from ._select import select_files
 
 __all__ = ["compile_workspace", "evaluate_workspace"]
 
@@ -21,9 +22,13 @@ def _evaluate(
 ) -> tuple[Evaluation, FileDigests]:
     """The evaluation with strict mode applied (see :func:`evaluate_workspace`)."""
     digests = FileDigests(workspace.root, store)
-    files = discover(workspace, paths or None)
+    picked = select_files(workspace, paths, store, digests)
     timeout = import_timeout(workspace.config) if timeout is None else timeout
-    found = evaluate(workspace, files, store, digests, not paths, timeout)
+
+    def run(files: list[str]) -> Evaluation:
+        return evaluate(workspace, files, store, digests, not paths, timeout)
+
+    found = picked.apply(picked.evaluate(run))
     snapshots, warnings, refused = _split_warnings(
         found.snapshots, digests.root, strict or workspace.config.strict
     )

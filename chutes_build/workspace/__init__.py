@@ -9,6 +9,13 @@ secret-file rules say what must never enter a build context.
 
 from ._isolate import Outcome, import_isolated
 from ._secret_files import secret_reason
+from ._select import (
+    Selection,
+    matches,
+    missing_path_error,
+    no_match_error,
+    split_arguments,
+)
 from ._snapshot import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain, snapshot_file
 from ._workspace import (
     LoadedFile,
@@ -26,6 +33,7 @@ __all__ = [
     "ImageSnapshot",
     "LoadedFile",
     "Outcome",
+    "Selection",
     "Workspace",
     "discover",
     "find_workspace",
@@ -33,7 +41,11 @@ __all__ = [
     "import_timeout",
     "load_file",
     "load_paths",
+    "matches",
+    "missing_path_error",
+    "no_match_error",
     "plain",
     "secret_reason",
     "snapshot_file",
+    "split_arguments",
 ]

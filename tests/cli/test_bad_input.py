@@ -138,7 +138,7 @@ def test_debug_shows_the_traceback(cli, workspace) -> None:
             ["dockerfile", "good_two.py:chute"],
             r"good_two\.py: chute 'good-two' uses the prebuilt image 'parachutes/python:3\.12'",
         ),
-        (["ls", "missing.py"], r"no such file or folder: missing\.py"),
+        (["ls", "missing.py"], r"<command line>: no such file or folder: missing\.py"),
     ],
 )
 def test_bad_command_line(cli, workspace, args: list[str], pattern: str) -> None:
