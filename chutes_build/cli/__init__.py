@@ -25,7 +25,7 @@ app = typer.Typer(
     name="chutes-build",
     help="Define, build and ship chutes: one content-addressed build graph for a whole monorepo.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             _faults.arm(fault, seen)
         # With standalone_mode=False click returns (not raises) the code of a
         # ``typer.Exit`` raised inside a command.
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="chutes-build", standalone_mode=False)
         if isinstance(result, int) and not isinstance(result, bool):
             return result
     except ChutesBuildError as exc:

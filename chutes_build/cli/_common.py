@@ -42,8 +42,44 @@ class _Console(Console):
 console = _Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
+
+def complete_paths(incomplete: str) -> list[str]:
+    """Shell completion for PATHS: the chute names the evaluation cache knows (no file is
+    imported), then the files and folders that start with ``incomplete``."""
+    try:
+        return _cached_names(incomplete) + _entries(incomplete)
+    except (ChutesBuildError, OSError):
+        return []
+
+
+def _cached_names(incomplete: str) -> list[str]:
+    from ..cache import DiskStore, default_cache_dir
+    from ..graph import known_chute_names
+    from ..workspace import find_workspace
+
+    workspace = find_workspace(None)
+    if workspace.pyproject is None:
+        return []
+    with DiskStore(default_cache_dir(workspace.config.cache_dir, workspace.root)) as store:
+        names = known_chute_names(store, workspace.root)
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _entries(incomplete: str) -> list[str]:
+    folder, _, start = incomplete.rpartition("/")
+    found = []
+    for entry in sorted(os.scandir(folder or "."), key=lambda e: e.name):
+        if entry.name.startswith(start) and not entry.name.startswith("."):
+            path = f"{folder}/{entry.name}" if folder else entry.name
+            found.append(path + "/" if entry.is_dir() else path)
+    return found
+
+
 PATHS = typer.Argument(
-    None, help="Chute files or folders (default: the workspace's [tool.chutes-build] globs)."
+    None,
+    help="Chutes: files, folders, chute names or globs over names ('*-echo'); an argument "
+    "that exists on disk is a path (default: the workspace's [tool.chutes-build] globs).",
+    autocompletion=complete_paths,
 )
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 STRICT = typer.Option(
