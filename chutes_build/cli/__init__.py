@@ -19,7 +19,7 @@ __all__ = ["app", "main"]
 
 #: Modules that add commands; each defines ``register(app)``.
 _COMMAND_MODULES = ("_basic", "_graph", "_run", "_build", "_platform", "_sdk_cmds",
-                   "_account_cmds", "_history_cmds", "_ops")  # fmt: skip
+                   "_account_cmds", "_history_cmds", "_ops", "_logs")  # fmt: skip
 
 app = typer.Typer(
     name="chutes-build",

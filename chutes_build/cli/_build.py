@@ -1,4 +1,4 @@
-"""``build``, ``up``, ``down`` and ``logs``: the graph on BuildKit and the local target."""
+"""``build``, ``up`` and ``down``: the graph on BuildKit and the local target."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..core import BuildError, ChutesBuildError, DeployError, GraphError
+from ..core import BuildError, ChutesBuildError, DeployError
 from ..workspace import Workspace, find_workspace
 from ._common import JSON, PATHS, STRICT, console, err_console, report_warnings, warnings_json
 from ._graph import open_store, print_json
@@ -365,51 +365,7 @@ def down(paths: list[str] = PATHS, target: str = TARGET, as_json: bool = JSON) -
         console.print("no chute containers were running")
 
 
-def logs(
-    target: str = typer.Argument(..., help="A chute, image name:tag, file.py:attr or key prefix."),
-    paths: list[str] = PATHS,
-) -> None:
-    """Show the stored build log(s) of a node, or of every layer of a chute's image."""
-    session = _session(paths)
-    graph, store = session.graph, session.store
-    key = graph.resolve(target)
-    attrs = graph.node(key)
-    image = attrs.get("image") if attrs["kind"] == "deploy" else key
-    keys = graph.chain(image) if image and graph.node(image)["kind"] == "image" else [key]
-    deployed = store.get_action(key) if attrs["kind"] == "deploy" else None
-    runtime = [deployed.outputs["runtime"]] if deployed and "runtime" in deployed.outputs else []
-    shown = _show_logs(store, [*keys, key, *runtime])
-    if not shown:
-        raise GraphError(
-            f"no build log is stored for {attrs['kind']} {attrs['label']}",
-            fix="build it first (`chutes-build build`); cached layers from a cleared "
-            "cache have no log",
-        )
-
-
-def _show_logs(store, keys: list[str]) -> int:
-    from ..engine import FAILED_LOGS
-
-    seen: set[str] = set()
-    for key in dict.fromkeys(keys):
-        result = store.get_action(key)
-        digests = list(result.logs) if result else []
-        if not digests:
-            failed = store.get_record(FAILED_LOGS, key)
-            digests = [failed.decode()] if failed else []
-        for digest in digests:
-            if digest in seen:
-                continue
-            seen.add(digest)
-            data = store.get_blob(digest)
-            if data is not None:
-                console.rule(f"log {digest[:12]} ({key[:12]})")
-                console.print(escape(data.decode(errors="replace")), soft_wrap=True)
-    return len(seen)
-
-
 def register(app: typer.Typer) -> None:
     app.command("build")(build)
     app.command("up")(up)
     app.command("down")(down)
-    app.command("logs")(logs)

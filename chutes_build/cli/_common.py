@@ -52,6 +52,14 @@ def complete_paths(incomplete: str) -> list[str]:
         return []
 
 
+def complete_names(incomplete: str) -> list[str]:
+    """Shell completion for a chute name: those the evaluation cache knows."""
+    try:
+        return _cached_names(incomplete)
+    except (ChutesBuildError, OSError):
+        return []
+
+
 def _cached_names(incomplete: str) -> list[str]:
     from ..cache import DiskStore, default_cache_dir
     from ..graph import known_chute_names

@@ -16,6 +16,7 @@ from ._chutes_target import (
     schedule_chutes,
 )
 from ._clean import clean_tags, unreferenced_tags
+from ._container_logs import chute_containers, stream_container_log
 from ._containers import ContainerInfo, list_containers, remove_containers, run_container, wait_http
 from ._context import SecretInContext, context_files
 from ._docker import DockerClient, docker_command, existing_images, find_docker
@@ -67,6 +68,7 @@ __all__ = [
     "SharedStats",
     "Work",
     "build",
+    "chute_containers",
     "clean_tags",
     "container_name",
     "context_files",
@@ -100,6 +102,7 @@ __all__ = [
     "runtime_tags",
     "schedule_chutes",
     "segments",
+    "stream_container_log",
     "unreferenced_tags",
     "wait_http",
     "workspace_containers",

@@ -219,7 +219,7 @@ async def build_logged(ctx: BuildContext, node: str, key: str, request: BuildReq
         if log:
             digest = ctx.store.put_blob(log.encode())
             ctx.store.put_record(FAILED_LOGS, key, digest.encode())
-            exc.fix = f"{exc.fix}; the whole log: `chutes-build logs {key[:12]}`"
+            exc.fix = f"{exc.fix}; the whole log: `chutes-build logs --build {key[:12]}`"
         raise
     digest = ctx.store.put_blob(result.log.encode())
     return result, digest, started

@@ -98,12 +98,12 @@ def test_failed_build_shows_its_tail_and_logs_shows_the_rest(repo) -> None:
     assert proc.returncode == 1
     assert len(summary["failed"]) == 1
     error = summary["failed"][0]["error"]
-    assert "about-to-fail" in error and "chutes-build logs" in error
+    assert "about-to-fail" in error and "chutes-build logs --build" in error
     # --keep-going: the other chutes were built.
     done = {r["chutes"][0]: r["status"] for r in summary["images"]}
     assert done[f"{repo.prefix}-one"] == "built" and done[f"{repo.prefix}-three"] == "built"
     assert done[f"{repo.prefix}-two"] == "failed"
-    logs = repo.cli("logs", f"{repo.prefix}-two", check=False)
+    logs = repo.cli("logs", "--build", f"{repo.prefix}-two", check=False)
     assert logs.returncode == 0, logs.stderr
     assert "about-to-fail" in logs.stdout
     store = DiskStore(str(repo.root / ".cache"))
