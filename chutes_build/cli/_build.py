@@ -16,7 +16,16 @@ from rich.table import Table
 
 from ..core import BuildError, ChutesBuildError, DeployError
 from ..workspace import Workspace, find_workspace
-from ._common import JSON, PATHS, STRICT, console, err_console, report_warnings, warnings_json
+from ._common import (
+    JSON,
+    PATHS,
+    STRICT,
+    add_network_hint,
+    console,
+    err_console,
+    report_warnings,
+    warnings_json,
+)
 from ._graph import open_store, print_json
 
 JOBS = typer.Option(4, "--jobs", "-j", help="Builds (and container starts) run at once.")
@@ -258,7 +267,8 @@ def _execute(paths: list[str] | None, opts: dict[str, Any], deploy: bool) -> Non
 
     session = _session(paths, opts.get("strict", False))
     opts["full"] = not paths and not session.graph.errors
-    opts["network"] = _network(opts.get("network"), session.workspace)
+    requested = opts.get("network")
+    opts["network"] = _network(requested, session.workspace)
     lock = _workspace_lock(session.store, session.workspace) if deploy else contextlib.nullcontext()
     with session.store, lock:
         try:
@@ -271,6 +281,8 @@ def _execute(paths: list[str] | None, opts: dict[str, Any], deploy: bool) -> Non
         finally:
             record_run(session.store, session.graph)
     summary["warnings"] = warnings_json(session.graph.warnings, session.graph.root)
+    if opts.get("target") != "chutes":
+        add_network_hint(summary["failed"], requested, session.workspace)
     _render(summary, opts["json"], deploy, opts.get("target"))
     if summary["failed"] or session.graph.errors:
         raise typer.Exit(1)

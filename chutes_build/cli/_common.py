@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from ..core import ChutesBuildError, DefinitionWarning
-from ..workspace import LoadedFile
+from ..workspace import LoadedFile, Workspace
 
 #: Narrowest human output when stdout is not a terminal (a pipe, a file, a CI log),
 #: where rich would otherwise assume 80 columns and squeeze the tables.
@@ -147,3 +147,51 @@ def report_errors(errors: list[ChutesBuildError]) -> int:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def network_hint(option: str | None, workspace: Workspace) -> str | None:
+    """For a build step that failed while the build had no network: where ``none`` was
+    set and how to change it (``None`` when the build had a network)."""
+    env = os.environ.get("CHUTES_BUILD_NETWORK")
+    if (option or env or workspace.config.network) != "none":
+        return None
+    if option:
+        where, fix = "--network none was given", "pass --network host"
+    elif env:
+        where, fix = "CHUTES_BUILD_NETWORK=none is set", "set CHUTES_BUILD_NETWORK=host"
+    else:
+        line = _setting_line(workspace, "network")
+        where = f'{line} sets network = "none" in [tool.chutes-build]'
+        fix = f'set network = "host" at {line} (or pass --network host for one build)'
+    return (
+        f"  note: this build ran without network: {where}; a step that downloads "
+        f"(apt, pip, curl, git) fails that way\n  fix: {fix} if the step needs the network"
+    )
+
+
+def _setting_line(workspace: Workspace, key: str) -> str:
+    """``pyproject.toml:LINE`` of ``key`` in the ``[tool.chutes-build]`` table."""
+    path = workspace.pyproject or "pyproject.toml"
+    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    table = ""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                text = line.strip()
+                if text.startswith("["):
+                    table = text.strip("[] ")
+                elif table == "tool.chutes-build" and text.split("=", 1)[0].strip() in (
+                    key, key.replace("-", "_")
+                ):
+                    return f"{shown}:{number}"
+    except OSError:
+        pass
+    return shown
+
+
+def add_network_hint(failed: list[dict], option: str | None, workspace: Workspace) -> None:
+    """Append :func:`network_hint` to each failed build step of ``failed`` (in place)."""
+    hint = network_hint(option, workspace) if failed else None
+    for failure in failed if hint else ():
+        if str(failure.get("node", "")).startswith("layer:"):
+            failure["error"] = f"{failure['error']}\n{hint}"
