@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from ..cache import FileDigests, Store, scope_id
+from ..core import WorkspaceError
 from ..workspace import (
     FileSnapshot,
     Selection,
@@ -97,12 +98,22 @@ def select_files(
     if not selection.patterns:
         return Picked(named, selection, whole)
     if workspace.pyproject is None and not named:
-        discover(workspace)  # raises: outside a workspace only what is named is read
+        raise _names_need_a_workspace(selection.patterns[0], workspace.root)
     pool = discover(workspace) if workspace.pyproject is not None else named
     defining = _cached_files(selection, pool, digests, store) if selection.exact else None
     if defining is None:
         return Picked(sorted({*named, *pool}), selection, whole)
     return Picked(sorted({*named, *defining}), selection, whole, sorted({*named, *pool}))
+
+
+def _names_need_a_workspace(pattern: str, root: str) -> WorkspaceError:
+    return WorkspaceError(
+        f"{pattern!r} is no file or folder, and chute names are looked up only in a "
+        f"workspace: there is no pyproject.toml with a [tool.chutes-build] table in {root} "
+        "or a folder above it",
+        fix="name the chute's file or folder, or run in a workspace",
+        file="<command line>",
+    )
 
 
 def _check_paths(workspace: Workspace, paths: list[str], root: str) -> None:
