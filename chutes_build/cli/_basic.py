@@ -14,6 +14,7 @@ from ._common import (
     JSON,
     PATHS,
     STRICT,
+    Col,
     apply_strict,
     console,
     file_warnings,
@@ -67,7 +68,7 @@ def ls(paths: list[str] = PATHS, as_json: bool = JSON, strict: bool = STRICT) ->
             {"chutes": rows, "errors": errors, "warnings": warnings_json(warnings, workspace.root)}
         )
     else:
-        listing = table("chute", "file", "image", "cords", "gpus")
+        listing = table("chute", "file", "image", Col("cords", fold=False), Col("gpus", fold=False))
         for row in rows:
             selector = row["node_selector"]
             gpus = (

@@ -12,7 +12,6 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..core import BuildError, ChutesBuildError, DeployError
 from ..workspace import Workspace, find_workspace
@@ -20,10 +19,12 @@ from ._common import (
     JSON,
     PATHS,
     STRICT,
+    Col,
     add_network_hint,
     console,
     err_console,
     report_warnings,
+    table,
     warnings_json,
 )
 from ._graph import open_store, print_json
@@ -299,13 +300,13 @@ def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -
     for failure in summary["failed"]:
         err_console.print(f"[red]failed:[/red] {escape(failure['label'])}\n"
                           f"{escape(failure['error'])}", soft_wrap=True)  # fmt: skip
-    table = Table("image", "status", "reference", "chutes")
+    images = table("image", Col("status", fold=False), "reference", "chutes")
     for row in summary["images"]:
-        table.add_row(escape(row["image"]), row["status"], escape(row["ref"]),
+        images.add_row(escape(row["image"]), row["status"], escape(row["ref"]),
                       escape(", ".join(row["chutes"])))  # fmt: skip
-    console.print(table)
+    console.print(images)
     if deploy:
-        chutes = Table("chute", "state", "url / note")
+        chutes = table("chute", Col("state", fold=False), "url / note")
         for row in summary["chutes"]:
             chutes.add_row(escape(row["chute"]), str(row["state"] or "not started"),
                            escape(row.get("url") or row.get("note", "")))  # fmt: skip

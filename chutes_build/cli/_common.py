@@ -11,10 +11,10 @@ from typing import Any
 import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
-from rich.table import Column, Table
 
 from ..core import ChutesBuildError, DefinitionWarning
 from ..workspace import LoadedFile, Workspace
+from ._table import Col, FitTable
 
 #: Narrowest human output when stdout is not a terminal (a pipe, a file, a CI log),
 #: where rich would otherwise assume 80 columns and squeeze the tables.
@@ -98,10 +98,10 @@ STRICT = typer.Option(
 )
 
 
-def table(*headers: str) -> Table:
-    """A table for human output whose cells wrap (long names and paths fold onto the
-    next line) instead of being cut with an ellipsis."""
-    return Table(*(Column(header, overflow="fold") for header in headers))
+def table(*headers: str | Col) -> FitTable:
+    """A table for human output that fits the terminal: long names and paths fold at
+    their separators (``/``, ``-``, ...), never in the middle of a word (see ``_table``)."""
+    return FitTable([h if isinstance(h, Col) else Col(h) for h in headers])
 
 
 def apply_strict(files: list[LoadedFile], strict: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 
 import typer
 from rich.markup import escape
@@ -183,9 +184,14 @@ def why(
 
 
 def _cut(value: str | None) -> str:
+    """An input's value for the table: digests shortened to 12 hex digits, then cut."""
     if value is None:
         return "-"
+    value = _DIGEST.sub(lambda m: m.group(1)[:12], value)
     return value if len(value) <= 40 else value[:37] + "..."
+
+
+_DIGEST = re.compile(r"\b([0-9a-f]{32,64})\b")
 
 
 def _plain(value) -> dict:

@@ -13,7 +13,7 @@ import os
 import typer
 from rich.markup import escape
 
-from ._common import JSON, console, print_json, table
+from ._common import JSON, Col, console, print_json, table
 from ._platform import CONFIG
 
 
@@ -58,11 +58,14 @@ def history(
     if not rows:
         console.print(f"no deploy of {escape(chute)} is recorded for {settings.base_url}")
         return
-    shown = table("deploy key", "version", "image", "code", "time (UTC)", "who", "note")
+    # Keys and times never fold; the code digest, then who deployed, go first at 80 columns.
+    shown = table(Col("deploy key", fold=False), Col("version", fold=False), "image",
+                  Col("code", fold=False, drop=2), Col("time (UTC)", fold=False),
+                  Col("who", drop=1), "note")  # fmt: skip
     for row in rows:
         note = f"rollback to {row['rollback_of'][:8]}" if row["rollback_of"] else ""
         shown.add_row(
-            row["key"][:16],
+            row["key"][:12],
             row["version"][:8],
             escape(row["image"]),
             row["code_digest"][:12],

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import typer
-from rich import box
 from rich.markup import escape
-from rich.table import Column, Table
 
 from ..workspace import find_workspace
-from ._common import JSON, console, print_json
+from ._common import JSON, Col, console, print_json, table
 
 
 def _uptime(seconds: float | None) -> str:
@@ -44,17 +42,16 @@ def ps(as_json: bool = JSON) -> None:
     if not rows:
         console.print("no chute containers of this workspace (start them with `chutes-build up`)")
         return
-    # Only the chute name folds: a URL or a state cut in two cannot be read or pasted. The
-    # light box leaves them room at 80 columns; the deploy key shows from 100 on.
-    headers = ["state", "url", "health", "up", "restarts"]
-    wide = console.width >= 100
-    headers += ["key"] if wide else []
-    fixed = [Column(h, no_wrap=True) for h in headers]
-    listing = Table(Column("chute", overflow="fold"), *fixed, box=box.SIMPLE_HEAD)
+    # The chute name folds at its separators; a URL, a state or a key cut in two cannot
+    # be read or pasted, so they never fold: the image goes first, then the deploy key.
+    listing = table(Col("chute"), *(Col(h, fold=False) for h in ("state", "url", "health")),
+                    Col("up", fold=False), Col("restarts", fold=False, justify="right"),
+                    Col("image", drop=2), Col("key", fold=False, drop=1))  # fmt: skip
     for row in rows:
-        cells = [escape(row["chute"]), row["state"], row["url"] or "-",
-                 escape(row["health"] or "-"), _uptime(row["uptime_s"]), str(row["restarts"])]
-        listing.add_row(*cells, *([row["deploy"][:12] or "-"] if wide else []))  # fmt: skip
+        listing.add_row(escape(row["chute"]), row["state"], row["url"] or "-",
+                        escape(row["health"] or "-"), _uptime(row["uptime_s"]),
+                        str(row["restarts"]), escape(row["image"]),
+                        row["deploy"][:12] or "-")  # fmt: skip
     console.print(listing)
 
 

@@ -9,11 +9,12 @@ stream with one summary object.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from typing import Any, TextIO
 
-__all__ = ["JsonProgress", "LiveProgress", "make_progress"]
+__all__ = ["JsonProgress", "LiveProgress", "make_progress", "short_line"]
 
 _STYLE = {
     "queued": "dim",
@@ -25,6 +26,13 @@ _STYLE = {
     "cancelled": "red",
 }
 _MAX_ROWS = 24
+#: A digest in a log line shows its first 12 hex digits, then an ellipsis.
+_DIGEST = re.compile(r"\b(sha256:)?([0-9a-f]{12})[0-9a-f]{20,}\b")
+
+
+def short_line(line: str) -> str:
+    """A build log line for the live view: digests shortened to 12 hex digits."""
+    return _DIGEST.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}…", line)
 
 
 class JsonProgress:
@@ -101,11 +109,27 @@ class LiveProgress:
             return ""
         return f"{self.ended.get(node, time.monotonic()) - self.started[node]:.1f}s"
 
-    def __rich__(self):
-        from rich.markup import escape
-        from rich.table import Table
+    def __rich_console__(self, console, options):
+        yield self.table(options.max_width)
 
-        table = Table("state", "node", "time", "last line", box=None, pad_edge=False)
+    def table(self, width: int):
+        """The live table laid out for ``width`` columns: at 80 a node's label folds at
+        its spaces and the last line is cut at its end with an ellipsis (its start says
+        what the step does), never in the middle of a value."""
+        from rich.markup import escape
+        from rich.table import Column, Table
+
+        labels = [self.labels.get(n, n) for n in self.state] or ["node"]
+        node = max(16, min(max(len(label) for label in labels) + 2, (width - 22) * 2 // 5))
+        word = max(len(w) for label in labels for w in label.split() or [""])
+        node = max(node, min(word, (width - 22) // 2))  # a chute name stays whole
+        last = max(10, width - 9 - 7 - node - 6)
+        table = Table(
+            Column("state", width=9, no_wrap=True), Column("node", width=node, overflow="fold"),
+            Column("time", width=7, no_wrap=True, justify="right"),
+            Column("last line", width=last, no_wrap=True, overflow="ellipsis"),
+            box=None, pad_edge=False,
+        )  # fmt: skip
         cached = sum(1 for state in self.state.values() if state == "cached")
         order = sorted(
             (n for n, state in self.state.items() if state != "cached"),
@@ -121,7 +145,7 @@ class LiveProgress:
                 label = f"{label} @ {self.engines[node]}"
             table.add_row(
                 f"[{_STYLE.get(state, '')}]{state}[/]", escape(label),
-                self._elapsed(node), escape(last[-70:]),
+                self._elapsed(node), escape(short_line(last)[:200]),
             )  # fmt: skip
         hidden = len(order) - _MAX_ROWS
         if hidden > 0:

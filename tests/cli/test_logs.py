@@ -161,3 +161,28 @@ def test_issue_15_logs_build_labels_each_log_with_its_steps(repo) -> None:
     assert f"step 3/3: ENV STAGE={repo.name}" in out
     assert f"building-{repo.name}" in out.split("step 3/3", 1)[1]  # the log itself
     assert not re.search(r"\(\w{12}\)", out)  # no hex keys as headings
+
+
+def test_issue_15_ps_and_the_build_summary_at_80_columns(repo, busybox_image) -> None:
+    from tests.cli.conftest import _env
+    from tests.conftest import run_cli
+
+    long_name = f"{repo.name}-with-a-rather-long-chute-name"
+    container = repo.start(busybox_image, long_name)
+    env = {**_env(), "CHUTES_BUILD_DOCKER": repo.docker}
+    ps = run_cli(["ps"], cwd=repo.root, env=env, width=80)
+    assert ps.code == 0, ps.stderr
+    lines = ps.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, ps.stdout
+    at = next(i for i, line in enumerate(lines) if "running" in line)
+    assert re.match(r"^\S+-\s+running\s+-\s+not running\s+\d+s\s+0\s*$", lines[at]), lines
+    # The name folds after its dashes, each piece whole, and reads back in full.
+    folded = [line.split()[0] for line in lines[at : at + 3] if line.strip()]
+    assert "".join(folded) == long_name, lines
+    assert container
+    built = run_cli(["build"], cwd=repo.root, env=env, width=80)
+    assert built.code == 0, built.stderr
+    lines = built.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, built.stdout
+    assert re.search(rf"^t/{repo.name}:1\s+built\s+{repo.name}:1\s+{repo.name}\s*$",
+                     built.stdout, re.M), built.stdout  # fmt: skip

@@ -60,7 +60,7 @@ def test_issue_18_rollback_redeploys_a_recorded_version_without_an_image_upload(
     assert all(d["who"].startswith("alice (") and d["time"].endswith("+00:00") for d in deploys)
     assert deploys[0]["key"] != deploys[1]["key"]
     human = ws("history", "alpha")
-    assert human.returncode == 0 and deploys[0]["key"][:16] in human.stdout
+    assert human.returncode == 0 and deploys[0]["key"][:12] in human.stdout
 
     images_before, chutes_before = posts(standin, "/images/"), posts(standin, "/chutes/")
     rolled = _json(ws("rollback", "alpha", "--json"))
@@ -79,6 +79,18 @@ def test_issue_18_rollback_redeploys_a_recorded_version_without_an_image_upload(
     _up(ws)
     assert _deployed(standin, "alpha")["version"] == second
     assert posts(standin, "/images/") == images_before
+
+
+def test_issue_15_history_is_readable_at_80_columns(ws, standin):
+    _up(ws, "--accept-fee")
+    deploys = _json(ws("history", "alpha", "--json"))["deploys"]
+    human = run_cli(["history", "alpha"], cwd=ws.root, env=ws.env, width=80)
+    assert human.returncode == 0, human.stderr
+    lines = human.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, human.stdout
+    row = next(line for line in lines if deploys[0]["key"][:12] in line)  # the key whole
+    assert deploys[0]["time"] in row and "alice/imga:1.0" in row
+    assert deploys[0]["version"][:8] in row
 
 
 def test_rollback_to_a_key_and_to_the_live_version(ws, standin):
