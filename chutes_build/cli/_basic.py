@@ -16,6 +16,7 @@ from ._common import (
     STRICT,
     Col,
     apply_strict,
+    complete_names,
     console,
     file_warnings,
     print_json,
@@ -86,12 +87,15 @@ def ls(paths: list[str] = PATHS, as_json: bool = JSON, strict: bool = STRICT) ->
 
 def dockerfile(
     target: str = typer.Argument(
-        ..., metavar="FILE.py:ATTR", help="A chute, template result or image."
+        ..., metavar="FILE.py:ATTR|CHUTE", autocompletion=complete_names,
+        help="A chute, template result or image in a file, or a chute's name.",
     ),
     strict: bool = STRICT,
-) -> None:
+) -> None:  # fmt: skip
     """Print the Dockerfile the chutes SDK writes for an image (or a chute's image)."""
     path, _, attr = target.rpartition(":")
+    if not target.endswith(".py") and not path.endswith(".py"):
+        path, attr = _chute_file(target, strict)
     if not path or not attr or not path.endswith(".py"):
         raise DefinitionError(
             f"expected FILE.py:ATTR, got {target!r}",
@@ -135,6 +139,24 @@ def dockerfile(
             fix="name a Chute, a template's result or an Image",
         )
     typer.echo(str(value))
+
+
+def _chute_file(name: str, strict: bool) -> tuple[str, str]:
+    """``(file, attr)`` of the chute called ``name`` (the evaluation cache knows it)."""
+    from ..graph import evaluate_workspace
+
+    workspace = find_workspace(None)
+    with open_store(workspace) as store:
+        evaluation = evaluate_workspace(workspace, [name], store, strict=strict)
+    for snap in evaluation.snapshots:
+        for chute in snap.chutes:
+            if chute.name == name:
+                return os.path.join(workspace.root, snap.rel), chute.attr
+    raise DefinitionError(
+        f"expected FILE.py:ATTR or a chute's name, got {name!r}",
+        fix="e.g. chutes-build dockerfile my_chute.py:chute",
+        file="<command line>",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -152,3 +152,14 @@ def test_issue_15_every_paths_command_takes_names(cli, repo, command: str) -> No
     assert result.code == 1, (result.stdout, result.stderr)
     assert re.match(r"^error: <command line>: no chute, file or folder matches 'typed-ecko'",
                     result.stderr), result.stderr  # fmt: skip
+
+
+def test_issue_15_dockerfile_takes_a_chute_name(cli, repo) -> None:
+    by_name = cli("dockerfile", "right", cwd=repo)
+    by_file = cli("dockerfile", "chutes/pair.py:right", cwd=repo)
+    assert by_name.code == 0, by_name.stderr
+    assert by_name.stdout == by_file.stdout and "RUN echo pair" in by_name.stdout
+    wrong = cli("dockerfile", "rihgt", cwd=repo)
+    assert wrong.code == 1
+    assert re.match(r"^error: <command line>: no chute, file or folder matches 'rihgt'\n"
+                    r"  fix: did you mean 'right'\?", wrong.stderr), wrong.stderr  # fmt: skip
