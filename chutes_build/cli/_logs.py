@@ -86,8 +86,9 @@ def _not_running(chute: str, found: dict, workspace) -> Exception:
             f"`chutes-build logs --build {chute}`",
             file="<command line>",
         )
-    error = no_match_error(chute, [*found, *known])
-    return DeployError(f"no chute named {chute!r} runs here", fix=error.fix, file="<command line>")
+    names = [*found, *known]
+    fix = no_match_error(chute, names).fix if names else "start its chutes with `chutes-build up`"
+    return DeployError(f"no chute named {chute!r} runs here", fix=fix, file="<command line>")
 
 
 def build_logs(target: str, paths: list[str] | None) -> None:
