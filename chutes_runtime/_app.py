@@ -27,6 +27,7 @@ from ._http import BodyTooLarge, ClientGone, header, query_params, read_body, se
 from ._internal import internal_routes
 from ._metrics import Metrics
 from ._outcome import ERROR_500, Unencodable, encoded, send_http_exception, send_unencodable
+from ._passthrough import serve_passthrough
 from ._settings import Settings
 
 __all__ = ["PlainFraming", "Route", "RuntimeApp"]
@@ -220,8 +221,6 @@ class RuntimeApp:
             return 499
         extra = self.conn_headers() + framing.headers
         if cord.cord.passthrough:
-            from ._passthrough import serve_passthrough
-
             return await serve_passthrough(self, cord, scope, receive, send, value, framing, extra)
         if cord.streams:
             return await self._stream(cord, scope, receive, send, value, framing, extra)

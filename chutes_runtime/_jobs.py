@@ -32,7 +32,7 @@ from chutes_build.core import ChutesBuildError
 
 from ._http import send_json
 from ._internal import Internal
-from ._passthrough import fetch
+from ._upstream import fetch
 
 __all__ = ["JobError", "JobRun", "job_for", "load_job_data", "start_job"]
 

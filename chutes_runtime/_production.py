@@ -27,9 +27,9 @@ from ._auth import SignatureVerifier
 from ._crypto import SessionCipher, aes_cbc_encrypt, derive_session_key
 from ._graval import GravalGpu, decrypt_symmetric_key
 from ._loader import split_target
-from ._passthrough import fetch
 from ._secure import SecureGate
 from ._settings import Settings
+from ._upstream import fetch
 
 __all__ = ["LaunchError", "Production", "jwt_claims"]
 

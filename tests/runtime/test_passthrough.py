@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from chutes_runtime._passthrough import fetch
+from chutes_runtime._upstream import fetch
 
 from .conftest import Served, Upstream
 
