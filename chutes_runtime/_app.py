@@ -305,10 +305,8 @@ class RuntimeApp:
     # ---------------------------------------------------------------- lifespan
     async def _lifespan(self, receive: Any, send: Any) -> None:
         await receive()
-        if self.timed:
-            self.deadlines.start()
         try:
-            await self.run_hooks(self.chute.startup_hooks)
+            await self.startup()
         except Exception as exc:
             log.exception("startup hook failed")
             await send(
@@ -317,12 +315,23 @@ class RuntimeApp:
             return
         await send({"type": "lifespan.startup.complete"})
         await receive()
+        await self.shutdown()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def startup(self) -> None:
+        """Start the time-limit sweep and run the startup hooks (their error propagates)."""
+        if self.timed:
+            self.deadlines.start()
+        await self.run_hooks(self.chute.startup_hooks)
+
+    async def shutdown(self) -> None:
+        """Run the shutdown hooks (a failure is logged) and release the worker threads."""
         try:
             await self.run_hooks(self.chute.shutdown_hooks)
         except Exception:
             log.exception("shutdown hook failed")
+        self.deadlines.stop()
         self.pool.shutdown(wait=False, cancel_futures=True)
-        await send({"type": "lifespan.shutdown.complete"})
 
     async def run_hooks(self, hooks: list) -> None:
         """Run hooks in priority order with the chute as ``self`` (sync ones in the pool)."""

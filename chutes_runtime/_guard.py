@@ -91,10 +91,17 @@ class Deadlines:
         self.calls: dict[asyncio.Task, float] = {}
         self.expired: set[asyncio.Task] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.loop.call_later(self.tick, self._sweep)
+        self._timer = self.loop.call_later(self.tick, self._sweep)
+
+    def stop(self) -> None:
+        """End the sweep (the app was shut down or replaced by a reload)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _sweep(self) -> None:
         now = self.loop.time()
@@ -102,7 +109,7 @@ class Deadlines:
             if deadline <= now and task not in self.expired:
                 self.expired.add(task)
                 task.cancel()  # the task is suspended inside its call: it lands there
-        self.loop.call_later(self.tick, self._sweep)
+        self._timer = self.loop.call_later(self.tick, self._sweep)
 
 
 async def guarded_call(

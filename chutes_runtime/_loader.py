@@ -7,9 +7,9 @@ from typing import Any
 
 from chutes_build.core import LoadError
 from chutes_build.definitions import Chute, ChutePack
-from chutes_build.workspace import load_file
+from chutes_build.workspace import find_workspace, load_file
 
-__all__ = ["load_target", "split_target"]
+__all__ = ["code_root", "load_target", "split_target"]
 
 
 def split_target(target: str) -> tuple[str, str | None]:
@@ -18,6 +18,13 @@ def split_target(target: str) -> tuple[str, str | None]:
     if not path.endswith(".py"):
         path = path.replace(".", os.sep) + ".py"
     return os.path.abspath(path), attr or None
+
+
+def code_root(target: str) -> str:
+    """The real path of the folder the chute's code is imported from (its workspace root,
+    as the import uses it): the paths of a reload are relative to it."""
+    path, _ = split_target(target)
+    return os.path.realpath(find_workspace(path).root)
 
 
 def load_target(target: str) -> tuple[Any, Chute]:

@@ -16,8 +16,9 @@ import uvicorn
 from ._app import RuntimeApp
 from ._h1 import H1Protocol
 from ._jobs import job_for, start_job
-from ._loader import load_target
+from ._loader import code_root, load_target
 from ._loop import RuntimeLoop
+from ._reload import AppSwitch
 from ._settings import Settings
 from ._watchdog import LoopWatchdog
 
@@ -31,7 +32,9 @@ class Runtime:
     running one); ``stop()`` (any thread) ends it.
 
     ``gpu`` replaces the GraVal part in production mode (tests pass a fake);
-    ``loaded`` is an already-imported ``(module, chute)`` pair.
+    ``loaded`` is an already-imported ``(module, chute)`` pair. In dev mode (not in a
+    job instance) an :class:`~._reload.AppSwitch` serves the app, so a code reload can
+    swap it (``switch``; ``app`` is always the current one).
     """
 
     def __init__(
@@ -39,10 +42,15 @@ class Runtime:
     ) -> None:
         self.settings, self.gpu, self.loaded = settings, gpu, loaded
         self.server: uvicorn.Server | None = None
-        self.app: RuntimeApp | None = None
+        self.switch: AppSwitch | None = None
+        self._app: RuntimeApp | None = None
         self.started = threading.Event()
         self.production: Any = None
         self.job: Any = None  # the JobRun of a job instance (see _jobs)
+
+    @property
+    def app(self) -> RuntimeApp | None:
+        return self.switch.app if self.switch is not None else self._app
 
     def run(self) -> bool:
         """Serve on a new :class:`RuntimeLoop` until stopped; False when start-up failed."""
@@ -61,9 +69,11 @@ class Runtime:
         module, chute = self.loaded or load_target(settings.target)
         if self.production is not None:
             gate = self.production.gate
-        self.app = RuntimeApp(chute, module, settings, gate=gate, gpu=self.gpu)
-        self.job = job_for(self.app, settings, getattr(self.production, "launch_response", None))
-        self.server = uvicorn.Server(_config(self.app, settings))
+        app = self._app = RuntimeApp(chute, module, settings, gate=gate, gpu=self.gpu)
+        self.job = job_for(app, settings, getattr(self.production, "launch_response", None))
+        if settings.dev and self.job is None:
+            self.switch = AppSwitch(app, settings, code_root(settings.target))
+        self.server = uvicorn.Server(_config(self.switch or app, settings))
         task = asyncio.ensure_future(self.server.serve())
         while not self.server.started and not task.done():
             await asyncio.sleep(0.02)
@@ -95,7 +105,7 @@ class Runtime:
             self.server.should_exit = True
 
 
-def _config(app: RuntimeApp, settings: Settings) -> uvicorn.Config:
+def _config(app: RuntimeApp | AppSwitch, settings: Settings) -> uvicorn.Config:
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -50,6 +50,8 @@ class Settings(msgspec.Struct, kw_only=True):
     #: dev mode: run this job (``@chute.job`` name; default: the only one) with this JSON file
     job_data_path: str | None = None
     job_method: str | None = None
+    #: dev mode: how long a code reload's import may take before it is answered 504
+    reload_timeout_s: float = 30.0
 
     def pool_size(self, concurrency: int) -> int:
         return self.threads or max(4, concurrency + 1)

@@ -2,8 +2,9 @@
 
 ``find_docker`` picks a client that can build with BuildKit; ``build`` runs a chain
 of Dockerfile lines as one build; ``existing_images`` asks the engine once which
-tags exist; the container helpers serve the local deploy target. ``open_pool`` spreads
-segments over several engines that share a ``Registry`` as their layer store.
+tags exist; the container helpers serve the local deploy target; ``reload_code``
+swaps a running chute's code in place. ``open_pool`` spreads segments over several
+engines that share a ``Registry`` as their layer store.
 """
 
 from ..cache import RecordingStore, SharedStats
@@ -46,6 +47,7 @@ from ._orchestrate import (
 from ._pool import Pool, open_configured, open_pool, pool_settings
 from ._progress import make_progress
 from ._registry import Registry, parse_registry
+from ._reload import ReloadFailure, ReloadResult, reload_code
 from ._runtime_layer import IMAGE_PACKAGES, PythonInfo, package_files, project_wheel
 from ._status import local_status
 
@@ -63,6 +65,8 @@ __all__ = [
     "PythonInfo",
     "RecordingStore",
     "Registry",
+    "ReloadFailure",
+    "ReloadResult",
     "SecretInContext",
     "Segment",
     "SharedStats",
@@ -95,6 +99,7 @@ __all__ = [
     "pool_settings",
     "project_wheel",
     "record_rollback",
+    "reload_code",
     "remove_containers",
     "remove_orphans",
     "run_container",

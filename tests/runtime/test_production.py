@@ -222,3 +222,13 @@ def test_passthrough_is_wrapped(prod) -> None:
 
 def test_source_address_trick_works() -> None:
     require(_local_source_available(), "cannot bind 127.0.0.2 as a source address")
+
+
+def test_issue_15_production_mode_has_no_reload_route(prod) -> None:
+    served, client, _ = prod
+    assert served.runtime.switch is None
+    files = {"files": [{"path": "dev_chute.py", "data": ""}]}
+    local = httpx.post(served.url + "/_chutes_build/reload", json=files)  # trusted localhost
+    assert local.status_code == 404
+    signed = client.call("POST", "/_chutes_build/reload", files)
+    assert signed.status_code == 404
