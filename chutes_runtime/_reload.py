@@ -243,7 +243,10 @@ class Reloader:
                 outcome, error = work(), None
             except BaseException as exc:  # noqa: BLE001 - handed to the loop as it is
                 outcome, error = None, exc
-            loop.call_soon_threadsafe(_settle, future, outcome, error, root)
+            try:
+                loop.call_soon_threadsafe(_settle, future, outcome, error, root)
+            except RuntimeError:  # the server stopped meanwhile: its loop is closed
+                pass
 
         self._thread = threading.Thread(target=run, name="chute-reload", daemon=True)
         self._thread.start()
