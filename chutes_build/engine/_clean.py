@@ -1,11 +1,12 @@
 """``chutes-build clean``: remove the engine's layer and runtime tags no cache entry uses.
 
-Every segment build leaves ``chutes-build/layer:<key>`` tags and every runtime layer a
-``chutes-build/runtime:<key>`` tag; the action cache records which tags its results
-point at. A tag that no entry of this cache names is only a leftover (an edit made its
-key obsolete, or the entry was evicted): removing it frees the engine's disk and can
-never make a cached result wrong, since a later run checks that each tag it relies on
-still exists and rebuilds what is missing. Images in use by a container are kept
+Every segment build leaves ``chutes-build/layer:<key>`` tags, every runtime layer a
+``chutes-build/runtime:<key>`` tag and every runtime stage (one per Python and wheel set)
+a ``chutes-build/runtime-stage:<key>`` tag; the action cache records which tags its
+results point at. A tag that no entry of this cache names is only a leftover (an edit
+made its key obsolete, or the entry was evicted): removing it frees the engine's disk
+and can never make a cached result wrong, since a later run checks that each tag it
+relies on still exists and rebuilds what is missing. Images in use by a container are kept
 (``docker rmi`` without ``--force`` refuses them).
 """
 
@@ -17,15 +18,16 @@ from ..cache import Store
 from ._docker import DockerClient, docker_command
 from ._local_target import RUNTIME_REPO
 from ._orchestrate import LAYER_REPO
+from ._runtime_stage import STAGE_REPO
 
 __all__ = ["clean_tags", "unreferenced_tags"]
 
-REPOS = (LAYER_REPO, RUNTIME_REPO)
+REPOS = (LAYER_REPO, RUNTIME_REPO, STAGE_REPO)
 _PREFIXES = tuple(f"{repo}:" for repo in REPOS)
 
 
 def referenced_tags(store: Store) -> set[str]:
-    """Every layer or runtime tag an action result of ``store`` names."""
+    """Every layer, runtime or runtime-stage tag an action result of ``store`` names."""
     found = set()
     for entry in store.entries():
         if entry.area != "ac":
@@ -38,7 +40,7 @@ def referenced_tags(store: Store) -> set[str]:
 
 
 async def unreferenced_tags(docker: DockerClient, store: Store) -> list[str]:
-    """The engine's layer and runtime tags that no entry of ``store`` names, sorted."""
+    """The engine's layer, runtime and stage tags that no entry of ``store`` names, sorted."""
     return sorted(await _listed(docker) - referenced_tags(store))
 
 

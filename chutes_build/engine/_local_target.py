@@ -1,7 +1,8 @@
 """The local deploy target: each changed chute runs as a container on this machine.
 
-A chute runs from its **runtime image**: the chute's image plus the runtime layer
-(see ``_runtime_layer``), cached like any layer under ``chutes-build/runtime:<key>``.
+A chute runs from its **runtime image**: the chute's image plus the runtime layer (the
+runtime stage copied onto it, see ``_runtime_stage``), cached like any layer under
+``chutes-build/runtime:<key>``.
 The chute's code is not baked in: the workspace is mounted read-only at
 ``/workspace``, so a code-only edit changes the deploy key, restarts that one
 container and builds nothing. Containers use ``--network=host`` and a stable port
@@ -48,15 +49,9 @@ from ._local_ids import (
 )
 from ._orchestrate import BuildContext, Work, build_logged, top_ref
 from ._ports import assign_ports
-from ._runtime_layer import (
-    RUNTIME_PREFIX,
-    PythonInfo,
-    probe_python,
-    runtime_request,
-    runtime_wheels,
-    wheel_digests,
-)
+from ._runtime_layer import RUNTIME_PREFIX, PythonInfo, probe_python, runtime_wheels, wheel_digests
 from ._runtime_pins import sdk_packages
+from ._runtime_stage import runtime_key, runtime_request, runtime_stage
 
 __all__ = [
     "GPU_TEMPLATES",
@@ -96,13 +91,6 @@ class LocalOptions:
     gpu: bool = False
     health_timeout: float = 60.0
     runtime_production: bool = False
-
-
-def runtime_key(image_key: str, python: PythonInfo, digests: dict[str, str]) -> str:
-    from ..graph import node_key
-
-    payload = {"python": python.tag, "prefix": RUNTIME_PREFIX, "wheels": digests}
-    return node_key("runtime", payload, (image_key,))
 
 
 async def _known_runtime(
@@ -161,7 +149,8 @@ class _Planner:
                 return None
             if ctx.pool is not None and ctx.store.has_action(key) and await ctx.pool.pull(tag):
                 return None  # another machine built it: pulled from the pool's registry
-            request = runtime_request(top, wheels, tag, ctx.network)
+            stage = await runtime_stage(ctx, node, top, python, wheels)
+            request = runtime_request(top, stage, tag, ctx.network)
             result, digest, started = await build_logged(ctx, node, key, request)
             _faults.hit("build.finished")
             if ctx.pool is not None:

@@ -1,4 +1,4 @@
-"""The runtime layer of the local target: the chute's image plus the cord server.
+"""The runtime layer's wheels and the image's Python, for the local target's cord server.
 
 Containers reach no package index, so the server is installed offline from wheels
 made on the host:
@@ -21,10 +21,9 @@ substrate-interface, and graval when its wheel can be had); with ``sdk``, the
 are pinned to this environment's versions with their closure (``_runtime_pins``).
 A full disk is reported as such, with the folder and its free space.
 
-They are installed with ``--no-index --no-deps`` into a venv at
-``/opt/chutes-runtime`` through a bind mount of the build context, so the wheel
-files never land in the image. trio, networkx and httpx are never installed.
-The layer's key holds the image key, the image's Python and every wheel's digest.
+They are installed once per Python and wheel set into a stage that each chute image
+copies (``_runtime_stage``: the stage's key holds the image's Python and every wheel's
+digest). trio, networkx and httpx are never installed.
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ import trio
 
 from ..cache import Store, hash_file
 from ..core import BuildError, __version__
-from ._buildkit import BuildRequest
 from ._docker import DockerClient, docker_command
 from ._runtime_pins import canonical, pin_closure, sdk_missing
 
@@ -58,7 +56,6 @@ __all__ = [
     "probe_python",
     "production_pins",
     "project_wheel",
-    "runtime_request",
     "runtime_wheels",
     "sdk_pins",
     "wheel_digests",
@@ -382,23 +379,3 @@ async def runtime_wheels(
 def wheel_digests(wheels: dict[str, str]) -> dict[str, str]:
     """``{file name: content digest}``: what the runtime layer's key holds."""
     return {name: hash_file(path) for name, path in sorted(wheels.items())}
-
-
-def runtime_request(
-    parent: str, wheels: dict[str, str], tag: str, network: str | None
-) -> BuildRequest:
-    """The build of the runtime layer on top of ``parent``."""
-    names = " ".join(f"/tmp/wheels/{name}" for name in sorted(wheels))
-    line = (
-        "RUN --mount=type=bind,source=wheels,target=/tmp/wheels "
-        f"python3 -m venv --without-pip {RUNTIME_PREFIX} && "
-        f"python3 -m pip --python {RUNTIME_PREFIX}/bin/python install --quiet --no-index "
-        f"--no-deps --disable-pip-version-check {names}"
-    )
-    return BuildRequest(
-        parent=parent,
-        lines=[line],
-        tag=tag,
-        context={f"wheels/{name}": path for name, path in wheels.items()},
-        network=network,
-    )
