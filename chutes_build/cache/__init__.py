@@ -4,7 +4,12 @@
 ``MemoryStore`` has the same interface for tests. ``FileDigests`` hashes
 workspace files with a stat cache kept in the store. This package imports
 neither the graph nor the definitions.
+
+The shared cache's names (``RemoteCache``, ``pull``, ``push``...) are imported
+on first use: they bring httpx and trio, which a warm ``plan`` never needs.
 """
+
+import importlib
 
 from ._atomic import free_space, human_size
 from ._digests import (
@@ -19,9 +24,7 @@ from ._digests import (
     scope_id,
 )
 from ._disk import DiskStore, default_cache_dir
-from ._http import RemoteCache, RemoteCacheStats, remote_cache_from_env
 from ._memory import MemoryStore
-from ._shared import RecordingStore, SharedStats, pull, push
 from ._store import (
     ACTION_VERSION,
     ActionResult,
@@ -34,6 +37,27 @@ from ._store import (
     parse_age,
     parse_size,
 )
+
+#: Names imported on first use, and their modules.
+_LAZY = {
+    "RemoteCache": "_http",
+    "RemoteCacheStats": "_http",
+    "remote_cache_from_env": "_http",
+    "RecordingStore": "_shared",
+    "SharedStats": "_shared",
+    "pull": "_shared",
+    "push": "_shared",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACTION_VERSION",

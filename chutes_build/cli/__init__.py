@@ -3,6 +3,11 @@
 Each command group lives in its own module with a ``register(app)``
 function; :func:`main` turns every :class:`ChutesBuildError` into a clean
 message and a non-zero exit (``--debug`` shows the traceback).
+
+:func:`main` imports only the module of the command it runs (``plan`` needs
+neither the platform client nor the build pipeline's imports); help, a
+mistyped command and shell completion see every command. ``app`` is the
+whole command tree.
 """
 
 from __future__ import annotations
@@ -21,7 +26,23 @@ __all__ = ["app", "main"]
 _COMMAND_MODULES = ("_basic", "_graph", "_run", "_build", "_platform", "_sdk_cmds",
                    "_account_cmds", "_history_cmds", "_ops", "_logs")  # fmt: skip
 
-app = typer.Typer(
+#: The commands (and command groups) each module registers, so that one command's
+#: module is all a run imports (a test checks this against what they register).
+_COMMANDS = {
+    "_basic": ("ls", "dockerfile"),
+    "_graph": ("graph", "plan", "why", "cache"),
+    "_run": ("run",),
+    "_build": ("build", "up", "down"),
+    "_platform": ("share", "register", "warmup", "keys"),
+    "_sdk_cmds": ("chutes", "images", "secrets"),
+    "_account_cmds": ("startup-logs", "report", "login", "transfer-balance"),
+    "_history_cmds": ("history", "rollback"),
+    "_ops": ("ps", "status", "clean"),
+    "_logs": ("logs",),
+}
+_MODULE_OF = {name: module for module, names in _COMMANDS.items() for name in names}
+
+_app = typer.Typer(
     name="chutes-build",
     help="Define, build and ship chutes: one content-addressed build graph for a whole monorepo.",
     no_args_is_help=True,
@@ -36,7 +57,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
@@ -49,14 +70,40 @@ def _root(
         os.environ["CHUTES_BUILD_DEBUG"] = "1"
 
 
-for _name in _COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{_name}":
-            raise
-        continue
-    _module.register(app)
+_registered: set[str] = set()
+
+
+def _register(names) -> typer.Typer:
+    """The command tree with the commands of modules ``names`` registered (each once)."""
+    for name in names:
+        if name in _registered:
+            continue
+        _registered.add(name)
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        module.register(_app)
+    return _app
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The command tree that running ``argv`` needs: its command's module only, or
+    every module for help, completion, a mistyped command or no command at all."""
+    words = [word for word in argv if word not in ("--debug",)]
+    module = _MODULE_OF.get(words[0]) if words else None
+    completing = any(key.endswith("_COMPLETE") for key in os.environ)
+    if module is None or completing or "--help" in words[:1]:
+        return _register(_COMMAND_MODULES)
+    return _register([module])
+
+
+def __getattr__(name: str):
+    if name == "app":
+        return _register(_COMMAND_MODULES)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: The command-line parser's own errors (typer vendors click from 0.28 on, so the class
@@ -86,7 +133,7 @@ def _command_path(argv: list[str]) -> str:
     carries no context of its own)."""
     import typer.main
 
-    command, path = typer.main.get_command(app), ["chutes-build"]
+    command, path = typer.main.get_command(_register(_COMMAND_MODULES)), ["chutes-build"]
     for word in argv:
         sub = getattr(command, "commands", {}).get(word)
         if sub is None:
@@ -106,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             _faults.arm(fault, seen)
         # With standalone_mode=False click returns (not raises) the code of a
         # ``typer.Exit`` raised inside a command.
-        result = app(args=argv, prog_name="chutes-build", standalone_mode=False)
+        args = sys.argv[1:] if argv is None else argv
+        result = _app_for(args)(args=args, prog_name="chutes-build", standalone_mode=False)
         if isinstance(result, int) and not isinstance(result, bool):
             return result
     except ChutesBuildError as exc:
