@@ -22,7 +22,17 @@ from ._directives import (
     User,
     Workdir,
 )
-from ._files import ChangedWhileBuilding, is_within, read_ignore_patterns, select_files
+from ._files import (
+    ChangedWhileBuilding,
+    SelectionCache,
+    folder_states,
+    is_within,
+    read_ignore_patterns,
+    select_files,
+    settled,
+    states_hold,
+    using_selections,
+)
 from ._image import DEFAULT_BASE_IMAGE, Image, make_add
 from ._logo import logo_content_type
 from ._node_selector import GPUS, NodeSelector
@@ -50,14 +60,19 @@ __all__ = [
     "Maintainer",
     "NodeSelector",
     "Run",
+    "SelectionCache",
     "User",
     "Workdir",
     "apt_packages",
+    "folder_states",
     "is_pydantic_model",
     "is_within",
     "logo_content_type",
     "make_add",
     "read_ignore_patterns",
     "select_files",
+    "settled",
+    "states_hold",
+    "using_selections",
     "workspace_root",
 ]

@@ -5,17 +5,48 @@ definition-time check, the graph's keys and the build context alike.
 Paths are returned relative to the workspace root, sorted, with ``/``
 separators; ``.dockerignore`` and ``.chutesignore`` patterns at the
 workspace root exclude files.
+
+A warm run need not glob again: while a :class:`SelectionCache` is active
+(:func:`using_selections`), a selection is remembered with the state of every
+folder whose listing decides it (inode, mtime and ctime, as the stat cache
+does for files) and reused while all of them are unchanged. Adding, removing
+or renaming an entry changes its folder's mtime. Selections that meet a
+symbolic link, or whose folders changed within :data:`RACY_NS` of being
+listed, are never remembered.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import fnmatch
 import glob
 import os
+import time
+from collections.abc import Iterator
+
+import msgspec
 
 from ..core import BuildError
 
-__all__ = ["ChangedWhileBuilding", "is_within", "read_ignore_patterns", "select_files"]
+__all__ = [
+    "RACY_NS",
+    "ChangedWhileBuilding",
+    "SelectionCache",
+    "folder_states",
+    "is_within",
+    "read_ignore_patterns",
+    "select_files",
+    "settled",
+    "states_hold",
+    "using_selections",
+]
+
+#: A folder changed less than this before it was listed may change again unseen.
+RACY_NS = 1_000_000_000
+
+#: ``(path, inode, mtime_ns, ctime_ns)`` of a folder; a missing one is ``(path, 0, 0, 0)``.
+FolderState = tuple[str, int, int, int]
 
 
 class ChangedWhileBuilding(BuildError):
@@ -92,6 +123,19 @@ def select_files(
     selected (directories expanded, excludes and ignore patterns applied), and
     the matches that resolve outside ``root`` (which the caller reports).
     """
+    cache = _ACTIVE.get()
+    if cache is not None:
+        return cache.select(source, origin, root, tuple(exclude), tuple(ignore))
+    return _select(source, origin, root, exclude, ignore)
+
+
+def _select(
+    source: str,
+    origin: str,
+    root: str,
+    exclude: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
+) -> tuple[list[str], list[str]]:
     matches = glob.glob(source, root_dir=origin, recursive=True)
     excluded: set[str] = set()
     for pattern in exclude:
@@ -116,3 +160,152 @@ def select_files(
             if not _ignored(rel, ignore):
                 selected.add(rel)
     return sorted(selected), sorted(set(escaping))
+
+
+# -- the selection cache ---------------------------------------------------------------------
+
+
+def folder_states(paths) -> list[FolderState]:
+    """The state of each folder in ``paths`` (not following links)."""
+    states = []
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            states.append((path, 0, 0, 0))
+            continue
+        states.append((path, st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+    return states
+
+
+def states_hold(states) -> bool:
+    """True when every folder is still in the recorded state."""
+    now = folder_states(state[0] for state in states)
+    return all(tuple(s) == n for s, n in zip(states, now, strict=True))
+
+
+def settled(states) -> bool:
+    """True when no folder changed within :data:`RACY_NS` (so a later change moves its mtime)."""
+    now = time.time_ns()
+    return all(now - mtime >= RACY_NS for _, _, mtime, _ in states)
+
+
+class _Selection(msgspec.Struct, frozen=True, array_like=True):
+    selected: list[str]
+    escaping: list[str]
+    folders: list[FolderState]
+
+
+class SelectionCache:
+    """``add()`` selections by their arguments, each with the folders that decide it.
+
+    ``entries`` is plain data (a ``dict`` of msgspec structs) for the caller to
+    store; ``dirty`` says it changed; ``hits`` and ``misses`` count this run's look-ups.
+    While ``calls`` is a list, each look-up appends ``(arguments, selected, escaping)``.
+    """
+
+    def __init__(self, entries: dict[str, _Selection] | None = None) -> None:
+        self.entries: dict[str, _Selection] = dict(entries or {})
+        self.used: set[str] = set()
+        self.dirty = False
+        self.hits = self.misses = 0
+        self.calls: list[tuple[tuple, list[str], list[str]]] | None = None
+
+    entry_type = _Selection
+
+    def select(self, source, origin, root, exclude, ignore) -> tuple[list[str], list[str]]:
+        selected, escaping = self._select(source, origin, root, exclude, ignore)
+        if self.calls is not None:
+            self.calls.append(((source, origin, root, exclude, ignore), selected, escaping))
+        return list(selected), list(escaping)
+
+    def _select(self, source, origin, root, exclude, ignore) -> tuple[list[str], list[str]]:
+        key = _KEY.encode((source, origin, root, exclude, ignore)).decode()
+        self.used.add(key)
+        entry = self.entries.get(key)
+        if entry is not None and states_hold(entry.folders):
+            self.hits += 1
+            return entry.selected, entry.escaping
+        self.misses += 1
+        selected, escaping = _select(source, origin, root, exclude, ignore)
+        folders = _deciding_folders(source, origin, root, exclude)
+        if folders is not None and settled(states := folder_states(sorted(folders))):
+            self.entries[key] = _Selection(selected, escaping, states)
+            self.dirty = True
+        elif self.entries.pop(key, None) is not None:
+            self.dirty = True
+        return selected, escaping
+
+    def kept(self, limit: int = 20_000) -> dict[str, _Selection]:
+        """The entries worth storing: this run's, and older ones while under ``limit``."""
+        if len(self.entries) <= limit:
+            return self.entries
+        return {k: v for k, v in self.entries.items() if k in self.used}
+
+
+_KEY = msgspec.json.Encoder()
+_ACTIVE: contextvars.ContextVar[SelectionCache | None] = contextvars.ContextVar(
+    "chutes_build_selections", default=None
+)
+
+
+@contextlib.contextmanager
+def using_selections(cache: SelectionCache) -> Iterator[SelectionCache]:
+    """Route every :func:`select_files` call made inside the block through ``cache``."""
+    token = _ACTIVE.set(cache)
+    try:
+        yield cache
+    finally:
+        _ACTIVE.reset(token)
+
+
+_MAGIC = frozenset("*?[")
+
+
+def _deciding_folders(source, origin, root, exclude) -> set[str] | None:
+    """The folders whose listings decide a selection; ``None`` when a link is involved
+    or a pattern leaves the workspace (such a selection is not remembered)."""
+    folders: set[str] = set()
+    real_root = os.path.realpath(root)
+    if os.path.realpath(origin) != os.path.normpath(origin):
+        return None  # a link on the way: ``..`` in a pattern would not be what it seems
+    for pattern in (source, *exclude):
+        if not _pattern_folders(os.path.join(origin, pattern), real_root, folders):
+            return None
+    return folders
+
+
+def _pattern_folders(pattern: str, root: str, folders: set[str]) -> bool:
+    absolute = os.path.normpath(pattern)
+    if not absolute.startswith(root + os.sep):
+        return False
+    parts = absolute[len(root) + 1 :].split(os.sep)
+    path = root
+    folders.add(root)
+    for i, part in enumerate(parts):
+        if _MAGIC & set(part):
+            return _tree(path, folders)
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            return False
+        if not os.path.isdir(path):
+            return True  # a file or nothing: its folder's listing decides
+        if i == len(parts) - 1:
+            return _tree(path, folders)
+        folders.add(path)
+    return True
+
+
+def _tree(folder: str, folders: set[str]) -> bool:
+    """Add ``folder`` and every folder below it; False when an entry is a link."""
+    folders.add(folder)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return True
+    for entry in entries:
+        if entry.is_symlink():
+            return False
+        if entry.is_dir(follow_symlinks=False) and not _tree(entry.path, folders):
+            return False
+    return True

@@ -1,13 +1,21 @@
-"""From a workspace to its build graph: discover, evaluate (cached), compile."""
+"""From a workspace to its build graph: discover, evaluate, compile, each cached.
+
+A warm run (nothing changed) lists the workspace's chute files from the scan
+cache, reads their snapshots from the evaluation cache and the compiled graph
+from the graph cache, checking folders' and files' states instead of globbing,
+importing and compiling again (see ``workspace/_discover.py``,
+``_evaluate.py``, ``_graph_cache.py`` and ``definitions/_files.py``).
+"""
 
 from __future__ import annotations
 
-from ..cache import FileDigests, Store
-from ..definitions import read_ignore_patterns
-from ..workspace import Workspace, import_timeout
+from ..cache import FileDigests, Store, scope_id
+from ..definitions import SelectionCache, read_ignore_patterns
+from ..workspace import ScanCache, Workspace, import_timeout, using_scans
 from ._compile import compile_snapshots
 from ._evaluate import Evaluation, evaluate
 from ._graph import BuildGraph, no_gc_pauses
+from ._graph_cache import cached_compile
 from ._select import select_files
 
 __all__ = ["compile_workspace", "evaluate_workspace"]
@@ -22,7 +30,7 @@ def _evaluate(
 ) -> tuple[Evaluation, FileDigests]:
     """The evaluation with strict mode applied (see :func:`evaluate_workspace`)."""
     digests = FileDigests(workspace.root, store)
-    picked = select_files(workspace, paths, store, digests)
+    picked = _select(workspace, paths, store, digests)
     timeout = import_timeout(workspace.config) if timeout is None else timeout
 
     def run(files: list[str]) -> Evaluation:
@@ -73,18 +81,42 @@ def compile_workspace(
     ``strict``) a file with a warning is an error and stays out of the graph.
     """
     evaluation, digests = _evaluate(workspace, paths, store, timeout, strict)
+    base_images, ignore = workspace.config.base_images, read_ignore_patterns(digests.root)
+
+    def compile_with(recording) -> BuildGraph:
+        return compile_snapshots(evaluation.snapshots, recording, base_images, ignore)
+
+    selections = _selections(store, digests.root)
     with no_gc_pauses():
-        graph = compile_snapshots(
-            evaluation.snapshots,
-            digests,
-            base_images=workspace.config.base_images,
-            ignore=read_ignore_patterns(digests.root),
-        )
+        graph = cached_compile(store, evaluation.snapshots, digests, selections, compile_with,
+                               base_images, ignore)  # fmt: skip
+    _save_selections(store, digests.root, selections)
     graph.errors[:0] = evaluation.errors
     graph.warnings = evaluation.warnings
     graph.imported = evaluation.imported
     digests.save()
     return graph
+
+
+def _select(workspace: Workspace, paths: list[str] | None, store: Store, digests: FileDigests):
+    """What ``paths`` select, the workspace's globs scanned through the scan cache."""
+    scope = scope_id(workspace.root)
+    scans = ScanCache(store.load_struct("scan", scope, dict[str, ScanCache.entry_type]))
+    with using_scans(scans):
+        picked = select_files(workspace, paths, store, digests)
+    if scans.dirty:
+        store.save_struct("scan", scope, scans.entries)
+    return picked
+
+
+def _selections(store: Store, root: str) -> SelectionCache:
+    saved = store.load_struct("select", scope_id(root), dict[str, SelectionCache.entry_type])
+    return SelectionCache(saved)
+
+
+def _save_selections(store: Store, root: str, selections: SelectionCache) -> None:
+    if selections.dirty:
+        store.save_struct("select", scope_id(root), selections.kept())
 
 
 def _split_warnings(snapshots: list, root: str, strict: bool):

@@ -7,6 +7,7 @@ and returns plain snapshots (``FileSnapshot``) that the graph compiles. The
 secret-file rules say what must never enter a build context.
 """
 
+from ._discover import ScanCache, using_scans
 from ._isolate import Outcome, import_isolated
 from ._secret_files import secret_reason
 from ._select import (
@@ -33,6 +34,7 @@ __all__ = [
     "ImageSnapshot",
     "LoadedFile",
     "Outcome",
+    "ScanCache",
     "Selection",
     "Workspace",
     "discover",
@@ -48,4 +50,5 @@ __all__ = [
     "secret_reason",
     "snapshot_file",
     "split_arguments",
+    "using_scans",
 ]

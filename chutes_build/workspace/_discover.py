@@ -13,23 +13,31 @@ The walk never leaves the workspace and never lists a file twice:
 Outside a workspace (no ``pyproject.toml`` with a ``[tool.chutes-build]`` table
 above the folder) nothing is scanned unless named: a stray home or ``/tmp``
 folder can hold thousands of Python files.
+
+A :class:`ScanCache` remembers a scan of the workspace's globs with the state of
+every folder it listed (see ``definitions/_files.py``), and a warm run reuses it
+while none of them changed. A scan that met a symbolic link is not remembered.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from ..core import WorkspaceError
-from ..definitions import is_within
+from ..definitions import folder_states, is_within, settled, states_hold
 
 if TYPE_CHECKING:
     from ._workspace import Workspace
 
-__all__ = ["DEFAULT_CHUTES", "discover"]
+__all__ = ["DEFAULT_CHUTES", "ScanCache", "discover", "using_scans"]
 
 log = logging.getLogger("chutes_build.workspace")
 
@@ -81,8 +89,12 @@ class _Walk:
         self.boundary = os.path.realpath(boundary)
         self.seen_dirs: set[str] = set()
         self.files: dict[str, str] = {}  # real path -> the path it was found at
+        self.links = False  # a link was met: the scan is not remembered
+        self.starts: set[str] = set()
 
     def run(self, start: str) -> None:
+        if os.path.islink(start) or os.path.realpath(start) != os.path.normpath(start):
+            self.links = True
         if os.path.islink(start) and not is_within(start, self.boundary):
             self._skip(start)
             return
@@ -109,6 +121,7 @@ class _Walk:
             if entry.name.startswith(".") or entry.name in _SKIP_DIRS:
                 continue
             is_link = entry.is_symlink()
+            self.links = self.links or is_link
             if is_link and not is_within(entry.path, self.boundary):
                 self._skip(entry.path)
                 continue
@@ -146,15 +159,69 @@ def _excluded(rel: str, excludes: list[re.Pattern[str]]) -> bool:
     return any(rx.match(p) for rx in excludes for p in prefixes)
 
 
-def _scan(root: str, chutes: Iterable[str], exclude: Iterable[str]) -> list[str]:
+class _Scan(msgspec.Struct, frozen=True, array_like=True):
+    files: list[str]
+    folders: list[tuple[str, int, int, int]]
+
+
+class ScanCache:
+    """Scans of a workspace's globs by ``(root, chutes, exclude)``, each with the
+    folders it listed; ``entries`` is plain data for the caller to store, ``dirty``
+    says it changed, ``hits`` counts this run's reuses."""
+
+    entry_type = _Scan
+
+    def __init__(self, entries: dict[str, _Scan] | None = None) -> None:
+        self.entries: dict[str, _Scan] = dict(entries or {})
+        self.dirty = False
+        self.hits = 0
+
+    def scan(self, root: str, chutes: Iterable[str], exclude: Iterable[str]) -> list[str]:
+        key = msgspec.json.encode((root, list(chutes), list(exclude))).decode()
+        entry = self.entries.get(key)
+        if entry is not None and states_hold(entry.folders):
+            self.hits += 1
+            return list(entry.files)
+        walk = _Walk(root)
+        files = _scan(root, chutes, exclude, walk)
+        states = folder_states(sorted(walk.seen_dirs | walk.starts))
+        if not walk.links and settled(states):
+            self.entries = {key: _Scan(files, states)}
+            self.dirty = True
+        elif self.entries.pop(key, None) is not None:
+            self.dirty = True
+        return files
+
+
+_ACTIVE: contextvars.ContextVar[ScanCache | None] = contextvars.ContextVar(
+    "chutes_build_scans", default=None
+)
+
+
+@contextlib.contextmanager
+def using_scans(cache: ScanCache) -> Iterator[ScanCache]:
+    """Route every :func:`discover` call made inside the block (that names no cache of
+    its own) through ``cache``."""
+    token = _ACTIVE.set(cache)
+    try:
+        yield cache
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _scan(
+    root: str, chutes: Iterable[str], exclude: Iterable[str], walk: _Walk | None = None
+) -> list[str]:
     """The ``.py`` files under ``root`` that ``chutes`` select and none excludes.
 
     Each is named by its real location below ``root`` (a link inside is resolved)."""
-    walk = _Walk(root)
+    walk = walk or _Walk(root)
     patterns = [_pattern(glob) for glob in chutes]
     excludes = [_pattern(glob)[1] for glob in exclude]
     for base in sorted({b for b, _ in patterns}):
-        walk.run(os.path.join(root, base))
+        start = os.path.join(root, base)
+        walk.starts.update(_prefixes(root, base))
+        walk.run(start)
     real_root = os.path.realpath(root)
     selected = []
     for real, found in walk.files.items():
@@ -164,6 +231,15 @@ def _scan(root: str, chutes: Iterable[str], exclude: Iterable[str]) -> list[str]
         if not (_excluded(seen, excludes) or _excluded(canonical, excludes)):
             selected.append(os.path.join(root, canonical))
     return selected
+
+
+def _prefixes(root: str, base: str) -> list[str]:
+    """``root`` and each folder from it down to ``root/base`` (whose listings decide a scan)."""
+    found, path = [root], root
+    for part in [p for p in base.split("/") if p]:
+        path = os.path.join(path, part)
+        found.append(path)
+    return found
 
 
 def _inside(candidates: list[str], root: str, folder: str) -> list[str]:
@@ -184,16 +260,21 @@ def _no_workspace(workspace: Workspace) -> WorkspaceError:
     )
 
 
-def discover(workspace: Workspace, paths: list[str] | None = None) -> list[str]:
+def discover(
+    workspace: Workspace, paths: list[str] | None = None, scans: ScanCache | None = None
+) -> list[str]:
     """Absolute paths of the chute files selected by ``paths`` (or the workspace globs).
 
-    Outside a workspace, ``paths`` are required and only they are scanned.
+    Outside a workspace, ``paths`` are required and only they are scanned. With
+    ``scans``, the workspace's globs are scanned again only when a folder changed.
     """
     config, root = workspace.config, workspace.root
     if workspace.pyproject is None and not paths:
         raise _no_workspace(workspace)
     explicit = tuple(config.chutes) != DEFAULT_CHUTES
-    candidates = [] if workspace.pyproject is None else _scan(root, config.chutes, config.exclude)
+    scans = scans if scans is not None else _ACTIVE.get()
+    scan = scans.scan if scans is not None else _scan
+    candidates = [] if workspace.pyproject is None else scan(root, config.chutes, config.exclude)
     selected: set[str] = set()
     for raw in paths or [root]:
         path = os.path.abspath(raw)
