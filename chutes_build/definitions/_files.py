@@ -100,14 +100,29 @@ def _ignored(rel: str, patterns: tuple[str, ...]) -> bool:
     return ignored
 
 
-def _expand(path: str) -> list[str]:
-    if os.path.isdir(path) and not os.path.islink(path):
-        found = []
-        for dirpath, dirnames, filenames in os.walk(path):
-            dirnames.sort()
-            found.extend(os.path.join(dirpath, name) for name in sorted(filenames))
-        return found
-    return [path]
+def _within(real: str, real_root: str) -> bool:
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _expand(path: str) -> list[tuple[str, bool]]:
+    """``(file, is_link)`` for each file under folder ``path`` (``path`` itself when it is
+    no folder). Links to folders are not followed, as ``os.walk`` does not follow them."""
+    if not os.path.isdir(path) or os.path.islink(path):
+        return [(path, False)]
+    found, folders = [], [path]
+    while folders:
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            link = entry.is_symlink()
+            if entry.is_dir():
+                if not link:
+                    folders.append(entry.path)
+            else:
+                found.append((entry.path, link))
+    return found
 
 
 def select_files(
@@ -141,22 +156,28 @@ def _select(
     for pattern in exclude:
         for hit in glob.glob(pattern, root_dir=origin, recursive=True):
             excluded.add(os.path.normpath(os.path.join(origin, hit)))
+    real_root = os.path.realpath(root)
+    prefix = root.rstrip(os.sep) + os.sep
     selected: set[str] = set()
     escaping: list[str] = []
     for match in matches:
         absolute = os.path.normpath(os.path.join(origin, match))
         if absolute in excluded:
             continue
-        if not is_within(absolute, root):
+        if not _within(os.path.realpath(absolute), real_root):
             escaping.append(match)
             continue
-        for path in _expand(absolute):
-            if not is_within(path, root):
+        # Below a match that resolves inside the workspace, only a link can lead out of it.
+        for path, link in _expand(absolute):
+            if link and not _within(os.path.realpath(path), real_root):
                 escaping.append(os.path.relpath(path, origin))
                 continue
-            if os.path.normpath(path) in excluded:
+            if path in excluded:
                 continue
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if path.startswith(prefix):
+                rel = path[len(prefix) :].replace(os.sep, "/")
+            else:
+                rel = os.path.relpath(path, root).replace(os.sep, "/")
             if not _ignored(rel, ignore):
                 selected.add(rel)
     return sorted(selected), sorted(set(escaping))
