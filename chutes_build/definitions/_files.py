@@ -6,10 +6,11 @@ Paths are returned relative to the workspace root, sorted, with ``/``
 separators; ``.dockerignore`` and ``.chutesignore`` patterns at the
 workspace root exclude files.
 
-A warm run need not glob again: while a :class:`SelectionCache` is active
-(:func:`using_selections`), a selection is remembered with the state of every
-folder whose listing decides it (inode, mtime and ctime, as the stat cache
-does for files) and reused while all of them are unchanged. Adding, removing
+A warm run need not glob again: a :class:`SelectionCache` (the one
+:func:`using_selections` makes active, else one this process keeps in memory)
+remembers a selection with the state of every folder whose listing decides it
+(inode, mtime and ctime, as the stat cache does for files) and reuses it while
+all of them are unchanged. Adding, removing
 or renaming an entry changes its folder's mtime. Selections that meet a
 symbolic link, or whose folders changed within :data:`RACY_NS` of being
 listed, are never remembered.
@@ -139,9 +140,9 @@ def select_files(
     the matches that resolve outside ``root`` (which the caller reports).
     """
     cache = _ACTIVE.get()
-    if cache is not None:
-        return cache.select(source, origin, root, tuple(exclude), tuple(ignore))
-    return _select(source, origin, root, exclude, ignore)
+    if cache is None:  # this process's own: many chutes add one shared folder
+        cache = _PROCESS if len(_PROCESS.entries) < _PROCESS_LIMIT else _PROCESS.clear()
+    return cache.select(source, origin, root, tuple(exclude), tuple(ignore))
 
 
 def _select(
@@ -257,6 +258,11 @@ class SelectionCache:
             self.dirty = True
         return selected, escaping
 
+    def clear(self) -> SelectionCache:
+        self.entries.clear()
+        self.used.clear()
+        return self
+
     def kept(self, limit: int = 20_000) -> dict[str, _Selection]:
         """The entries worth storing: this run's, and older ones while under ``limit``."""
         if len(self.entries) <= limit:
@@ -265,6 +271,9 @@ class SelectionCache:
 
 
 _KEY = msgspec.json.Encoder()
+#: Selections made outside :func:`using_selections`, checked like any other.
+_PROCESS = SelectionCache()
+_PROCESS_LIMIT = 4096
 _ACTIVE: contextvars.ContextVar[SelectionCache | None] = contextvars.ContextVar(
     "chutes_build_selections", default=None
 )

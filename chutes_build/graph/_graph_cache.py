@@ -61,30 +61,31 @@ class _Compiled(msgspec.Struct, array_like=True):
 
 def _pack(graph: BuildGraph) -> tuple[list[Any], list[_Node]]:
     """The graph's nodes, each value that several nodes hold (the files of an ``add()``
-    many chutes share, say) stored once."""
-    seen: dict[bytes, int] = {}
-    counts: dict[bytes, int] = {}
-    encoded = []
+    many chutes share, say) stored once. Values are told apart by a digest of their
+    encoding, so no second copy of the graph is held while packing."""
+    counts: dict[str, int] = {}
+    digests = []
     for _, attrs in graph.items():
-        values = {}
-        for name, value in attrs.items():
-            if isinstance(value, (list, dict)) and value:
-                blob = _ENCODE.encode(value)
-                counts[blob] = counts.get(blob, 0) + 1
-                values[name] = blob
-        encoded.append((attrs, values))
+        found = {
+            name: xxhash.xxh3_128_hexdigest(_ENCODE.encode(value))
+            for name, value in attrs.items()
+            if isinstance(value, (list, dict)) and value
+        }
+        for digest in found.values():
+            counts[digest] = counts.get(digest, 0) + 1
+        digests.append(found)
     shared: list[Any] = []
+    index: dict[str, int] = {}
     nodes = []
-    for attrs, values in encoded:
+    for (_, attrs), found in zip(graph.items(), digests, strict=True):
         refs = {}
-        for name, blob in values.items():
-            if counts[blob] > 1:
-                if blob not in seen:
-                    seen[blob] = len(shared)
+        for name, digest in found.items():
+            if counts[digest] > 1:
+                if digest not in index:
+                    index[digest] = len(shared)
                     shared.append(attrs[name])
-                refs[name] = seen[blob]
-        plain = {k: v for k, v in attrs.items() if k not in refs}
-        nodes.append(_Node(plain, refs))
+                refs[name] = index[digest]
+        nodes.append(_Node({k: v for k, v in attrs.items() if k not in refs}, refs))
     return shared, nodes
 
 

@@ -266,3 +266,14 @@ def test_issue_16_the_selection_cache_sees_a_new_match_of_a_glob(tmp_path):
         (tmp_path / "a" / "b" / "c" / "y.json").write_text("2")
         found = select_files("**/*.json", str(tmp_path), str(tmp_path))[0]
     assert found == ["a/b/c/y.json", "a/b/x.json"] and cache.hits == 0
+
+
+def test_issue_16_selections_outside_a_cache_are_remembered_and_checked_too(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "one.txt").write_text("1")
+    settle(tmp_path)
+    assert select_files("data", str(tmp_path), str(tmp_path)) == (["data/one.txt"], [])
+    assert select_files("data", str(tmp_path), str(tmp_path)) == (["data/one.txt"], [])
+    (tmp_path / "data" / "two.txt").write_text("2")
+    found = select_files("data", str(tmp_path), str(tmp_path))[0]
+    assert found == ["data/one.txt", "data/two.txt"]
