@@ -1,16 +1,21 @@
-"""Benchmark a no-op ``chutes-build up --target local`` against plain ``docker build``.
+"""Benchmark a no-op ``chutes-build up --target local`` or ``build`` against ``docker build``.
 
-On the example monorepo, with everything already built and running, measure in one run:
+On the example monorepo (or ``--chutes N`` generated chutes on the local Python
+base), with everything already built and running, measure in one run, interleaved:
 
-- chutes-build: ``chutes-build up --target local --json`` (a fresh process each time:
-  load from the evaluation cache, one ``docker image ls``, one ``docker ps``, no build);
+- chutes-build: ``chutes-build up --target local --json`` (or ``build --json``; a
+  fresh process each time: load from the caches, ask the engine what exists, no build);
 - docker build: ``docker build`` of each buildable chute's Dockerfile, one after the
   other, with every step already in BuildKit's cache: what a user without
-  chutes-build pays to learn that nothing changed (and it restarts nothing yet).
+  chutes-build pays to learn that nothing changed (and it restarts nothing yet);
+- python -c pass: the interpreter's own start-up, the floor of any command.
 
-Prints both medians and their ratio.
+Prints the medians and the ratio. Our package is byte-compiled first, as an
+installed wheel is (the machine's ``PYTHONDONTWRITEBYTECODE`` would otherwise
+make every run compile it from source).
 
-    python bench/bench_noop_up.py [--repeat 5] [--workspace examples]
+    python bench/bench_noop_up.py [--repeat 5] [--workspace examples] [--command up|build]
+    python bench/bench_noop_up.py --chutes 50 --command build
 """
 
 from __future__ import annotations
@@ -27,6 +32,43 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
+
+
+CHUTE = """\
+from chutes_build import Chute, Image
+
+image = (
+    Image(username="bench", name="noop-{i:03d}", tag="1")
+    .from_base("parachutes/python:3.12")
+    .with_env("SHARED", "1")
+    .run_command("echo {i} > /chute-id")
+)
+chute = Chute(username="bench", name="noop-{i:03d}", image=image)
+
+
+@chute.cord(public_api_path="/echo")
+async def echo(self, text: str) -> str:
+    return text
+"""
+
+PYPROJECT = """\
+[tool.chutes-build]
+chutes = ["chutes/*.py"]
+cache-dir = ".cache"
+network = "none"
+base-images = { "parachutes/python:3.12" = "chutes-build/python-base:bookworm" }
+"""
+
+
+def generate(root: str, chutes: int) -> str:
+    """A workspace of ``chutes`` small chutes sharing their first layers."""
+    os.makedirs(os.path.join(root, "chutes"), exist_ok=True)
+    with open(os.path.join(root, "pyproject.toml"), "w") as handle:
+        handle.write(PYPROJECT)
+    for i in range(chutes):
+        with open(os.path.join(root, "chutes", f"c{i:03d}.py"), "w") as handle:
+            handle.write(CHUTE.format(i=i))
+    return root
 
 
 def _cli(workspace: str, *args: str) -> subprocess.CompletedProcess:
@@ -77,23 +119,35 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workspace", default=os.path.join(REPO, "examples"))
+    parser.add_argument("--chutes", type=int, default=0, help="generate N chutes instead")
+    parser.add_argument("--command", choices=("up", "build"), default="up")
     args = parser.parse_args()
-    docker = os.environ.get("CHUTES_BUILD_DOCKER") or shutil.which("docker", path="/usr/bin")
-    workspace = os.path.abspath(args.workspace)
-    print(f"warming up: chutes-build up in {workspace}", file=sys.stderr)
-    _cli(workspace, "up", "--target", "local", "--json")
-    dockerfiles = _dockerfiles(workspace)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "chutes_build")],
+                   check=True, capture_output=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
-        _docker_builds(docker, dockerfiles, folder)  # everything into BuildKit's cache
-        ours = [
-            _timed(lambda: _cli(workspace, "up", "--target", "local", "--json"))
-            for _ in range(args.repeat)
-        ]
-        theirs = [_docker_builds(docker, dockerfiles, folder) for _ in range(args.repeat)]
-    mine, base = statistics.median(ours), statistics.median(theirs)
+        workspace = os.path.abspath(args.workspace)
+        if args.chutes:
+            workspace = generate(os.path.join(folder, "ws"), args.chutes)
+        measure(workspace, folder, args)
+
+
+def measure(workspace: str, folder: str, args: argparse.Namespace) -> None:
+    docker = os.environ.get("CHUTES_BUILD_DOCKER") or shutil.which("docker", path="/usr/bin")
+    command = ["up", "--target", "local", "--json"] if args.command == "up" else ["build", "--json"]
+    print(f"warming up: chutes-build {' '.join(command)} in {workspace}", file=sys.stderr)
+    _cli(workspace, *command)
+    dockerfiles = _dockerfiles(workspace)
+    _docker_builds(docker, dockerfiles, folder)  # everything into BuildKit's cache
+    ours, theirs, floor = [], [], []
+    for _ in range(args.repeat):  # interleaved, so a change of load hits both sides
+        ours.append(_timed(lambda: _cli(workspace, *command)))
+        theirs.append(_docker_builds(docker, dockerfiles, folder))
+        floor.append(_timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)))
+    mine, base, start = (statistics.median(v) for v in (ours, theirs, floor))
     print(f"images: {len(dockerfiles)}; runs: {args.repeat} each (median)")
-    print(f"chutes-build up --target local (no-op):   {mine:.3f} s")
+    print(f"chutes-build {' '.join(command[:-1])} (no-op):   {mine:.3f} s")
     print(f"docker build x{len(dockerfiles)} (all steps cached): {base:.3f} s")
+    print(f"python -c pass (start-up floor): {start:.3f} s")
     print(f"ratio: chutes-build is {base / mine:.1f}x faster")
 
 
