@@ -13,14 +13,20 @@ layers, a local helper module per family), then measures in one run:
 
 and the peak memory (ru_maxrss) of each process, and the warm cost per chute.
 Targets: cold <= 1.0x the SDK's time at 5,000 chutes, warm >= 5x faster than
-the SDK at 1,000 chutes and >= 8x at 5,000.
+the SDK at 1,000 chutes and >= 8x at 5,000, peak memory at 5,000 <= the SDK's.
 
 ``--add-files N`` gives the shape most monorepos have: each chute also
 ``add()``s its family's folder of N files, so a warm plan must show that none of
 them changed (the SDK globs them when the file is imported, from the chute's
-folder, as ``chutes build`` run there does).
+folder, as ``chutes build`` run there does). ``--chutes`` and ``--add-files``
+take lists: every combination runs, and a last table puts them side by side
+(the warm cost per chute at each size included).
 
-    python bench/bench_plan.py [--chutes 1000] [--families 8] [--add-files 0] [--repeat 3]
+chutes-build is byte-compiled first, as an installed wheel is (the machine's
+``PYTHONDONTWRITEBYTECODE`` would otherwise make each run compile it from source);
+the generated chute files are compiled by neither side.
+
+    python bench/bench_plan.py [--chutes 1000,5000] [--families 8] [--add-files 0,20] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -147,27 +153,52 @@ def plan_cmd() -> list[str]:
     ]
 
 
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chutes", type=int, default=1000)
+    parser.add_argument("--chutes", type=_ints, default=[1000], help="sizes, e.g. 1000,5000")
     parser.add_argument("--families", type=int, default=8)
     parser.add_argument(
-        "--add-files", type=int, default=0, help="files in each folder every chute add()s"
+        "--add-files", type=_ints, default=[0], help="files in each folder every chute add()s"
     )
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each measurement; the best is kept"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated monorepo")
     args = parser.parse_args()
-    root = tempfile.mkdtemp(prefix="bench-plan-")
-    try:
-        run(root, args)
-    finally:
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "chutes_build")],
+                   check=True, capture_output=True)  # fmt: skip
+    rows = []
+    for add_files in args.add_files:
+        for chutes in args.chutes:
+            root = tempfile.mkdtemp(prefix="bench-plan-")
+            try:
+                shape = argparse.Namespace(**{**vars(args), "chutes": chutes,
+                                              "add_files": add_files})  # fmt: skip
+                rows.append((shape, run(root, shape)))
+            finally:
+                if not args.keep:
+                    shutil.rmtree(root, ignore_errors=True)
+            print()
+    side_by_side(rows)
 
 
-def run(root: str, args: argparse.Namespace) -> None:
+def side_by_side(rows: list) -> None:
+    """One line per shape: the four ratios, peak memory of both, and the warm cost per chute."""
+    print("chutes  add()  cold/sdk  sdk/warm  peak MiB cold (sdk)  warm per chute (sdk per chute)")
+    for shape, results in rows:
+        sdk, cold, warm = (results[k] for k in ("sdk", "cold", "warm"))
+        adds = f"{shape.add_files:>3d}" if shape.add_files else "  -"
+        per_warm, per_sdk = 1e6 * warm[0] / shape.chutes, 1e6 * sdk[0] / shape.chutes
+        print(f"{shape.chutes:6d}  {adds}    {cold[0] / sdk[0]:5.2f}x   {sdk[0] / warm[0]:5.1f}x"
+              f"   {cold[1] / 1024:7.1f} ({sdk[1] / 1024:5.1f})"
+              f"       {per_warm:5.0f} us ({per_sdk:5.0f} us)")  # fmt: skip
+
+
+def run(root: str, args: argparse.Namespace) -> dict:
     generate(root, args.chutes, args.families, args.add_files)
     files = sorted(
         os.path.join(dp, f)
@@ -197,6 +228,7 @@ def run(root: str, args: argparse.Namespace) -> None:
             handle.write(f"EDIT = {n}\n")
         _, _, out = measure(results, "edit", plan_cmd(), env, root)
     report(results, summary, json.loads(out)["summary"], args)
+    return results
 
 
 def measure(
@@ -282,6 +314,7 @@ def report(results: dict, warm_summary: dict, edit_summary: dict, args: argparse
     print(f"sdk / warm  = {sdk[0] / warm[0]:.1f}x faster   (target >= 5x at 1,000, >= 8x at 5,000)")
     print(f"sdk / edit  = {sdk[0] / edit[0]:.1f}x faster")
     print(f"sdk / lib   = {sdk[0] / lib[0]:.1f}x faster   (warm, without the CLI's typer start-up)")
+    print(f"peak memory, cold / sdk = {cold[1] / sdk[1]:.2f}x   (target <= 1.0x at 5,000 chutes)")
 
 
 if __name__ == "__main__":
