@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from ..core import BuildError
+from ..core import BuildError, __version__
 
 __all__ = [
     "RACY_NS",
@@ -43,6 +43,8 @@ __all__ = [
     "using_selections",
 ]
 
+#: Part of every selection's key: a new release may select differently.
+_FORMAT = f"1/{__version__}"
 #: A folder changed less than this before it was listed may change again unseen.
 RACY_NS = 1_000_000_000
 
@@ -242,7 +244,7 @@ class SelectionCache:
         return list(selected), list(escaping)
 
     def _select(self, source, origin, root, exclude, ignore) -> tuple[list[str], list[str]]:
-        key = _KEY.encode((source, origin, root, exclude, ignore)).decode()
+        key = _KEY.encode((_FORMAT, source, origin, root, exclude, ignore)).decode()
         self.used.add(key)
         entry = self.entries.get(key)
         if entry is not None and states_hold(entry.folders):

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ..core import WorkspaceError
+from ..core import WorkspaceError, __version__
 from ..definitions import folder_states, is_within, settled, states_hold
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CHUTES", "ScanCache", "discover", "using_scans"]
 
 log = logging.getLogger("chutes_build.workspace")
+
+#: Part of every scan's key: a new release may walk differently.
+_FORMAT = f"1/{__version__}"
 
 #: The chute globs of a workspace that names none: every file that looks like a chute file.
 DEFAULT_CHUTES = ("**/*.py",)
@@ -177,7 +180,7 @@ class ScanCache:
         self.hits = 0
 
     def scan(self, root: str, chutes: Iterable[str], exclude: Iterable[str]) -> list[str]:
-        key = msgspec.json.encode((root, list(chutes), list(exclude))).decode()
+        key = msgspec.json.encode((_FORMAT, root, list(chutes), list(exclude))).decode()
         entry = self.entries.get(key)
         if entry is not None and states_hold(entry.folders):
             self.hits += 1
