@@ -10,7 +10,10 @@ trace. A later run with the same key replays the trace (each selection is
 made again, through the selection cache; each file's digest is read again,
 through the stat cache) and reuses the stored nodes only when every answer is
 the same. A graph that compiled with errors is never stored: its errors are
-reported on every run.
+reported on every run, and neither is one compiled in a run that imported chute
+files: that run paid far more than compiling, and storing the graph (several
+megabytes for thousands of chutes) would raise its peak memory for nothing that
+the next run, which stores it, does not also do.
 """
 
 from __future__ import annotations
@@ -144,9 +147,11 @@ def cached_compile(
     compile_fn: Callable[[Any], BuildGraph],
     base_images: dict[str, str],
     ignore: tuple[str, ...],
+    remember: bool = True,
 ) -> BuildGraph:
     """``compile_fn(digests)``'s graph, from ``store`` when its key and trace still hold
-    (then ``graph.from_cache`` is true).
+    (then ``graph.from_cache`` is true). A graph compiled afresh is stored when
+    ``remember`` is true.
 
     ``compile_fn`` compiles ``snapshots`` with the digests it is given (and
     ``base_images``, ``ignore``); ``selections`` answers every ``select_files``.
@@ -167,7 +172,7 @@ def cached_compile(
         finally:
             selections.calls = None
     graph.from_cache = False
-    if not graph.errors:
+    if remember and not graph.errors:
         reads = [_Read(rel, d.digest, d.mode) for rel, d in sorted(recording.reads.items())]
         made = [_Selection(args, selected, escaping) for args, selected, escaping in calls]
         shared, nodes = _pack(graph)

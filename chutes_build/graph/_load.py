@@ -89,7 +89,7 @@ def compile_workspace(
     selections = _selections(store, digests.root)
     with no_gc_pauses():
         graph = cached_compile(store, evaluation.snapshots, digests, selections, compile_with,
-                               base_images, ignore)  # fmt: skip
+                               base_images, ignore, remember=not evaluation.imported)  # fmt: skip
     _save_selections(store, digests.root, selections)
     graph.errors[:0] = evaluation.errors
     graph.warnings = evaluation.warnings

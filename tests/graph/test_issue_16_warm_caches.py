@@ -277,3 +277,12 @@ def test_issue_16_selections_outside_a_cache_are_remembered_and_checked_too(tmp_
     (tmp_path / "data" / "two.txt").write_text("2")
     found = select_files("data", str(tmp_path), str(tmp_path))[0]
     assert found == ["data/one.txt", "data/two.txt"]
+
+
+def test_issue_16_a_run_that_imported_files_does_not_store_its_graph(ws):
+    settle(ws.root)
+    first = ws.compile()
+    assert first.imported and not first.from_cache
+    second = ws.compile()
+    assert not second.imported and not second.from_cache  # nothing stored by the first
+    assert ws.compile().from_cache
