@@ -1,5 +1,7 @@
 """Builders: BuildKit through a docker client, the local and chutes targets, the shared cache.
 
+``DockerEngine`` is everything the engine asks of Docker (``DockerClient`` through
+the CLI, ``ApiDocker`` through the engine's socket, ``testing.FakeDocker`` in memory);
 ``find_docker`` picks a client that can build with BuildKit; ``build`` runs a chain
 of Dockerfile lines as one build; ``existing_images`` asks the engine once which
 tags exist; the container helpers serve the local deploy target; ``reload_code``
@@ -20,7 +22,8 @@ from ._clean import clean_tags, unreferenced_tags
 from ._container_logs import chute_containers, stream_container_log
 from ._containers import ContainerInfo, list_containers, remove_containers, run_container, wait_http
 from ._context import SecretInContext, context_files
-from ._docker import DockerClient, docker_command, existing_images, find_docker
+from ._docker import DockerClient, docker_command, existing_images
+from ._find import find_docker
 from ._local_target import (
     LocalOptions,
     container_name,
@@ -46,6 +49,7 @@ from ._orchestrate import (
 )
 from ._pool import Pool, open_configured, open_pool, pool_settings
 from ._progress import make_progress
+from ._protocol import DockerEngine
 from ._registry import Registry, parse_registry
 from ._reload import ReloadFailure, ReloadResult, reload_code
 from ._runtime_layer import IMAGE_PACKAGES, PythonInfo, package_files, project_wheel
@@ -60,6 +64,7 @@ __all__ = [
     "ChutesOptions",
     "ContainerInfo",
     "DockerClient",
+    "DockerEngine",
     "LocalOptions",
     "Pool",
     "PythonInfo",

@@ -37,8 +37,8 @@ import trio
 from ..cache import faults as _faults
 from ..core import BuildError
 from ._context import check_context, context_write_failure, materialize
-from ._docker import DockerClient, engine_fix
-from ._process import stream_process
+from ._docker import engine_fix
+from ._protocol import DockerEngine
 
 __all__ = ["BuildRequest", "BuildResult", "build"]
 
@@ -131,7 +131,7 @@ def _failure(tag: str, code: int, log: Sequence[str]) -> BuildError:
 
 
 async def _build_once(
-    docker: DockerClient,
+    docker: DockerEngine,
     request: BuildRequest,
     count: int,
     tag: str,
@@ -145,7 +145,7 @@ async def _build_once(
         await trio.Path(dockerfile).write_text(request.dockerfile(count))
     except OSError as exc:
         raise context_write_failure(os.path.dirname(work), exc) from None
-    argv = docker.build_argv() + ["--progress=plain", "-f", dockerfile, "--iidfile", iidfile]
+    argv = ["--progress=plain", "-f", dockerfile, "--iidfile", iidfile]
     argv += ["-t", tag]
     if request.network is not None:
         argv += [f"--network={request.network}"]
@@ -156,7 +156,7 @@ async def _build_once(
         sink(line)
         _faults.hit("build.output", context=context_dir)
 
-    code = await stream_process([*argv, context_dir], env=docker.env(), on_line=on_line)
+    code = await docker.run_build([*argv, context_dir], on_line)
     if code != 0:
         raise _failure(tag, code, lines)
     return (await trio.Path(iidfile).read_text()).strip()
@@ -181,7 +181,7 @@ def _prepare(parent: str | None, request: BuildRequest) -> tuple[str, str]:
 
 
 async def build(
-    docker: DockerClient,
+    docker: DockerEngine,
     request: BuildRequest,
     *,
     on_line: Callable[[str], None] | None = None,

@@ -7,17 +7,15 @@ results point at. A tag that no entry of this cache names is only a leftover (an
 made its key obsolete, or the entry was evicted): removing it frees the engine's disk
 and can never make a cached result wrong, since a later run checks that each tag it
 relies on still exists and rebuilds what is missing. Images in use by a container are kept
-(``docker rmi`` without ``--force`` refuses them).
+(the engine refuses to remove them without force).
 """
 
 from __future__ import annotations
 
-import trio
-
 from ..cache import Store
-from ._docker import DockerClient, docker_command
 from ._local_target import RUNTIME_REPO
 from ._orchestrate import LAYER_REPO
+from ._protocol import DockerEngine
 from ._runtime_stage import STAGE_REPO
 
 __all__ = ["clean_tags", "unreferenced_tags"]
@@ -39,24 +37,16 @@ def referenced_tags(store: Store) -> set[str]:
     return found
 
 
-async def unreferenced_tags(docker: DockerClient, store: Store) -> list[str]:
+async def unreferenced_tags(docker: DockerEngine, store: Store) -> list[str]:
     """The engine's layer, runtime and stage tags that no entry of ``store`` names, sorted."""
-    return sorted(await _listed(docker) - referenced_tags(store))
+    return sorted(await docker.image_tags(REPOS) - referenced_tags(store))
 
 
-async def _listed(docker: DockerClient) -> set[str]:
-    args = ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]
-    for repo in REPOS:
-        args += ["--filter", f"reference={repo}"]
-    return set((await docker_command(docker, args)).split())
-
-
-async def clean_tags(docker: DockerClient, tags: list[str]) -> tuple[list[str], list[str]]:
-    """Remove ``tags`` in one ``docker rmi``; ``(removed, kept)``, kept being those the
-    engine refused (a container uses them), read back from the engine."""
+async def clean_tags(docker: DockerEngine, tags: list[str]) -> tuple[list[str], list[str]]:
+    """Remove ``tags``; ``(removed, kept)``, kept being those the engine refused (a
+    container uses them), read back from the engine."""
     if not tags:
         return [], []
-    await trio.run_process([docker.path, "rmi", *tags], capture_stdout=True,
-                           capture_stderr=True, check=False, env=docker.env())  # fmt: skip
-    left = await _listed(docker)
+    await docker.remove_images(tags)
+    left = await docker.image_tags(REPOS)
     return [t for t in tags if t not in left], [t for t in tags if t in left]

@@ -1,21 +1,19 @@
 """Containers for the local deploy target: run, list by label, remove, wait for HTTP.
 
 Containers run with ``--network=host`` (the engine here has no bridge network), so
-a chute's server answers on a 127.0.0.1 port. Each helper is one docker command.
+a chute's server answers on a 127.0.0.1 port. Each helper is one call of the engine's
+``DockerEngine`` (one docker command, or one request to its socket).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import trio
 
 from ..core import DeployError
-from ._docker import DockerClient, docker_command
+from ._protocol import ContainerInfo, DockerEngine
 
 if TYPE_CHECKING:  # httpx is imported when first needed: a no-op `up` never waits on HTTP
     import httpx
@@ -30,19 +28,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerInfo:
-    """One container as ``docker ps`` sees it."""
-
-    id: str
-    name: str
-    image: str
-    state: str
-    labels: Mapping[str, str]
-
-
 async def run_container(
-    docker: DockerClient,
+    docker: DockerEngine,
     image: str,
     *,
     name: str,
@@ -58,75 +45,33 @@ async def run_container(
     ``mounts`` maps a host path to a container path, mounted read-only; ``gpus`` is
     passed as ``--gpus`` (``"all"``, ``"device=0"``...).
     """
-    args = ["run", "--detach", "--name", name, f"--network={network}"]
-    if gpus is not None:
-        args += ["--gpus", gpus]
-    for key, value in sorted((labels or {}).items()):
-        args += ["--label", f"{key}={value}"]
-    for key, value in sorted((env or {}).items()):
-        args += ["--env", f"{key}={value}"]
-    for host, inside in sorted((mounts or {}).items()):
-        args += ["--mount", f"type=bind,source={host},target={inside},readonly"]
-    out = await docker_command(docker, [*args, image, *command], error=DeployError)
-    return out.strip()
-
-
-def _parse_labels(text: str) -> dict[str, str]:
-    # `docker ps` joins labels with commas, so a value holding a comma is split wrongly
-    # here; the labels asked for by name (``keys``) are read exactly instead.
-    labels = {}
-    for item in text.split(",") if text else ():
-        key, _, value = item.partition("=")
-        labels[key] = value
-    return labels
+    return await docker.run_container(
+        image, name=name, command=command, labels=labels, env=env, mounts=mounts,
+        network=network, gpus=gpus,
+    )  # fmt: skip
 
 
 async def list_containers(
-    docker: DockerClient, labels: Mapping[str, str | None], keys: Sequence[str] = ()
+    docker: DockerEngine, labels: Mapping[str, str | None], keys: Sequence[str] = ()
 ) -> list[ContainerInfo]:
     """Every container (running or not) carrying all of ``labels``, in one call.
 
     A label mapped to ``None`` matches any value. With ``keys``, each container's
     ``labels`` are exactly those labels (the ones it has), whatever their values hold:
-    commas, ``=``, any script. Without, all of them, split at commas.
+    commas, ``=``, any script. Without, all of them (through the CLI, split at commas).
     """
-    fmt = "\t".join(["{{json .}}", *(f'{{{{json (.Label "{key}")}}}}' for key in keys)])
-    args = ["ps", "--all", "--no-trunc", "--format", fmt]
-    for key, value in sorted(labels.items()):
-        args += ["--filter", f"label={key}" if value is None else f"label={key}={value}"]
-    out = await docker_command(docker, args, error=DeployError)
-    return [_container(line, keys) for line in out.splitlines() if line.strip()]
+    return await docker.containers(labels, keys)
 
 
-def _container(line: str, keys: Sequence[str]) -> ContainerInfo:
-    row, *exact = (json.loads(part) for part in line.split("\t"))
-    labels = _parse_labels(row.get("Labels", ""))
-    if keys:  # exactly the labels asked for (one a container lacks reads as "")
-        labels = {key: value for key, value in zip(keys, exact, strict=True) if value}
-    return ContainerInfo(
-        id=row["ID"], name=row["Names"], image=row["Image"], state=row["State"], labels=labels
-    )
-
-
-async def container_log(docker: DockerClient, name: str, lines: int) -> str:
+async def container_log(docker: DockerEngine, name: str, lines: int) -> str:
     """The last ``lines`` lines a container wrote, stdout and stderr interleaved as
     ``docker logs`` replays them ("" when the container is gone)."""
-    proc = await trio.run_process(
-        [docker.path, "logs", "--tail", str(lines), name], capture_stdout=True,
-        stderr=subprocess.STDOUT, check=False, env=docker.env(), stdin=b"",
-    )  # fmt: skip
-    return proc.stdout.decode(errors="replace") if proc.returncode == 0 else ""
+    return await docker.container_log(name, lines)
 
 
-async def remove_containers(docker: DockerClient, names: Sequence[str]) -> None:
+async def remove_containers(docker: DockerEngine, names: Sequence[str]) -> None:
     """Stop and remove the named containers in one call (missing ones are fine)."""
-    if not names:
-        return
-    try:
-        await docker_command(docker, ["rm", "--force", *names], error=DeployError)
-    except DeployError as exc:
-        if "No such container" not in str(exc):
-            raise
+    await docker.remove_containers(names)
 
 
 async def wait_http(

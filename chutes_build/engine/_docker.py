@@ -1,43 +1,41 @@
-"""Finding a docker client that can build with BuildKit, and short docker commands.
+"""The docker CLI as a ``DockerEngine``: each call is one short ``docker`` process.
 
-Two clients may sit on ``PATH`` and the first one need not build: a 28.x client
-without the buildx plugin answers ``DOCKER_BUILDKIT=1 docker build`` with "BuildKit
-is enabled but the buildx component is missing or broken", and only at build time.
-So a client is chosen by what it can do, not by ``PATH`` order:
-
-1. ``docker buildx version`` succeeds: builds go through ``docker buildx build
-   --load`` (``--builder NAME`` selects any buildx builder, remote ones included);
-2. else a tiny real build (``FROM scratch`` piped on stdin, no context) succeeds with
-   ``DOCKER_BUILDKIT=1``: builds go through ``docker build`` and the engine's
-   embedded BuildKit.
-
-The probe result is cached per process. The caller passes the user's override
-(``$CHUTES_BUILD_DOCKER``, read at the entry point).
+``DockerClient`` is a client known to build with BuildKit (``find_docker`` picks it):
+its ``mode`` says how builds run (``docker buildx build --load`` or ``docker build``
+with ``DOCKER_BUILDKIT=1``). Every other call is one docker command whose failure
+raises the caller's ``ChutesBuildError`` class with the engine's words and a fix that
+fits them (``engine_fix``). It answers wherever the CLI does: ssh:// and TLS hosts,
+docker contexts, buildx builders; ``ApiDocker`` asks the engine's socket instead when
+there is one.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import trio
 
-from ..core import BuildError
+from ..core import BuildError, DeployError
+from ._process import stream_process
+from ._protocol import ContainerInfo, normal_ref
 
-__all__ = ["DockerClient", "docker_command", "engine_fix", "existing_images", "find_docker"]
+__all__ = [
+    "DockerClient",
+    "docker_command",
+    "engine_fix",
+    "existing_images",
+    "run_argv",
+    "wanted_refs",
+]
 
 BUILDX = "buildx"
 BUILDKIT = "buildkit"
-_FALLBACK_CLIENTS = ("/usr/bin/docker",)
-_ENGINE_FIX = "start the engine with scripts/docker-up (it installs Debian's docker.io if needed)"
-_CLIENT_FIX = (
-    "install a client that builds with BuildKit: Debian's docker.io (/usr/bin/docker) or "
-    "the buildx plugin (https://docs.docker.com/go/buildx/), or point $CHUTES_BUILD_DOCKER "
-    "at one"
-)
+ENGINE_FIX = "start the engine with scripts/docker-up (it installs Debian's docker.io if needed)"
 
 #: What the client prints when no engine answers on its socket (or ``$DOCKER_HOST``),
 #: in any case: ``docker build`` says "failed to dial gRPC: cannot connect to...".
@@ -67,13 +65,12 @@ _FIXES = (
         "remove the container holding that name (`docker rm -f NAME`), then run again",
     ),
 )
-
-_probe_cache: dict[tuple[str, str | None], DockerClient | str] = {}
+_REF_FORMAT = "{{.Repository}}:{{.Tag}}\t{{.ID}}"
 
 
 @dataclass(frozen=True, slots=True)
 class DockerClient:
-    """A docker client known to build with BuildKit.
+    """A docker client known to build with BuildKit, answering through the CLI.
 
     ``mode`` is ``"buildx"`` (``docker buildx build --load``) or ``"buildkit"``
     (``docker build`` with ``DOCKER_BUILDKIT=1``); ``builder`` names a buildx builder.
@@ -96,87 +93,155 @@ class DockerClient:
         """The environment for this client's processes."""
         return {**os.environ, "DOCKER_BUILDKIT": "1"}
 
+    async def _run(self, args: Sequence[str], error: type[Exception] = BuildError) -> str:
+        return await docker_command(self, args, error=error)
 
-def _candidates(override: str | None, search_path: str | None) -> list[str]:
-    if override:
-        found = shutil.which(override, path=search_path)
-        if found is None:
-            raise BuildError(
-                f"the docker client {override!r} named by $CHUTES_BUILD_DOCKER was not found",
-                fix="set $CHUTES_BUILD_DOCKER to the path of a docker client, or unset it",
-            )
-        return [found]
-    seen: list[str] = []
-    dirs = (search_path if search_path is not None else os.environ.get("PATH", "")).split(
-        os.pathsep
-    )
-    for directory in dirs:
-        path = shutil.which("docker", path=directory) if directory else None
-        if path and os.path.realpath(path) not in map(os.path.realpath, seen):
-            seen.append(path)
-    for path in _FALLBACK_CLIENTS:
-        if os.access(path, os.X_OK) and os.path.realpath(path) not in map(os.path.realpath, seen):
-            seen.append(path)
-    return seen
+    async def image_ids(self, refs: Iterable[str]) -> dict[str, str]:
+        wanted = wanted_refs(refs)
+        if not wanted:
+            return {}
+        out = await self._run(_ls_args(sorted({n.rsplit(":", 1)[0] for n in wanted}), _REF_FORMAT))
+        found: dict[str, str] = {}
+        for line in out.splitlines():
+            name, _, image_id = line.partition("\t")
+            for ref in wanted.get(name, ()):
+                found[ref] = image_id
+        return found
+
+    async def image_tags(self, repos: Sequence[str]) -> set[str]:
+        return set((await self._run(_ls_args(repos, "{{.Repository}}:{{.Tag}}"))).split())
+
+    async def inspect_image(self, ref: str) -> dict[str, Any] | None:
+        proc = await self._quiet(["image", "inspect", ref])
+        return json.loads(proc.stdout)[0] if proc.returncode == 0 else None
+
+    async def tag_image(self, source: str, target: str) -> None:
+        await self._run(["tag", source, target])
+
+    async def remove_images(self, refs: Sequence[str]) -> None:
+        if refs:
+            await self._quiet(["rmi", *refs])
+
+    async def push(self, ref: str) -> None:
+        await self._run(["push", ref])
+
+    async def pull(self, ref: str) -> None:
+        await self._run(["pull", "--quiet", ref])
+
+    async def containers(
+        self, labels: Mapping[str, str | None], keys: Sequence[str] = ()
+    ) -> list[ContainerInfo]:
+        fmt = "\t".join(["{{json .}}", *(f'{{{{json (.Label "{key}")}}}}' for key in keys)])
+        args = ["ps", "--all", "--no-trunc", "--format", fmt]
+        for key, value in sorted(labels.items()):
+            args += ["--filter", f"label={key}" if value is None else f"label={key}={value}"]
+        out = await self._run(args, DeployError)
+        return [_container(line, keys) for line in out.splitlines() if line.strip()]
+
+    async def inspect_containers(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        proc = await self._quiet(["inspect", "--type", "container", *ids])
+        return json.loads(proc.stdout or "[]")  # a vanished one is left out (exit 1)
+
+    async def container_running(self, name: str) -> bool:
+        proc = await self._quiet(["inspect", "-f", "{{.State.Running}}", name])
+        return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+    async def run_container(self, image: str, *, name: str, **options: Any) -> str:
+        out = await self._run(run_argv(image, name=name, **options), DeployError)
+        return out.strip()
+
+    async def run_once(
+        self, image: str, command: Sequence[str], *, entrypoint: str | None = None
+    ) -> str:
+        args = ["run", "--rm", "--network=none"]
+        args += ["--entrypoint", entrypoint] if entrypoint is not None else []
+        return await self._run([*args, image, *command])
+
+    async def remove_containers(self, names: Sequence[str]) -> None:
+        if not names:
+            return
+        try:
+            await self._run(["rm", "--force", *names], DeployError)
+        except DeployError as exc:
+            if "No such container" not in str(exc):
+                raise
+
+    async def container_log(self, name: str, lines: int) -> str:
+        proc = await self._quiet(["logs", "--tail", str(lines), name], merge=True)
+        return proc.stdout.decode(errors="replace") if proc.returncode == 0 else ""
+
+    async def follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
+        await stream_process([self.path, "logs", "--follow", name], env=self.env(),
+                             on_line=on_line)  # fmt: skip
+
+    async def run_build(self, args: Sequence[str], on_line: Callable[[str], None]) -> int:
+        return await stream_process([*self.build_argv(), *args], env=self.env(), on_line=on_line)
+
+    async def _quiet(self, args: Sequence[str], merge: bool = False):
+        return await trio.run_process(
+            [self.path, *args], capture_stdout=True, check=False, env=self.env(), stdin=b"",
+            stderr=subprocess.STDOUT if merge else subprocess.DEVNULL,
+        )  # fmt: skip
 
 
-async def _quiet(argv: Sequence[str], stdin: bytes = b"") -> tuple[int, str]:
-    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
-    proc = await trio.run_process(
-        list(argv), stdin=stdin, capture_stdout=True, stderr=subprocess.STDOUT,
-        check=False, env=env,
-    )  # fmt: skip
-    return proc.returncode, proc.stdout.decode(errors="replace").strip()
+def wanted_refs(refs: Iterable[str]) -> dict[str, list[str]]:
+    """``{the engine's form of a ref: [the refs asked for in that form]}``."""
+    wanted: dict[str, list[str]] = {}
+    for ref in refs:
+        wanted.setdefault(normal_ref(ref), []).append(ref)
+    return wanted
 
 
-async def _probe(path: str, builder: str | None) -> DockerClient | str:
-    """The client's build mode, or why it cannot build (one line)."""
-    code, _ = await _quiet([path, "buildx", "version"])
-    if code == 0:
-        return DockerClient(path, BUILDX, builder)
-    code, out = await _quiet([path, "build", "--quiet", "-"], stdin=b"FROM scratch\n")
-    if code == 0:
-        return DockerClient(path, BUILDKIT, None)
-    return out.splitlines()[0] if out else f"exit status {code}"
+def _ls_args(repos: Iterable[str], fmt: str) -> list[str]:
+    args = ["image", "ls", "--no-trunc", "--format", fmt]
+    for repo in repos:
+        args += ["--filter", f"reference={repo}"]
+    return args
 
 
-async def _engine_error(path: str) -> str | None:
-    code, out = await _quiet([path, "version", "--format", "{{.Server.Version}}"])
-    if code == 0:
-        return None
-    return out.splitlines()[-1] if out else f"exit status {code}"
+def run_argv(
+    image: str,
+    *,
+    name: str,
+    command: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    mounts: Mapping[str, str] | None = None,
+    network: str = "host",
+    gpus: str | None = None,
+) -> list[str]:
+    """The ``docker run`` arguments of ``DockerEngine.run_container``."""
+    args = ["run", "--detach", "--name", name, f"--network={network}"]
+    if gpus is not None:
+        args += ["--gpus", gpus]
+    for key, value in sorted((labels or {}).items()):
+        args += ["--label", f"{key}={value}"]
+    for key, value in sorted((env or {}).items()):
+        args += ["--env", f"{key}={value}"]
+    for host, inside in sorted((mounts or {}).items()):
+        args += ["--mount", f"type=bind,source={host},target={inside},readonly"]
+    return [*args, image, *command]
 
 
-async def find_docker(
-    override: str | None = None, *, builder: str | None = None, search_path: str | None = None
-) -> DockerClient:
-    """The first docker client that can build with BuildKit.
+def _parse_labels(text: str) -> dict[str, str]:
+    # `docker ps` joins labels with commas, so a value holding a comma is split wrongly
+    # here; the labels asked for by name (``keys``) are read exactly instead.
+    labels = {}
+    for item in text.split(",") if text else ():
+        key, _, value = item.partition("=")
+        labels[key] = value
+    return labels
 
-    ``override`` (the user's ``$CHUTES_BUILD_DOCKER``) is the only candidate when
-    given; otherwise every ``docker`` on ``search_path`` (default ``$PATH``), then
-    ``/usr/bin/docker``. ``builder`` is a buildx builder name (buildx clients only).
-    Raises :class:`BuildError` with a fix when no engine answers or no client builds.
-    """
-    candidates = _candidates(override, search_path)
-    if not candidates:
-        raise BuildError("no docker client was found on PATH", fix=_CLIENT_FIX)
-    failures = []
-    for path in candidates:
-        key = (path, builder)
-        if key not in _probe_cache:
-            _probe_cache[key] = await _probe(path, builder)
-        found = _probe_cache[key]
-        if isinstance(found, DockerClient):
-            return found
-        failures.append(f"{path}: {found}")
-    engine = await _engine_error(candidates[-1])
-    for key in [(path, builder) for path in candidates]:
-        del _probe_cache[key]  # a later call may find the engine started
-    if engine is not None:
-        raise BuildError(f"the Docker engine does not answer: {engine}", fix=_ENGINE_FIX)
-    raise BuildError(
-        "no docker client here can build with BuildKit; tried " + "; ".join(failures),
-        fix=_CLIENT_FIX,
+
+def _container(line: str, keys: Sequence[str]) -> ContainerInfo:
+    row, *exact = (json.loads(part) for part in line.split("\t"))
+    labels = _parse_labels(row.get("Labels", ""))
+    if keys:  # exactly the labels asked for (one a container lacks reads as "")
+        labels = {key: value for key, value in zip(keys, exact, strict=True) if value}
+    return ContainerInfo(
+        id=row["ID"], name=row["Names"], image=row["Image"], state=row["State"], labels=labels
     )
 
 
@@ -196,7 +261,7 @@ async def docker_command(
         detail = proc.stderr.decode(errors="replace").strip()
         raise error(
             f"`docker {' '.join(args[:2])}` failed (exit {proc.returncode}): {detail}",
-            fix=_failure_fix(detail, args),
+            fix=failure_fix(detail, args[:2]),
         )
     return proc.stdout.decode(errors="replace")
 
@@ -206,45 +271,20 @@ def engine_fix(output: str) -> str | None:
     answered; else the fix that fits the engine's message; ``None`` when none fits."""
     lowered = output.lower()
     if any(text.lower() in lowered for text in _UNREACHABLE):
-        return _ENGINE_FIX
+        return ENGINE_FIX
     return next((fix for text, fix in _FIXES if text in output), None)
 
 
-def _failure_fix(detail: str, args: Sequence[str]) -> str:
+def failure_fix(detail: str, words: Sequence[str]) -> str:
+    """``engine_fix``, else a pointer to the docker command that reproduces it."""
     return engine_fix(detail) or (
-        f"the engine's message above says what failed; `docker {' '.join(args[:2])}` reproduces it"
+        f"the engine's message above says what failed; `docker {' '.join(words)}` reproduces it"
     )
 
 
-def _normal_ref(ref: str) -> str:
-    """The form ``docker image ls`` prints: ``repo:tag`` without docker.io/library/."""
-    for prefix in ("docker.io/library/", "docker.io/"):
-        if ref.startswith(prefix):
-            ref = ref[len(prefix) :]
-    if "@" not in ref and ":" not in ref.rsplit("/", 1)[-1]:
-        ref += ":latest"
-    return ref
-
-
-async def existing_images(docker: DockerClient, refs: Iterable[str]) -> dict[str, str]:
+async def existing_images(docker, refs: Iterable[str]) -> dict[str, str]:
     """Which of ``refs`` (``repo:tag``) exist in the engine: ``{ref: image id}``.
 
-    One ``docker image ls`` call for all of them, filtered by their repositories,
-    whatever their number.
+    One query for all of them, filtered by their repositories, whatever their number.
     """
-    wanted: dict[str, list[str]] = {}
-    for ref in refs:
-        wanted.setdefault(_normal_ref(ref), []).append(ref)
-    if not wanted:
-        return {}
-    repos = sorted({name.rsplit(":", 1)[0] for name in wanted})
-    args = ["image", "ls", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"]
-    for repo in repos:
-        args += ["--filter", f"reference={repo}"]
-    out = await docker_command(docker, args)
-    found: dict[str, str] = {}
-    for line in out.splitlines():
-        name, _, image_id = line.partition("\t")
-        for ref in wanted.get(name, ()):
-            found[ref] = image_id
-    return found
+    return await docker.image_ids(refs)

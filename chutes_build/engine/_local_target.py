@@ -32,7 +32,7 @@ from ..cache import ActionResult, scope_id
 from ..cache import faults as _faults
 from ..core import DeployError
 from ._containers import container_log, list_containers, remove_containers, run_container, wait_http
-from ._docker import docker_command, existing_images
+from ._docker import existing_images
 from ._gpus import GPU_TEMPLATES, container_gpus, has_gpu, nvidia_devices
 from ._local_ids import (
     L_CHUTE,
@@ -274,11 +274,7 @@ def _unhealthy_fix(chute: _Chute, evidence: str) -> str:
 async def _running(ctx: BuildContext, name: str) -> bool:
     """Whether container ``name`` still runs: a chute that crashes at start-up then fails
     at once with its whole log rather than after the health timeout."""
-    try:
-        state = await docker_command(ctx.docker, ["inspect", "-f", "{{.State.Running}}", name])
-    except Exception:  # noqa: BLE001 - a vanished container has exited too
-        return False
-    return state.strip() == "true"
+    return await ctx.docker.container_running(name)
 
 
 async def plan_local(

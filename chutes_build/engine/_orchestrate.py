@@ -31,7 +31,8 @@ from ..cache import faults as _faults
 from ..core import BuildError
 from ._buildkit import BuildRequest, build
 from ._context import context_files, expected_digests
-from ._docker import DockerClient, docker_command, existing_images
+from ._docker import existing_images
+from ._protocol import DockerEngine
 
 __all__ = [
     "BuildContext",
@@ -73,7 +74,7 @@ class BuildContext:
 
     graph: Any
     store: Store
-    docker: DockerClient
+    docker: DockerEngine
     network: str | None = None
     emit_line: Callable[[str, str], None] = lambda node, line: None
     workdir: str | None = None
@@ -265,7 +266,7 @@ def _image_task(ctx: BuildContext, work: Work, image: str) -> None:
     async def run():
         if ctx.pool is not None:
             return await ctx.pool.tag_image(top, ref)
-        await docker_command(ctx.docker, ["tag", top, ref])
+        await ctx.docker.tag_image(top, ref)
         return work.existing[top]
 
     def commit(image_id: str) -> None:

@@ -37,7 +37,7 @@ import trio
 import xxhash
 
 from ..core import BuildError
-from ._docker import BUILDX, DockerClient, docker_command, existing_images
+from ._docker import BUILDX, DockerClient, existing_images
 from ._engines import EngineClient, EngineSpec, client_for, parse_builders, pool_settings
 from ._orchestrate import LAYER_REPO, build_logged, image_ref
 from ._registry import Registry
@@ -234,7 +234,7 @@ class Pool:
 
         When another machine pushed the same key meanwhile, the registry's image is the
         one every engine will build on, so it is the one recorded."""
-        await docker_command(engine.client, ["push", request.tag])
+        await engine.client.push(request.tag)
         held = (await self.registry.image_ids([request.tag])).get(request.tag)
         if held is None:
             raise BuildError(
@@ -280,9 +280,9 @@ class Pool:
         if (await existing_images(self.local, [tag])).get(tag) == image_id:
             return
         remote = self.registry.layer(tag.split(":", 1)[1])
-        await docker_command(self.local, ["pull", "--quiet", remote])
-        await docker_command(self.local, ["tag", remote, tag])
-        await docker_command(self.local, ["image", "rm", remote])  # untags; the image stays
+        await self.local.pull(remote)
+        await self.local.tag_image(remote, tag)
+        await self.local.remove_images([remote])  # untags; the image stays
         self.pulled.append(tag)
 
     def _extra_ref(self, tag: str) -> str:
@@ -291,18 +291,18 @@ class Pool:
     async def push(self, tag: str) -> None:
         """Share ``tag`` (an image this machine's engine built, such as a runtime layer)."""
         ref = self._extra_ref(tag)
-        await docker_command(self.local, ["tag", tag, ref])
-        await docker_command(self.local, ["push", ref])
-        await docker_command(self.local, ["image", "rm", ref])
+        await self.local.tag_image(tag, ref)
+        await self.local.push(ref)
+        await self.local.remove_images([ref])
 
     async def pull(self, tag: str) -> bool:
         """Bring ``tag`` here when the registry has it (:meth:`push` put it there)."""
         ref = self._extra_ref(tag)
         if ref not in await self.registry.image_ids([ref]):
             return False
-        await docker_command(self.local, ["pull", "--quiet", ref])
-        await docker_command(self.local, ["tag", ref, tag])
-        await docker_command(self.local, ["image", "rm", ref])
+        await self.local.pull(ref)
+        await self.local.tag_image(ref, tag)
+        await self.local.remove_images([ref])
         self.pulled.append(tag)
         return True
 

@@ -45,7 +45,7 @@ import trio
 
 from ..cache import Store, hash_file
 from ..core import BuildError, __version__
-from ._docker import DockerClient, docker_command
+from ._protocol import DockerEngine
 from ._runtime_pins import canonical, pin_closure, sdk_missing
 
 __all__ = [
@@ -99,15 +99,14 @@ class PythonInfo(msgspec.Struct, frozen=True):
         return f"cp{self.version.replace('.', '')}-{self.machine}"
 
 
-async def probe_python(docker: DockerClient, ref: str, image_id: str, store: Store) -> PythonInfo:
+async def probe_python(docker: DockerEngine, ref: str, image_id: str, store: Store) -> PythonInfo:
     """Ask ``ref``'s ``python3`` for its version once; the answer is kept per image id."""
     name = image_id.rpartition(":")[2][:64] or "unknown"
     found = store.load_struct("python-probe", name, PythonInfo)
     if found is not None:
         return found
-    args = ["run", "--rm", "--network=none", "--entrypoint", "python3", ref, "-c", _PROBE]
     try:
-        out = await docker_command(docker, args)
+        out = await docker.run_once(ref, ["-c", _PROBE], entrypoint="python3")
     except BuildError as exc:
         raise BuildError(
             f"image {ref} has no working python3 to install the chutes runtime into: {exc.message}",

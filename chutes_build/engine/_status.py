@@ -1,14 +1,13 @@
 """What the local target is running for a workspace, as ``chutes-build ps`` shows it.
 
-One ``docker ps`` finds the workspace's containers by label, one ``docker inspect``
-reads their state, start time and restart count, and each running chute is asked
-``GET /_ping`` (concurrently, briefly): healthy means it answered as itself, with its
-own chute name and deploy key, as ``up`` checks it.
+One listing finds the workspace's containers by label, one inspection reads their
+state, start time and restart count, and each running chute is asked ``GET /_ping``
+(concurrently, briefly): healthy means it answered as itself, with its own chute name
+and deploy key, as ``up`` checks it.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 import httpx
 import trio
 
-from ._docker import DockerClient, docker_command
 from ._local_ids import L_CHUTE, L_DEPLOY, L_PORT
 from ._local_target import workspace_containers
+from ._protocol import DockerEngine
 
 __all__ = ["local_status"]
 
@@ -68,12 +67,12 @@ def _row(info: Any, detail: dict, now: float) -> dict[str, Any]:
     }
 
 
-async def local_status(docker: DockerClient, root: str) -> list[dict[str, Any]]:
+async def local_status(docker: DockerEngine, root: str) -> list[dict[str, Any]]:
     """One row per container of the workspace at ``root``, sorted by chute name."""
     found = await workspace_containers(docker, root)
     if not found:
         return []
-    details = json.loads(await docker_command(docker, ["inspect", *(c.id for c in found)]))
+    details = await docker.inspect_containers([c.id for c in found])
     by_id = {d.get("Id", ""): d for d in details}
     now = time.time()
     rows = [_row(c, next((d for i, d in by_id.items() if i.startswith(c.id)), {}), now)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chutes_build.engine import _containers, _gpus, _local_target
+from chutes_build.engine import _gpus, _local_target
+from chutes_build.engine._docker import run_argv
 from chutes_build.engine._local_target import (
     LocalOptions,
     container_gpus,
@@ -19,28 +20,19 @@ ROOT = "/tmp/ws-gpus"
 DEVICE = ["GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-00000000-0000-0000-0000-000000000000)"]
 
 
-async def _argv(monkeypatch, **options: Any) -> list[str]:
-    seen = []
-
-    async def docker_command(docker, args, error=None):
-        seen.append(list(args))
-        return "c0ffee\n"
-
-    monkeypatch.setattr(_containers, "docker_command", docker_command)
-    out = await _containers.run_container(None, "img:1", name="n", command=["serve"], **options)
-    assert out == "c0ffee"
-    return seen[0]
+def _argv(**options: Any) -> list[str]:
+    return run_argv("img:1", name="n", command=["serve"], **options)
 
 
-async def test_run_container_passes_gpus_before_the_image(monkeypatch) -> None:
-    argv = await _argv(monkeypatch, gpus="all")
+def test_run_container_passes_gpus_before_the_image() -> None:
+    argv = _argv(gpus="all")
     assert argv[argv.index("--gpus") + 1] == "all"
     assert argv.index("--gpus") < argv.index("img:1")
     assert argv[-2:] == ["img:1", "serve"]
 
 
-async def test_run_container_without_gpus_has_no_gpus_flag(monkeypatch) -> None:
-    argv = await _argv(monkeypatch, labels={"a": "b"})
+def test_run_container_without_gpus_has_no_gpus_flag() -> None:
+    argv = _argv(labels={"a": "b"})
     assert "--gpus" not in argv
     assert argv[:5] == ["run", "--detach", "--name", "n", "--network=host"]
 
