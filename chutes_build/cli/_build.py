@@ -115,12 +115,13 @@ def _probe_name(builder: str | None) -> str:
 async def _docker(builder: str | None, for_up: bool, store=None):
     """The docker client; a probe's answer is kept in the store (it costs a real build),
     so a no-op run asks the engine only what it must."""
-    from ..engine import DockerClient, find_docker
+    from ..engine import DockerClient, api_wanted, connect_docker, find_docker
 
+    api = api_wanted(os.environ)
     if store is not None:
         known = store.load_struct("docker-client", _probe_name(builder), list[str])
         if known and os.access(known[0], os.X_OK):
-            return DockerClient(known[0], known[1], builder)
+            return connect_docker(DockerClient(known[0], known[1], builder), api=api)
     try:
         client = await find_docker(os.environ.get("CHUTES_BUILD_DOCKER"), builder=builder)
     except BuildError as exc:
@@ -133,7 +134,7 @@ async def _docker(builder: str | None, for_up: bool, store=None):
         ) from None
     if store is not None:
         store.save_struct("docker-client", _probe_name(builder), [client.path, client.mode])
-    return client
+    return connect_docker(client, api=api)
 
 
 def _first_error(group: BaseExceptionGroup) -> ChutesBuildError | None:
@@ -364,7 +365,7 @@ def down(paths: list[str] = PATHS, target: str = TARGET, as_json: bool = JSON) -
     names = [a["chute"] for a in session.graph.nodes("deploy")] if session else None
 
     async def run():
-        return await down_local(await _docker(None, True), workspace.root, names)
+        return await down_local(await _docker(None, True, store), workspace.root, names)
 
     store = open_store(workspace)
     with store, _workspace_lock(store, workspace):

@@ -29,13 +29,15 @@ def ps(as_json: bool = JSON) -> None:
 
     from ..engine import local_status
     from ._build import _docker
+    from ._graph import open_store
 
     workspace = find_workspace(None)
 
-    async def run():
-        return await local_status(await _docker(None, True), workspace.root)
+    async def run(store):
+        return await local_status(await _docker(None, True, store), workspace.root)
 
-    rows = trio.run(run)
+    with open_store(workspace) as store:
+        rows = trio.run(run, store)
     if as_json:
         print_json({"chutes": rows})
         return
@@ -69,7 +71,7 @@ def clean(dry_run: bool = DRY_RUN, as_json: bool = JSON) -> None:
     workspace = find_workspace(None)
 
     async def run(store):
-        docker = await _docker(None, True)
+        docker = await _docker(None, True, store)
         tags = await unreferenced_tags(docker, store)
         return (tags, []) if dry_run else await clean_tags(docker, tags)
 

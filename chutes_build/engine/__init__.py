@@ -23,6 +23,8 @@ from ._container_logs import chute_containers, stream_container_log
 from ._containers import ContainerInfo, list_containers, remove_containers, run_container, wait_http
 from ._context import SecretInContext, context_files
 from ._docker import DockerClient, docker_command, existing_images
+from ._docker_api import ApiDocker, api_wanted, connect_docker
+from ._docker_socket import engine_socket
 from ._find import find_docker
 from ._local_target import (
     LocalOptions,
@@ -58,6 +60,7 @@ from ._status import local_status
 __all__ = [
     "FAILED_LOGS",
     "IMAGE_PACKAGES",
+    "ApiDocker",
     "BuildContext",
     "BuildRequest",
     "BuildResult",
@@ -76,13 +79,16 @@ __all__ = [
     "Segment",
     "SharedStats",
     "Work",
+    "api_wanted",
     "build",
     "chute_containers",
     "clean_tags",
+    "connect_docker",
     "container_name",
     "context_files",
     "docker_command",
     "down_local",
+    "engine_socket",
     "existing_images",
     "find_docker",
     "has_gpu",

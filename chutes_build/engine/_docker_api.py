@@ -1,0 +1,414 @@
+"""The Docker Engine API over the engine's unix socket, as a ``DockerEngine``.
+
+Queries and container lifecycle are HTTP requests to the socket (httpx's unix
+transport): no ``docker`` process starts for ``image ls``, ``ps``, ``inspect``, ``tag``,
+``rm`` or ``logs``, each of which costs a process start-up and the client's own
+initialisation. Builds, push and pull stay with the CLI (``DockerClient``): BuildKit's
+session, credential helpers and progress are the client's work, and a build costs far
+more than the process that runs it.
+
+The socket is found as the CLI finds its engine (see ``engine_socket``). An engine the
+CLI reaches some other way (``ssh://``, ``tcp://``, a context with TLS material) is
+asked through the CLI; so is every call after the socket stopped answering, so a
+stopped engine gets the CLI's own error and fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import httpx
+import trio
+
+from ..core import BuildError, DeployError
+from ._docker import DockerClient, failure_fix, wanted_refs
+from ._docker_socket import engine_socket
+from ._protocol import ContainerInfo, DockerEngine, normal_ref, split_ref
+
+__all__ = ["ApiDocker", "api_wanted", "connect_docker"]
+
+_BASE = "http://docker"
+_PARALLEL = 8
+
+
+def api_wanted(env: Mapping[str, str]) -> bool:
+    """Whether queries go to the engine's socket: ``$CHUTES_BUILD_DOCKER_API`` (``1`` or
+    ``0``), else yes unless ``$CHUTES_BUILD_DOCKER`` names a client, which may reach an
+    engine of its own (a wrapper that sets ``DOCKER_HOST``, say): then the client answers."""
+    value = env.get("CHUTES_BUILD_DOCKER_API", "")
+    return value == "1" if value in ("0", "1") else not env.get("CHUTES_BUILD_DOCKER")
+
+
+def connect_docker(client: DockerClient, *, api: bool = True) -> DockerEngine:
+    """``client`` answering through its engine's socket when it has one (``api``), else
+    ``client`` itself (the CLI)."""
+    socket = engine_socket(client.env()) if api else None
+    return ApiDocker(client, socket) if socket else client
+
+
+class _Refused(Exception):
+    """The engine answered with an error status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _demux(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """Frames ``(stream, payload)`` of the engine's multiplexed log stream, and the
+    unfinished rest. Output that is not framed (a TTY container) is one stdout frame."""
+    frames, offset = [], 0
+    while len(data) - offset >= 8:
+        head = data[offset : offset + 8]
+        if head[0] not in (0, 1, 2) or head[1:4] != b"\0\0\0":
+            return [*frames, (1, data[offset:])], b""
+        size = int.from_bytes(head[4:8], "big")
+        if len(data) - offset - 8 < size:
+            break
+        frames.append((head[0], data[offset + 8 : offset + 8 + size]))
+        offset += 8 + size
+    return frames, data[offset:]
+
+
+class ApiDocker:
+    """A ``DockerEngine`` answering through the Engine API at ``socket``; builds, push,
+    pull and GPU containers go through ``cli``, as does every call once the socket
+    stops answering."""
+
+    def __init__(self, cli: DockerClient, socket: str) -> None:
+        self.cli, self.socket, self.down = cli, socket, False
+        self.path, self.mode, self.builder = cli.path, cli.mode, cli.builder
+
+    def __repr__(self) -> str:
+        return f"ApiDocker({self.cli!r}, {self.socket!r})"
+
+    def build_argv(self) -> list[str]:
+        return self.cli.build_argv()
+
+    def env(self) -> dict[str, str]:
+        return self.cli.env()
+
+    def _client(self, timeout: float | None = 60.0) -> httpx.AsyncClient:
+        transport = httpx.AsyncHTTPTransport(uds=self.socket, verify=False)
+        return httpx.AsyncClient(transport=transport, base_url=_BASE, timeout=timeout)
+
+    async def _call(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
+        """``self._<method>`` through the socket; the CLI's ``method`` when it does not
+        answer."""
+        if not self.down:
+            try:
+                return await getattr(self, f"_{method}")(*args, **kwargs)
+            except httpx.TransportError:
+                self.down = True
+            except _Refused as exc:
+                kind = DeployError if "container" in method else BuildError
+                raise _error(kind, [method.replace("_", " ")], exc) from None
+        return await getattr(self.cli, method)(*args, **kwargs)
+
+    async def _ask(self, method: str, path: str, *, ok: Iterable[int] = (200,), **kw) -> Any:
+        """One request; its JSON body (``None`` when empty); ``_Refused`` on any other
+        status than ``ok``."""
+        async with self._client() as client:
+            response = await client.request(method, path, **kw)
+        if response.status_code not in tuple(ok):
+            raise _Refused(response.status_code, _message(response))
+        return response.json() if response.content else None
+
+    # -- images -------------------------------------------------------------------------
+
+    async def image_ids(self, refs: Iterable[str]) -> dict[str, str]:
+        return await self._call("image_ids", list(refs))
+
+    async def _image_ids(self, refs: list[str]) -> dict[str, str]:
+        wanted = wanted_refs(refs)
+        if not wanted:
+            return {}
+        found: dict[str, str] = {}
+        for image in await self._images(sorted({n.rsplit(":", 1)[0] for n in wanted})):
+            for tag in image.get("RepoTags") or ():
+                for ref in wanted.get(normal_ref(tag), ()):
+                    found[ref] = image["Id"]
+        return found
+
+    async def _images(self, repos: Sequence[str]) -> list[dict[str, Any]]:
+        filters = json.dumps({"reference": list(repos)})
+        return await self._ask("GET", "/images/json", params={"filters": filters})
+
+    async def image_tags(self, repos: Sequence[str]) -> set[str]:
+        return await self._call("image_tags", list(repos))
+
+    async def _image_tags(self, repos: list[str]) -> set[str]:
+        tags = {normal_ref(t) for image in await self._images(repos)
+                for t in image.get("RepoTags") or ()}  # fmt: skip
+        return {t for t in tags if t.rsplit(":", 1)[0] in repos}
+
+    async def inspect_image(self, ref: str) -> dict[str, Any] | None:
+        return await self._call("inspect_image", ref)
+
+    async def _inspect_image(self, ref: str) -> dict[str, Any] | None:
+        try:
+            return await self._ask("GET", f"/images/{ref}/json")
+        except _Refused as exc:
+            if exc.status == 404:
+                return None
+            raise _error(BuildError, ["image", "inspect"], exc) from None
+
+    async def tag_image(self, source: str, target: str) -> None:
+        await self._call("tag_image", source, target)
+
+    async def _tag_image(self, source: str, target: str) -> None:
+        repo, tag = split_ref(target)
+        try:
+            await self._ask("POST", f"/images/{source}/tag", ok=(201,),
+                            params={"repo": repo, "tag": tag})  # fmt: skip
+        except _Refused as exc:
+            raise _error(BuildError, ["tag", source], exc) from None
+
+    async def remove_images(self, refs: Sequence[str]) -> None:
+        await self._call("remove_images", list(refs))
+
+    async def _remove_images(self, refs: list[str]) -> None:
+        for ref in refs:  # one at a time: the engine removes shared parents in order
+            try:
+                await self._ask("DELETE", f"/images/{ref}")
+            except _Refused:
+                continue  # in use (409) or gone (404): it stays as it is
+
+    async def push(self, ref: str) -> None:
+        await self.cli.push(ref)
+
+    async def pull(self, ref: str) -> None:
+        await self.cli.pull(ref)
+
+    async def run_build(self, args: Sequence[str], on_line: Callable[[str], None]) -> int:
+        return await self.cli.run_build(args, on_line)
+
+    # -- containers ---------------------------------------------------------------------
+
+    async def containers(
+        self, labels: Mapping[str, str | None], keys: Sequence[str] = ()
+    ) -> list[ContainerInfo]:
+        return await self._call("containers", labels, keys)
+
+    async def _containers(
+        self, labels: Mapping[str, str | None], keys: Sequence[str]
+    ) -> list[ContainerInfo]:
+        wanted = [k if v is None else f"{k}={v}" for k, v in sorted(labels.items())]
+        params = {"all": "1", "filters": json.dumps({"label": wanted})}
+        return [_info(row, keys) for row in await self._ask("GET", "/containers/json",
+                                                            params=params)]  # fmt: skip
+
+    async def inspect_containers(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        return await self._call("inspect_containers", list(ids))
+
+    async def _inspect_containers(self, ids: list[str]) -> list[dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+
+        async def one(ident: str) -> None:
+            record = await self._container(ident)
+            if record is not None:
+                found[ident] = record
+
+        await _each(ids, one)
+        return [found[i] for i in ids if i in found]
+
+    async def _container(self, name: str) -> dict[str, Any] | None:
+        try:
+            return await self._ask("GET", f"/containers/{name}/json")
+        except _Refused as exc:
+            if exc.status == 404:
+                return None
+            raise _error(DeployError, ["inspect", name], exc) from None
+
+    async def container_running(self, name: str) -> bool:
+        return await self._call("container_running", name)
+
+    async def _container_running(self, name: str) -> bool:
+        record = await self._container(name)
+        return bool(record and (record.get("State") or {}).get("Running"))
+
+    async def run_container(self, image: str, *, name: str, **options: Any) -> str:
+        if options.get("gpus") is not None:  # the CLI turns --gpus into device requests
+            return await self.cli.run_container(image, name=name, **options)
+        return await self._call("run_container", image, name=name, **options)
+
+    async def _run_container(self, image: str, *, name: str, **options: Any) -> str:
+        body = _create_body(image, **options)
+        words = ["run", "--detach"]
+        try:
+            made = await self._ask("POST", "/containers/create", ok=(201,),
+                                   params={"name": name}, json=body)  # fmt: skip
+            await self._ask("POST", f"/containers/{made['Id']}/start", ok=(204, 304))
+        except _Refused as exc:
+            raise _error(DeployError, words, exc) from None
+        return made["Id"]
+
+    async def run_once(
+        self, image: str, command: Sequence[str], *, entrypoint: str | None = None
+    ) -> str:
+        return await self._call("run_once", image, command, entrypoint=entrypoint)
+
+    async def _run_once(self, image: str, command: Sequence[str], *, entrypoint: str | None):
+        body = _create_body(image, command=command, network="none")
+        if entrypoint is not None:
+            body["Entrypoint"] = [entrypoint]
+        try:
+            made = await self._ask("POST", "/containers/create", ok=(201,), json=body)
+        except _Refused as exc:
+            raise _error(BuildError, ["run", "--rm"], exc) from None
+        try:
+            await self._ask("POST", f"/containers/{made['Id']}/start", ok=(204, 304))
+            async with self._client(timeout=None) as client:
+                waited = (await client.post(f"/containers/{made['Id']}/wait")).json()
+            out, err = await self._logs(made["Id"], {"stdout": "1", "stderr": "1"})
+        except _Refused as exc:
+            raise _error(BuildError, ["run", "--rm"], exc) from None
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._forget(made["Id"])
+        if waited.get("StatusCode") != 0:
+            raise BuildError(f"`docker run --rm` failed (exit {waited.get('StatusCode')}): "
+                             f"{err.strip()}", fix=failure_fix(err, ["run", "--rm"]))  # fmt: skip
+        return out
+
+    async def _forget(self, ident: str) -> None:
+        try:
+            await self._ask("DELETE", f"/containers/{ident}", ok=(204,),
+                            params={"force": "1", "v": "1"})  # fmt: skip
+        except _Refused as exc:
+            if exc.status != 404:
+                raise _error(DeployError, ["rm", "--force"], exc) from None
+
+    async def remove_containers(self, names: Sequence[str]) -> None:
+        await self._call("remove_containers", list(names))
+
+    async def _remove_containers(self, names: list[str]) -> None:
+        await _each(names, self._forget)
+
+    # -- logs ---------------------------------------------------------------------------
+
+    async def _logs(self, name: str, params: dict[str, str]) -> tuple[str, str]:
+        """``(stdout, stderr)`` of a finished read of the container's log."""
+        async with self._client() as client:
+            response = await client.get(f"/containers/{name}/logs", params=params)
+        if response.status_code != 200:
+            raise _Refused(response.status_code, _message(response))
+        frames, rest = _demux(response.content)
+        streams = {1: b"", 2: b""}
+        for stream, payload in [*frames, (1, rest)]:
+            streams[2 if stream == 2 else 1] += payload
+        return streams[1].decode(errors="replace"), streams[2].decode(errors="replace")
+
+    async def container_log(self, name: str, lines: int) -> str:
+        return await self._call("container_log", name, lines)
+
+    async def _container_log(self, name: str, lines: int) -> str:
+        params = {"stdout": "1", "stderr": "1", "tail": str(lines)}
+        try:
+            async with self._client() as client:
+                response = await client.get(f"/containers/{name}/logs", params=params)
+        except httpx.TimeoutException:
+            return ""
+        if response.status_code != 200:
+            return ""
+        frames, rest = _demux(response.content)
+        return b"".join([*(payload for _, payload in frames), rest]).decode(errors="replace")
+
+    async def follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
+        await self._call("follow_log", name, on_line)
+
+    async def _follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
+        params = {"stdout": "1", "stderr": "1", "follow": "1"}
+        pending, text = b"", b""
+        async with self._client(timeout=None) as client:
+            async with client.stream("GET", f"/containers/{name}/logs", params=params) as got:
+                if got.status_code != 200:
+                    await got.aread()
+                    raise _error(DeployError, ["logs", "--follow"],
+                                 _Refused(got.status_code, _message(got)))  # fmt: skip
+                async for chunk in got.aiter_bytes():
+                    frames, pending = _demux(pending + chunk)
+                    text += b"".join(payload for _, payload in frames)
+                    *lines, text = text.split(b"\n")
+                    for line in lines:
+                        on_line(line.decode(errors="replace").rstrip("\r"))
+        if text + pending:
+            on_line((text + pending).decode(errors="replace").rstrip("\r"))
+
+
+async def _each(items: Sequence[str], fn: Callable[[str], Any]) -> None:
+    """``await fn(item)`` for each item, a few at a time; the first failure is raised
+    as itself (a cancellation or interrupt keeps its group)."""
+    limit = trio.CapacityLimiter(_PARALLEL)
+
+    async def one(item: str) -> None:
+        async with limit:
+            await fn(item)
+
+    try:
+        async with trio.open_nursery() as nursery:
+            for item in items:
+                nursery.start_soon(one, item)
+    except BaseExceptionGroup as group:
+        leaves = _leaves(group)
+        if not all(isinstance(leaf, Exception) for leaf in leaves):
+            raise
+        raise leaves[0] from None
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        found += _leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc]
+    return found
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip() or f"HTTP {response.status_code}"
+    return str(body.get("message", body)) if isinstance(body, dict) else str(body)
+
+
+def _error(kind: type[Exception], words: Sequence[str], exc: _Refused) -> Exception:
+    detail = f"Error response from daemon: {exc.message}"
+    return kind(f"`docker {' '.join(words)}` failed (HTTP {exc.status}): {detail}",
+                fix=failure_fix(detail, words))  # fmt: skip
+
+
+def _info(row: dict[str, Any], keys: Sequence[str]) -> ContainerInfo:
+    labels = row.get("Labels") or {}
+    if keys:
+        labels = {key: labels[key] for key in keys if labels.get(key)}
+    names = row.get("Names") or [""]
+    return ContainerInfo(id=row["Id"], name=names[0].lstrip("/"), image=row.get("Image", ""),
+                         state=row.get("State", ""), labels=dict(labels))  # fmt: skip
+
+
+def _create_body(
+    image: str,
+    *,
+    command: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    mounts: Mapping[str, str] | None = None,
+    network: str = "host",
+    gpus: str | None = None,
+) -> dict[str, Any]:
+    """What ``POST /containers/create`` takes for ``docker run`` of these options."""
+    body: dict[str, Any] = {
+        "Image": image,
+        "Labels": dict(labels or {}),
+        "Env": [f"{key}={value}" for key, value in sorted((env or {}).items())],
+        "HostConfig": {
+            "NetworkMode": network,
+            "Mounts": [{"Type": "bind", "Source": host, "Target": inside, "ReadOnly": True}
+                       for host, inside in sorted((mounts or {}).items())],  # fmt: skip
+        },
+    }
+    if command:
+        body["Cmd"] = list(command)
+    return body
