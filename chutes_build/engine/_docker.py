@@ -29,6 +29,7 @@ __all__ = [
     "docker_command",
     "engine_fix",
     "existing_images",
+    "log_error",
     "run_argv",
     "wanted_refs",
 ]
@@ -172,9 +173,33 @@ class DockerClient:
         proc = await self._quiet(["logs", "--tail", str(lines), name], merge=True)
         return proc.stdout.decode(errors="replace") if proc.returncode == 0 else ""
 
-    async def follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
-        await stream_process([self.path, "logs", "--follow", name], env=self.env(),
-                             on_line=on_line)  # fmt: skip
+    async def stream_log(
+        self,
+        name: str,
+        on_output: Callable[[bytes], None],
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+    ) -> None:
+        argv = [self.path, "logs", *(["--follow"] if follow else [])]
+        argv += [*(["--tail", str(tail)] if tail is not None else []), name]
+        process = await trio.lowlevel.open_process(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=self.env(),
+        )  # fmt: skip
+        last = b""
+        try:
+            async for chunk in process.stdout:
+                last = (last + chunk)[-2000:]
+                on_output(chunk)
+            await process.wait()
+        finally:
+            if process.returncode is None:  # cancelled (Ctrl-C): end `docker logs` too
+                process.kill()
+                with trio.CancelScope(shield=True):
+                    await process.wait()
+        if process.returncode != 0:
+            raise log_error(name, f"exit {process.returncode}", last.decode(errors="replace"))
 
     async def run_build(self, args: Sequence[str], on_line: Callable[[str], None]) -> int:
         return await stream_process([*self.build_argv(), *args], env=self.env(), on_line=on_line)
@@ -184,6 +209,14 @@ class DockerClient:
             [self.path, *args], capture_stdout=True, check=False, env=self.env(), stdin=b"",
             stderr=subprocess.STDOUT if merge else subprocess.DEVNULL,
         )  # fmt: skip
+
+
+def log_error(name: str, status: str, detail: str) -> DeployError:
+    """The error of a container log that could not be read."""
+    return DeployError(
+        f"`docker logs {name}` failed ({status}): {detail.strip()}",
+        fix="check the engine with `docker info`; `chutes-build ps` lists the chutes",
+    )
 
 
 def wanted_refs(refs: Iterable[str]) -> dict[str, list[str]]:

@@ -23,7 +23,7 @@ import httpx
 import trio
 
 from ..core import BuildError, DeployError
-from ._docker import DockerClient, failure_fix, wanted_refs
+from ._docker import DockerClient, failure_fix, log_error, wanted_refs
 from ._docker_socket import engine_socket
 from ._protocol import ContainerInfo, DockerEngine, normal_ref, split_ref
 
@@ -316,26 +316,34 @@ class ApiDocker:
         frames, rest = _demux(response.content)
         return b"".join([*(payload for _, payload in frames), rest]).decode(errors="replace")
 
-    async def follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
-        await self._call("follow_log", name, on_line)
+    async def stream_log(
+        self,
+        name: str,
+        on_output: Callable[[bytes], None],
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+    ) -> None:
+        await self._call("stream_log", name, on_output, tail=tail, follow=follow)
 
-    async def _follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
-        params = {"stdout": "1", "stderr": "1", "follow": "1"}
-        pending, text = b"", b""
+    async def _stream_log(
+        self, name: str, on_output: Callable[[bytes], None], *, tail: int | None, follow: bool
+    ) -> None:
+        params = {"stdout": "1", "stderr": "1", "follow": "1" if follow else "0",
+                  "tail": "all" if tail is None else str(tail)}  # fmt: skip
+        pending = b""
         async with self._client(timeout=None) as client:
             async with client.stream("GET", f"/containers/{name}/logs", params=params) as got:
                 if got.status_code != 200:
                     await got.aread()
-                    raise _error(DeployError, ["logs", "--follow"],
-                                 _Refused(got.status_code, _message(got)))  # fmt: skip
+                    raise log_error(name, f"HTTP {got.status_code}",
+                                    f"Error response from daemon: {_message(got)}")  # fmt: skip
                 async for chunk in got.aiter_bytes():
                     frames, pending = _demux(pending + chunk)
-                    text += b"".join(payload for _, payload in frames)
-                    *lines, text = text.split(b"\n")
-                    for line in lines:
-                        on_line(line.decode(errors="replace").rstrip("\r"))
-        if text + pending:
-            on_line((text + pending).decode(errors="replace").rstrip("\r"))
+                    for _, payload in frames:
+                        on_output(payload)
+        if pending:
+            on_output(pending)
 
 
 async def _each(items: Sequence[str], fn: Callable[[str], Any]) -> None:

@@ -115,8 +115,17 @@ class DockerEngine(Protocol):
         """The last ``lines`` lines of the container's output ("" when it is gone)."""
         ...
 
-    async def follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
-        """Each line the container writes, from the start, until it stops."""
+    async def stream_log(
+        self,
+        name: str,
+        on_output: Callable[[bytes], None],
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+    ) -> None:
+        """Give what the container wrote (its last ``tail`` lines when given), stdout and
+        stderr interleaved, to ``on_output`` chunk by chunk; with ``follow``, until it
+        stops. Raises ``DeployError`` when the log cannot be read."""
         ...
 
     async def run_build(self, args: Sequence[str], on_line: Callable[[str], None]) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import BuildError, DeployError
-from ._docker import failure_fix
+from ._docker import failure_fix, log_error
 from ._protocol import ContainerInfo, normal_ref
 
 __all__ = ["FakeContainer", "FakeDocker"]
@@ -247,13 +247,21 @@ class FakeDocker:
         kept = found.log.splitlines(keepends=True)
         return "".join(kept[-lines:] if lines else [])
 
-    async def follow_log(self, name: str, on_line: Callable[[str], None]) -> None:
-        self.calls.append(("follow_log", name))
+    async def stream_log(
+        self,
+        name: str,
+        on_output: Callable[[bytes], None],
+        *,
+        tail: int | None = None,
+        follow: bool = False,
+    ) -> None:
+        self.calls.append(("stream_log", name, tail, follow))
         found = self._find(name)
         if found is None:
-            raise _fail(DeployError, ["logs", "--follow"], f"No such container: {name}")
-        for line in found.log.splitlines():
-            on_line(line)
+            detail = f"Error response from daemon: No such container: {name}"
+            raise log_error(name, "exit 1", detail)
+        kept = found.log.splitlines(keepends=True)
+        on_output("".join(kept if tail is None else kept[-tail:] if tail else []).encode())
 
     # -- builds -------------------------------------------------------------------------
 

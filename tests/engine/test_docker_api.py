@@ -10,6 +10,7 @@ import uuid
 import pytest
 import trio
 
+from chutes_build.core import DeployError
 from chutes_build.engine import (
     ApiDocker,
     DockerClient,
@@ -51,7 +52,7 @@ async def test_queries_start_no_docker_process(docker_client, busybox_image, tmp
 
 
 @pytest.mark.parametrize("kind", ["cli", "api"])
-async def test_logs_replay_both_streams_and_follow_to_the_end(
+async def test_logs_replay_both_streams_follow_to_the_end_and_tail(
     kind, docker_client, busybox_image
 ) -> None:
     engine = connect_docker(docker_client) if kind == "api" else docker_client
@@ -60,15 +61,22 @@ async def test_logs_replay_both_streams_and_follow_to_the_end(
     try:
         await engine.run_container(busybox_image, name=name, command=["sh", "-c", script],
                                    network="none")  # fmt: skip
-        lines: list[str] = []
+        chunks: list[bytes] = []
         with trio.fail_after(60):
-            await engine.follow_log(name, lines.append)
-        assert lines == ["one", "two", "three", "four"]
+            await engine.stream_log(name, chunks.append, follow=True)
+        assert b"".join(chunks).decode().splitlines() == ["one", "two", "three", "four"]
         assert await engine.container_log(name, 2) == "three\nfour\n"
+        tail: list[bytes] = []
+        await engine.stream_log(name, tail.append, tail=1)
+        assert b"".join(tail) == b"four\n"
         assert not await engine.container_running(name)
     finally:
         await engine.remove_containers([name])
     assert await engine.container_log(name, 5) == ""
+    with pytest.raises(DeployError, match=rf"^`docker logs {name}` failed \((exit 1|HTTP 404)\): "
+                       r"Error(?: response from daemon)?: No such container") as info:  # fmt: skip
+        await engine.stream_log(name, lambda chunk: None)
+    assert info.value.fix.startswith("check the engine with `docker info`")
 
 
 async def test_a_socket_that_stops_answering_falls_back_to_the_cli(
