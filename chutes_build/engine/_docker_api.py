@@ -25,12 +25,12 @@ import trio
 from ..core import BuildError, DeployError
 from ._docker import DockerClient, failure_fix, log_error, wanted_refs
 from ._docker_socket import engine_socket
+from ._docker_wire import Refused, create_body, demux, each, error, info, message
 from ._protocol import ContainerInfo, DockerEngine, normal_ref, split_ref
 
 __all__ = ["ApiDocker", "api_wanted", "connect_docker"]
 
 _BASE = "http://docker"
-_PARALLEL = 8
 
 
 def api_wanted(env: Mapping[str, str]) -> bool:
@@ -46,30 +46,6 @@ def connect_docker(client: DockerClient, *, api: bool = True) -> DockerEngine:
     ``client`` itself (the CLI)."""
     socket = engine_socket(client.env()) if api else None
     return ApiDocker(client, socket) if socket else client
-
-
-class _Refused(Exception):
-    """The engine answered with an error status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _demux(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
-    """Frames ``(stream, payload)`` of the engine's multiplexed log stream, and the
-    unfinished rest. Output that is not framed (a TTY container) is one stdout frame."""
-    frames, offset = [], 0
-    while len(data) - offset >= 8:
-        head = data[offset : offset + 8]
-        if head[0] not in (0, 1, 2) or head[1:4] != b"\0\0\0":
-            return [*frames, (1, data[offset:])], b""
-        size = int.from_bytes(head[4:8], "big")
-        if len(data) - offset - 8 < size:
-            break
-        frames.append((head[0], data[offset + 8 : offset + 8 + size]))
-        offset += 8 + size
-    return frames, data[offset:]
 
 
 class ApiDocker:
@@ -102,18 +78,18 @@ class ApiDocker:
                 return await getattr(self, f"_{method}")(*args, **kwargs)
             except httpx.TransportError:
                 self.down = True
-            except _Refused as exc:
+            except Refused as exc:
                 kind = DeployError if "container" in method else BuildError
-                raise _error(kind, [method.replace("_", " ")], exc) from None
+                raise error(kind, [method.replace("_", " ")], exc) from None
         return await getattr(self.cli, method)(*args, **kwargs)
 
     async def _ask(self, method: str, path: str, *, ok: Iterable[int] = (200,), **kw) -> Any:
-        """One request; its JSON body (``None`` when empty); ``_Refused`` on any other
+        """One request; its JSON body (``None`` when empty); ``Refused`` on any other
         status than ``ok``."""
         async with self._client() as client:
             response = await client.request(method, path, **kw)
         if response.status_code not in tuple(ok):
-            raise _Refused(response.status_code, _message(response))
+            raise Refused(response.status_code, message(response))
         return response.json() if response.content else None
 
     # -- images -------------------------------------------------------------------------
@@ -150,10 +126,10 @@ class ApiDocker:
     async def _inspect_image(self, ref: str) -> dict[str, Any] | None:
         try:
             return await self._ask("GET", f"/images/{ref}/json")
-        except _Refused as exc:
+        except Refused as exc:
             if exc.status == 404:
                 return None
-            raise _error(BuildError, ["image", "inspect"], exc) from None
+            raise error(BuildError, ["image", "inspect"], exc) from None
 
     async def tag_image(self, source: str, target: str) -> None:
         await self._call("tag_image", source, target)
@@ -163,8 +139,8 @@ class ApiDocker:
         try:
             await self._ask("POST", f"/images/{source}/tag", ok=(201,),
                             params={"repo": repo, "tag": tag})  # fmt: skip
-        except _Refused as exc:
-            raise _error(BuildError, ["tag", source], exc) from None
+        except Refused as exc:
+            raise error(BuildError, ["tag", source], exc) from None
 
     async def remove_images(self, refs: Sequence[str]) -> None:
         await self._call("remove_images", list(refs))
@@ -173,7 +149,7 @@ class ApiDocker:
         for ref in refs:  # one at a time: the engine removes shared parents in order
             try:
                 await self._ask("DELETE", f"/images/{ref}")
-            except _Refused:
+            except Refused:
                 continue  # in use (409) or gone (404): it stays as it is
 
     async def push(self, ref: str) -> None:
@@ -197,7 +173,7 @@ class ApiDocker:
     ) -> list[ContainerInfo]:
         wanted = [k if v is None else f"{k}={v}" for k, v in sorted(labels.items())]
         params = {"all": "1", "filters": json.dumps({"label": wanted})}
-        return [_info(row, keys) for row in await self._ask("GET", "/containers/json",
+        return [info(row, keys) for row in await self._ask("GET", "/containers/json",
                                                             params=params)]  # fmt: skip
 
     async def inspect_containers(self, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -211,16 +187,16 @@ class ApiDocker:
             if record is not None:
                 found[ident] = record
 
-        await _each(ids, one)
+        await each(ids, one)
         return [found[i] for i in ids if i in found]
 
     async def _container(self, name: str) -> dict[str, Any] | None:
         try:
             return await self._ask("GET", f"/containers/{name}/json")
-        except _Refused as exc:
+        except Refused as exc:
             if exc.status == 404:
                 return None
-            raise _error(DeployError, ["inspect", name], exc) from None
+            raise error(DeployError, ["inspect", name], exc) from None
 
     async def container_running(self, name: str) -> bool:
         return await self._call("container_running", name)
@@ -235,14 +211,14 @@ class ApiDocker:
         return await self._call("run_container", image, name=name, **options)
 
     async def _run_container(self, image: str, *, name: str, **options: Any) -> str:
-        body = _create_body(image, **options)
+        body = create_body(image, **options)
         words = ["run", "--detach"]
         try:
             made = await self._ask("POST", "/containers/create", ok=(201,),
                                    params={"name": name}, json=body)  # fmt: skip
             await self._ask("POST", f"/containers/{made['Id']}/start", ok=(204, 304))
-        except _Refused as exc:
-            raise _error(DeployError, words, exc) from None
+        except Refused as exc:
+            raise error(DeployError, words, exc) from None
         return made["Id"]
 
     async def run_once(
@@ -251,20 +227,20 @@ class ApiDocker:
         return await self._call("run_once", image, command, entrypoint=entrypoint)
 
     async def _run_once(self, image: str, command: Sequence[str], *, entrypoint: str | None):
-        body = _create_body(image, command=command, network="none")
+        body = create_body(image, command=command, network="none")
         if entrypoint is not None:
             body["Entrypoint"] = [entrypoint]
         try:
             made = await self._ask("POST", "/containers/create", ok=(201,), json=body)
-        except _Refused as exc:
-            raise _error(BuildError, ["run", "--rm"], exc) from None
+        except Refused as exc:
+            raise error(BuildError, ["run", "--rm"], exc) from None
         try:
             await self._ask("POST", f"/containers/{made['Id']}/start", ok=(204, 304))
             async with self._client(timeout=None) as client:
                 waited = (await client.post(f"/containers/{made['Id']}/wait")).json()
             out, err = await self._logs(made["Id"], {"stdout": "1", "stderr": "1"})
-        except _Refused as exc:
-            raise _error(BuildError, ["run", "--rm"], exc) from None
+        except Refused as exc:
+            raise error(BuildError, ["run", "--rm"], exc) from None
         finally:
             with trio.CancelScope(shield=True):
                 await self._forget(made["Id"])
@@ -277,15 +253,15 @@ class ApiDocker:
         try:
             await self._ask("DELETE", f"/containers/{ident}", ok=(204,),
                             params={"force": "1", "v": "1"})  # fmt: skip
-        except _Refused as exc:
+        except Refused as exc:
             if exc.status != 404:
-                raise _error(DeployError, ["rm", "--force"], exc) from None
+                raise error(DeployError, ["rm", "--force"], exc) from None
 
     async def remove_containers(self, names: Sequence[str]) -> None:
         await self._call("remove_containers", list(names))
 
     async def _remove_containers(self, names: list[str]) -> None:
-        await _each(names, self._forget)
+        await each(names, self._forget)
 
     # -- logs ---------------------------------------------------------------------------
 
@@ -294,8 +270,8 @@ class ApiDocker:
         async with self._client() as client:
             response = await client.get(f"/containers/{name}/logs", params=params)
         if response.status_code != 200:
-            raise _Refused(response.status_code, _message(response))
-        frames, rest = _demux(response.content)
+            raise Refused(response.status_code, message(response))
+        frames, rest = demux(response.content)
         streams = {1: b"", 2: b""}
         for stream, payload in [*frames, (1, rest)]:
             streams[2 if stream == 2 else 1] += payload
@@ -313,7 +289,7 @@ class ApiDocker:
             return ""
         if response.status_code != 200:
             return ""
-        frames, rest = _demux(response.content)
+        frames, rest = demux(response.content)
         return b"".join([*(payload for _, payload in frames), rest]).decode(errors="replace")
 
     async def stream_log(
@@ -337,86 +313,10 @@ class ApiDocker:
                 if got.status_code != 200:
                     await got.aread()
                     raise log_error(name, f"HTTP {got.status_code}",
-                                    f"Error response from daemon: {_message(got)}")  # fmt: skip
+                                    f"Error response from daemon: {message(got)}")  # fmt: skip
                 async for chunk in got.aiter_bytes():
-                    frames, pending = _demux(pending + chunk)
+                    frames, pending = demux(pending + chunk)
                     for _, payload in frames:
                         on_output(payload)
         if pending:
             on_output(pending)
-
-
-async def _each(items: Sequence[str], fn: Callable[[str], Any]) -> None:
-    """``await fn(item)`` for each item, a few at a time; the first failure is raised
-    as itself (a cancellation or interrupt keeps its group)."""
-    limit = trio.CapacityLimiter(_PARALLEL)
-
-    async def one(item: str) -> None:
-        async with limit:
-            await fn(item)
-
-    try:
-        async with trio.open_nursery() as nursery:
-            for item in items:
-                nursery.start_soon(one, item)
-    except BaseExceptionGroup as group:
-        leaves = _leaves(group)
-        if not all(isinstance(leaf, Exception) for leaf in leaves):
-            raise
-        raise leaves[0] from None
-
-
-def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
-    found: list[BaseException] = []
-    for exc in group.exceptions:
-        found += _leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc]
-    return found
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip() or f"HTTP {response.status_code}"
-    return str(body.get("message", body)) if isinstance(body, dict) else str(body)
-
-
-def _error(kind: type[Exception], words: Sequence[str], exc: _Refused) -> Exception:
-    detail = f"Error response from daemon: {exc.message}"
-    return kind(f"`docker {' '.join(words)}` failed (HTTP {exc.status}): {detail}",
-                fix=failure_fix(detail, words))  # fmt: skip
-
-
-def _info(row: dict[str, Any], keys: Sequence[str]) -> ContainerInfo:
-    labels = row.get("Labels") or {}
-    if keys:
-        labels = {key: labels[key] for key in keys if labels.get(key)}
-    names = row.get("Names") or [""]
-    return ContainerInfo(id=row["Id"], name=names[0].lstrip("/"), image=row.get("Image", ""),
-                         state=row.get("State", ""), labels=dict(labels))  # fmt: skip
-
-
-def _create_body(
-    image: str,
-    *,
-    command: Sequence[str] = (),
-    labels: Mapping[str, str] | None = None,
-    env: Mapping[str, str] | None = None,
-    mounts: Mapping[str, str] | None = None,
-    network: str = "host",
-    gpus: str | None = None,
-) -> dict[str, Any]:
-    """What ``POST /containers/create`` takes for ``docker run`` of these options."""
-    body: dict[str, Any] = {
-        "Image": image,
-        "Labels": dict(labels or {}),
-        "Env": [f"{key}={value}" for key, value in sorted((env or {}).items())],
-        "HostConfig": {
-            "NetworkMode": network,
-            "Mounts": [{"Type": "bind", "Source": host, "Target": inside, "ReadOnly": True}
-                       for host, inside in sorted((mounts or {}).items())],  # fmt: skip
-        },
-    }
-    if command:
-        body["Cmd"] = list(command)
-    return body
