@@ -71,12 +71,14 @@ def generate(root: str, chutes: int) -> str:
     return root
 
 
-def _cli(workspace: str, *args: str) -> subprocess.CompletedProcess:
+def _cli(workspace: str, *args: str, api: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, **({"CHUTES_BUILD_DOCKER_API": api} if api else {})}
     proc = subprocess.run(
         [sys.executable, "-m", "chutes_build.cli", *args],
         cwd=workspace,
         capture_output=True,
         text=True,
+        env=env,
     )
     if proc.returncode != 0:
         tail = proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -121,6 +123,8 @@ def main() -> None:
     parser.add_argument("--workspace", default=os.path.join(REPO, "examples"))
     parser.add_argument("--chutes", type=int, default=0, help="generate N chutes instead")
     parser.add_argument("--command", choices=("up", "build"), default="up")
+    parser.add_argument("--cli-too", action="store_true",
+                        help="also time the command with CHUTES_BUILD_DOCKER_API=0 (interleaved)")
     args = parser.parse_args()
     subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "chutes_build")],
                    check=True, capture_output=True)  # fmt: skip
@@ -138,17 +142,23 @@ def measure(workspace: str, folder: str, args: argparse.Namespace) -> None:
     _cli(workspace, *command)
     dockerfiles = _dockerfiles(workspace)
     _docker_builds(docker, dockerfiles, folder)  # everything into BuildKit's cache
-    ours, theirs, floor = [], [], []
+    ours, theirs, floor, cli = [], [], [], []
     for _ in range(args.repeat):  # interleaved, so a change of load hits both sides
         ours.append(_timed(lambda: _cli(workspace, *command)))
         theirs.append(_docker_builds(docker, dockerfiles, folder))
         floor.append(_timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)))
+        if args.cli_too:
+            cli.append(_timed(lambda: _cli(workspace, *command, api="0")))
     mine, base, start = (statistics.median(v) for v in (ours, theirs, floor))
     print(f"images: {len(dockerfiles)}; runs: {args.repeat} each (median)")
     print(f"chutes-build {' '.join(command[:-1])} (no-op):   {mine:.3f} s")
     print(f"docker build x{len(dockerfiles)} (all steps cached): {base:.3f} s")
     print(f"python -c pass (start-up floor): {start:.3f} s")
     print(f"ratio: chutes-build is {base / mine:.1f}x faster")
+    if cli:
+        queried = statistics.median(cli)
+        print(f"the same with CHUTES_BUILD_DOCKER_API=0 (queries by CLI): {queried:.3f} s")
+        print(f"ratio: with the Engine API it is {queried / mine:.2f}x faster")
 
 
 if __name__ == "__main__":
