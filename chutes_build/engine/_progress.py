@@ -109,6 +109,11 @@ class LiveProgress:
             return ""
         return f"{self.ended.get(node, time.monotonic()) - self.started[node]:.1f}s"
 
+    def _label(self, node: str) -> str:
+        """The node's label, with the pool engine building it when there is one."""
+        label = self.labels.get(node, node)
+        return f"{label} @ {self.engines[node]}" if node in self.engines else label
+
     def __rich_console__(self, console, options):
         yield self.table(options.max_width)
 
@@ -119,7 +124,7 @@ class LiveProgress:
         from rich.markup import escape
         from rich.table import Column, Table
 
-        labels = [self.labels.get(n, n) for n in self.state] or ["node"]
+        labels = [self._label(n) for n in self.state] or ["node"]
         node = max(16, min(max(len(label) for label in labels) + 2, (width - 22) * 2 // 5))
         word = max(len(w) for label in labels for w in label.split() or [""])
         node = max(node, min(word, (width - 22) // 2))  # a chute name stays whole
@@ -140,11 +145,8 @@ class LiveProgress:
         for node in order[:_MAX_ROWS]:
             state = self.state[node]
             last = self.last.get(node, "") if state in ("running", "failed") else ""
-            label = self.labels.get(node, node)
-            if node in self.engines:
-                label = f"{label} @ {self.engines[node]}"
             table.add_row(
-                f"[{_STYLE.get(state, '')}]{state}[/]", escape(label),
+                f"[{_STYLE.get(state, '')}]{state}[/]", escape(self._label(node)),
                 self._elapsed(node), escape(short_line(last)[:200]),
             )  # fmt: skip
         hidden = len(order) - _MAX_ROWS
