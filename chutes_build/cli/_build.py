@@ -215,6 +215,7 @@ async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
         rows = await plan_local(ctx, local, work, deploys, known, found["containers"])
         if opts.get("full"):  # every chute file was compiled: prune what is gone
             rows += await remove_orphans(ctx, orphans(graph.root, graph, found["containers"]))
+    opts["gpu"] = local.gpu
     return work, rows
 
 
@@ -254,6 +255,9 @@ async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[st
     if ctx.pool is not None:
         ctx.pool.report(summary)
     if deploy:
+        from ..engine import record_outcomes
+
+        record_outcomes(session.store, rows, opts["gpu"])  # needs-gpu, prebuilt: not dirty
         for row in rows:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run
                 failed_here = outcome is not None and f"deploy:{row['key']}" in outcome.failed

@@ -46,6 +46,17 @@ def _compile(paths: list[str] | None, store: Store | None = None, strict: bool =
     return workspace, store, graph
 
 
+def local_conditions() -> dict:
+    """What the local target's recorded outcomes depend on (see ``engine.local_conditions``);
+    the engine is imported only when a GPU may be in use, so a plain ``plan`` stays light."""
+    if os.environ.get("CHUTES_BUILD_LOCAL_GPU") != "1":
+        return {"target": "local", "gpu": False}
+    from ..engine import has_gpu
+    from ..engine import local_conditions as conditions
+
+    return conditions(has_gpu(dict(os.environ)))
+
+
 def _report(graph) -> int:
     report_warnings(graph.warnings)
     for _rel, error in graph.errors:
@@ -63,9 +74,8 @@ def graph(
         raise GraphError(f"unknown graph format {fmt!r}", fix=f"use one of: {', '.join(FORMATS)}")
     _, store, built = _compile(paths, strict=strict)
     with store:
-        text = render(
-            built, fmt, plan(built, store), title=f"chutes-build: {os.path.basename(built.root)}"
-        )
+        planned = plan(built, store, local_conditions())
+        text = render(built, fmt, planned, title=f"chutes-build: {os.path.basename(built.root)}")
     failed = _report(built)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
@@ -96,12 +106,12 @@ def plan(
     if target == "chutes":
         return _plan_chutes(workspace, store, built, as_json)
     with store:
-        result = make_plan(built, store)
+        result = make_plan(built, store, local_conditions())
     failed = _report(built)
     if as_json:
         nodes = [
             {"key": n.key, "kind": n.kind, "label": n.label, "status": n.status, "reason": n.reason,
-             "reasons": n.reasons, "chutes": n.chutes}
+             "reasons": n.reasons, "chutes": n.chutes, "outcome": n.outcome}
             for n in result.nodes
         ]  # fmt: skip
         errors = [{"file": rel, "error": str(err)} for rel, err in built.errors]
@@ -145,9 +155,19 @@ def _print_plan(result) -> None:
             console.print(f"... and {len(dirty) - PLAN_ROWS} more dirty nodes (--json lists all)")
     s = result.summary
     chutes = ", ".join(s["dirty_chutes"][:10]) + (" ..." if len(s["dirty_chutes"]) > 10 else "")
-    console.print(f"{s['nodes']} nodes: {s['cached']} cached, {s['dirty']} dirty")
+    settled = f", {s['outcomes']} settled ({_outcomes(s)})" if s["outcomes"] else ""
+    console.print(f"{s['nodes']} nodes: {s['cached']} cached, {s['dirty']} dirty{settled}")
+    if not s["dirty"]:
+        console.print("nothing to do")
     if chutes:
         console.print(f"chutes to deploy ({len(s['dirty_chutes'])}): {escape(chutes)}")
+
+
+def _outcomes(summary) -> str:
+    counts: dict[str, int] = {}
+    for outcome in summary["chute_outcomes"].values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
 
 
 def why(
@@ -164,13 +184,14 @@ def why(
     _, store, built = _compile(paths, strict=strict)
     _report(built)
     with store:
-        node, changes = explain(built, built.resolve(target), store)
+        node, changes = explain(built, built.resolve(target), store, local_conditions())
     if as_json:
         warnings = warnings_json(built.warnings, built.root)
         print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes],
                     "warnings": warnings})  # fmt: skip
         return
-    console.print(f"{node.kind} [bold]{escape(node.label)}[/]  {node.key}  {node.status}")
+    shown = node.outcome or node.status
+    console.print(f"{node.kind} [bold]{escape(node.label)}[/]  {node.key}  {shown}")
     rows = table("input", "status", "before", "now")
     for c in changes:
         style = "dim" if c.status == "unchanged" else "yellow"
@@ -178,9 +199,12 @@ def why(
             escape(c.name), f"[{style}]{c.status}[/]", escape(_cut(c.old)), escape(_cut(c.new))
         )
     console.print(rows)
-    console.print(
-        "cached: nothing to do" if node.status == "cached" else f"dirty: {escape(node.reason)}"
-    )
+    if node.status == "cached":
+        console.print("cached: nothing to do")
+    elif node.status == "outcome":
+        console.print(f"{escape(node.reason)} (recorded by `up`; nothing to do)")
+    else:
+        console.print(f"dirty: {escape(node.reason)}")
 
 
 def _cut(value: str | None) -> str:

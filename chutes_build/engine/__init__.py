@@ -49,6 +49,7 @@ from ._orchestrate import (
     run_work,
     segments,
 )
+from ._outcomes import OUTCOMES, local_conditions, record_outcomes
 from ._pool import Pool, open_configured, open_pool, pool_settings
 from ._progress import make_progress
 from ._protocol import DockerEngine
@@ -60,6 +61,7 @@ from ._status import local_status
 __all__ = [
     "FAILED_LOGS",
     "IMAGE_PACKAGES",
+    "OUTCOMES",
     "ApiDocker",
     "BuildContext",
     "BuildRequest",
@@ -96,6 +98,7 @@ __all__ = [
     "known_runtimes",
     "layer_tag",
     "list_containers",
+    "local_conditions",
     "local_status",
     "lookup_keys",
     "make_progress",
@@ -109,6 +112,7 @@ __all__ = [
     "plan_work",
     "pool_settings",
     "project_wheel",
+    "record_outcomes",
     "record_rollback",
     "reload_code",
     "remove_containers",

@@ -30,8 +30,10 @@ lists keys in build order. Every node's attribute dict holds:
   (``{path: digest}`` of the chute file and its local imports),
   ``code_digest``, ``definition`` (cords, node selector, settings).
 
-A node is cached when ``store.read_action(key)`` reads a verified result. A builder stores each
-finished node's result with ``store.put_action(key, ActionResult(...))``
+A node is cached when ``store.read_action(key)`` reads a verified result; a deploy node
+a target settled without running it (``needs-gpu``, ``prebuilt``) has the status
+``outcome``, recorded under :func:`outcome_key` (its key and the target's conditions).
+A builder stores each finished node's result with ``store.put_action(key, ActionResult(...))``
 (only once the node fully succeeded) and, at the end of a run, records the
 graph it ran with :func:`record_run`; :func:`plan` and :func:`explain` then
 report cached and dirty nodes and name the cause.
@@ -43,7 +45,17 @@ from ._evaluate import Evaluation, evaluate, evaluation_key
 from ._graph import KINDS, BuildGraph
 from ._keys import digest_of, node_key
 from ._load import compile_workspace, evaluate_workspace
-from ._plan import InputChange, NodePlan, Plan, RecordedGraph, explain, last_run, plan, record_run
+from ._plan import (
+    InputChange,
+    NodePlan,
+    Plan,
+    RecordedGraph,
+    explain,
+    last_run,
+    outcome_key,
+    plan,
+    record_run,
+)
 from ._render import FORMATS, node_dicts, render
 from ._select import Picked, known_chute_names, select_files
 
@@ -72,6 +84,7 @@ __all__ = [
     "last_run",
     "node_dicts",
     "node_key",
+    "outcome_key",
     "plan",
     "record_run",
     "render",

@@ -28,7 +28,7 @@ __all__ = ["COLLAPSE_AT", "render_html"]
 #: Graphs with more nodes than this start with linear layer chains collapsed.
 COLLAPSE_AT = 300
 
-_STATUSES = frozenset({"cached", "dirty", "unknown"})
+_STATUSES = frozenset({"cached", "dirty", "outcome", "unknown"})
 
 # Characters that could end the <script> element or open an HTML comment inside
 # it, plus the two JSON-valid line separators; all become JSON \u escapes.

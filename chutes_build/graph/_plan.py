@@ -2,7 +2,13 @@
 
 A node is cached when the action cache holds a result for its key that
 reads back verified (as the builders read it), else dirty; a damaged entry is
-dirty with the reason "corrupt entry". To say *why*, the builder records each graph it ran
+dirty with the reason "corrupt entry". A deploy node a target settled without
+running it (``needs-gpu``: a template chute on a machine without a GPU;
+``prebuilt``: a prebuilt image reference the local target cannot run) has the
+status ``outcome``: the target records it under :func:`outcome_key`, the node's key
+plus the conditions the outcome holds under (the target, whether a GPU is usable),
+so it stops holding as soon as the inputs or the conditions change.
+To say *why*, the builder records each graph it ran
 (:func:`record_run`); the planner finds the node that held the same place
 last time (the same chute, the same image, the same layer depth) and
 compares their inputs one by one.
@@ -10,7 +16,7 @@ compares their inputs one by one.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from typing import Any
 
 import msgspec
@@ -18,6 +24,7 @@ import msgspec
 from ..cache import Store, scope_id
 from ._compile import inputs_of
 from ._graph import BuildGraph
+from ._keys import node_key
 
 __all__ = [
     "InputChange",
@@ -26,11 +33,15 @@ __all__ = [
     "RecordedGraph",
     "explain",
     "last_run",
+    "outcome_key",
     "plan",
     "record_run",
 ]
 
 _VERSION = 1
+#: The plan status of a node whose target recorded an outcome instead of running it.
+OUTCOME = "outcome"
+_STATUSES = ("cached", "dirty", OUTCOME)
 _UPSTREAM = {"parent": "layer", "top": "layer", "image": "image"}
 _NAMES = {"ref": "base image", "image_ref": "prebuilt image"}
 
@@ -62,10 +73,11 @@ class NodePlan(msgspec.Struct, kw_only=True):
     key: str
     kind: str
     label: str
-    status: str  # cached | dirty
+    status: str  # cached | dirty | outcome
     reason: str
     reasons: list[str]
     chutes: list[str]
+    outcome: str | None = None  # needs-gpu | prebuilt, with status "outcome"
 
 
 class Plan(msgspec.Struct, kw_only=True):
@@ -76,15 +88,18 @@ class Plan(msgspec.Struct, kw_only=True):
         by_kind: dict[str, dict[str, int]] = {}
         for node in self.nodes:
             counts = by_kind.setdefault(node.kind, {"cached": 0, "dirty": 0})
-            counts[node.status] += 1
-        dirty = sum(1 for n in self.nodes if n.status == "dirty")
+            counts[node.status] = counts.get(node.status, 0) + 1
+        count = {status: sum(n.status == status for n in self.nodes) for status in _STATUSES}
         chutes = sorted({n.label for n in self.nodes if n.kind == "deploy" and n.status == "dirty"})
+        outcomes = {n.label: n.outcome for n in self.nodes if n.status == OUTCOME}
         return {
             "nodes": len(self.nodes),
-            "dirty": dirty,
-            "cached": len(self.nodes) - dirty,
+            "dirty": count["dirty"],
+            "cached": count["cached"],
+            "outcomes": count[OUTCOME],
             "by_kind": by_kind,
             "dirty_chutes": chutes,
+            "chute_outcomes": dict(sorted(outcomes.items())),
         }
 
     def by_key(self) -> dict[str, NodePlan]:
@@ -92,6 +107,12 @@ class Plan(msgspec.Struct, kw_only=True):
 
 
 # -- recording ----------------------------------------------------------------------
+
+
+def outcome_key(key: str, conditions: Mapping[str, Any]) -> str:
+    """Where a target records the outcome of node ``key`` under ``conditions`` (e.g.
+    ``{"target": "local", "gpu": False}``): another input or condition is another key."""
+    return node_key("outcome", dict(conditions), (key,))
 
 
 def last_run(store: Store, root: str) -> RecordedGraph | None:
@@ -262,8 +283,11 @@ def compare(
     return changes
 
 
-def explain(graph: BuildGraph, key: str, store: Store) -> tuple[NodePlan, list[InputChange]]:
-    """One node's status and its inputs, each compared with the last recorded run."""
+def explain(
+    graph: BuildGraph, key: str, store: Store, conditions: Mapping[str, Any] | None = None
+) -> tuple[NodePlan, list[InputChange]]:
+    """One node's status and its inputs, each compared with the last recorded run
+    (``conditions``: as for :func:`plan`)."""
     explainer = _Explainer(graph, store)
     attrs = graph.node(key)
     previous, why = explainer.previous(attrs)
@@ -274,27 +298,53 @@ def explain(graph: BuildGraph, key: str, store: Store) -> tuple[NodePlan, list[I
         ]
     else:
         changes = explainer.changes(previous, attrs)
-    return _node_plan(attrs, store, explainer), changes
+    return _node_plan(attrs, store, explainer, conditions), changes
 
 
-def _node_plan(attrs: dict[str, Any], store: Store, explainer: _Explainer) -> NodePlan:
+def _recorded_outcome(
+    attrs: dict[str, Any], store: Store, conditions: Mapping[str, Any] | None
+) -> tuple[str, str] | None:
+    """``(outcome, note)`` a target recorded for this deploy node under ``conditions``."""
+    if conditions is None or attrs["kind"] != "deploy":
+        return None
+    result, _why = store.read_action(outcome_key(attrs["key"], conditions), touch=False)
+    if result is None or "outcome" not in result.outputs:
+        return None
+    return result.outputs["outcome"], result.outputs.get("note", "")
+
+
+def _node_plan(
+    attrs: dict[str, Any],
+    store: Store,
+    explainer: _Explainer,
+    conditions: Mapping[str, Any] | None = None,
+) -> NodePlan:
     result, why = store.read_action(attrs["key"], touch=False)  # verified, as `up` reads it
     store.count("ac", result is not None)
-    cached = result is not None
+    cached, settled = result is not None, None
+    if not cached and not why:
+        settled = _recorded_outcome(attrs, store, conditions)
     reasons = [f"corrupt entry ({why}): it is rebuilt"] if why else []
+    if settled is not None:
+        reasons = [f"{settled[0]}: {settled[1]}" if settled[1] else settled[0]]
     reasons = reasons or ([] if cached else explainer.reasons(attrs))
+    status = "cached" if cached else OUTCOME if settled else "dirty"
     return NodePlan(
         key=attrs["key"],
         kind=attrs["kind"],
         label=attrs["label"],
-        status="cached" if cached else "dirty",
+        status=status,
         reason="; ".join(reasons),
         reasons=reasons,
         chutes=attrs["chutes"],
+        outcome=settled[0] if settled else None,
     )
 
 
-def plan(graph: BuildGraph, store: Store) -> Plan:
-    """Every node of ``graph`` in build order, cached or dirty, with the reason."""
+def plan(graph: BuildGraph, store: Store, conditions: Mapping[str, Any] | None = None) -> Plan:
+    """Every node of ``graph`` in build order, cached, dirty or settled by an outcome, with
+    the reason; ``conditions`` (the target and what it depends on, e.g. ``{"target": "local",
+    "gpu": False}``) selects the outcomes that hold (None: none is read)."""
     explainer = _Explainer(graph, store)
-    return Plan(nodes=[_node_plan(attrs, store, explainer) for attrs in graph.nodes()])
+    nodes = [_node_plan(attrs, store, explainer, conditions) for attrs in graph.nodes()]
+    return Plan(nodes=nodes)

@@ -17,6 +17,8 @@ __all__ = ["FORMATS", "node_dicts", "render"]
 
 FORMATS = ("tree", "dot", "mermaid", "json", "html")
 _SKIP = ("inputs", "slots", "names")
+#: An outcome (``needs-gpu``, ``prebuilt``) is neither cached nor dirty: its own colour.
+_TREE_COLORS = {"cached": "green", "dirty": "yellow", "outcome": "blue"}
 
 
 def node_dicts(graph: BuildGraph, plan: Plan | None = None) -> list[dict[str, Any]]:
@@ -35,6 +37,7 @@ def node_dicts(graph: BuildGraph, plan: Plan | None = None) -> list[dict[str, An
             "text": attrs["text"],
             "status": entry.status if entry else "unknown",
             "reason": entry.reason if entry else "",
+            "outcome": entry.outcome if entry else None,
         }
         node.update((k, v) for k, v in attrs.items() if k not in node and k not in _SKIP)
         nodes.append(node)
@@ -44,7 +47,8 @@ def node_dicts(graph: BuildGraph, plan: Plan | None = None) -> list[dict[str, An
 def _mark(node: dict[str, Any]) -> str:
     if node["status"] == "unknown":
         return ""
-    text = f"  [{'green' if node['status'] == 'cached' else 'yellow'}]{node['status']}[/]"
+    color = _TREE_COLORS.get(node["status"], "yellow")
+    text = f"  [{color}]{node['outcome'] or node['status']}[/]"
     return text + (f"  [dim]{node['reason']}[/]" if node["reason"] else "")
 
 
@@ -85,7 +89,7 @@ def _quote(text: str) -> str:
 
 def _dot(nodes: list[dict[str, Any]]) -> str:
     shapes = {"base": "cylinder", "layer": "box", "image": "box3d", "deploy": "component"}
-    colors = {"cached": "palegreen", "dirty": "khaki", "unknown": "white"}
+    colors = {"cached": "palegreen", "dirty": "khaki", "outcome": "lightblue", "unknown": "white"}
     lines = [
         "digraph chutes_build {",
         "  rankdir=BT;",
@@ -118,10 +122,10 @@ def _mermaid(nodes: list[dict[str, Any]]) -> str:
         lines.append(f'  {ids[n["key"]]}{left}"{label}"{right}')
     for n in nodes:
         lines.extend(f"  {ids[dep]} --> {ids[n['key']]}" for dep in n["deps"])
-    for status in ("cached", "dirty"):
+    fills = {"cached": "#c8f7c5", "dirty": "#fbe7a1", "outcome": "#bfdbfe"}
+    for status, fill in fills.items():
         members = [ids[n["key"]] for n in nodes if n["status"] == status]
         if members:
-            fill = "#c8f7c5" if status == "cached" else "#fbe7a1"
             lines.append(f"  classDef {status} fill:{fill}")
             lines.append(f"  class {','.join(members)} {status}")
     return "\n".join(lines)

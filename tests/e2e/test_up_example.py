@@ -61,7 +61,34 @@ def test_up_example_prints_a_curl_that_works_and_reruns_as_a_no_op(examples_copy
     answer = subprocess.run(curl, shell=True, capture_output=True, text=True, timeout=30)
     assert json.loads(answer.stdout) == {"text": "hello hello", "length": 11}
 
+    _issue_14_plan_after_up_has_nothing_dirty(target, env)
+
     again = _up_example(target, env)
     assert "  running " not in again.stderr, again.stderr  # nothing built or restarted
     states = dict(re.findall(r"^  (\S+)\s+(\S+)", again.stdout, re.M))
     assert states["typed-echo"] == "unchanged"
+
+
+def _cli(target: Path, env: dict, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "chutes_build.cli", *args], cwd=target,
+                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def _issue_14_plan_after_up_has_nothing_dirty(target: Path, env: dict) -> None:
+    """Issue 14: right after a successful ``up --target local``, ``plan --json`` has 0 dirty
+    nodes; the GPU chutes and the prebuilt one are their outcome, not dirty."""
+    planned = _cli(target, env, "plan", "--json")
+    dirty = [(n["kind"], n["label"], n["reason"]) for n in planned["nodes"]
+             if n["status"] == "dirty"]  # fmt: skip
+    assert dirty == [] and planned["summary"]["dirty"] == 0, dirty
+    assert planned["summary"]["chute_outcomes"] == {
+        "BAAI/bge-small-en-v1.5": "needs-gpu",
+        "Qwen/Qwen2.5-0.5B-Instruct": "needs-gpu",
+        "Qwen/Qwen2.5-1.5B-Instruct": "prebuilt",
+        "sd-turbo": "needs-gpu",
+    }
+    why = _cli(target, env, "why", "sd-turbo", "--json")
+    assert why["node"]["status"] == "outcome" and why["node"]["outcome"] == "needs-gpu"
+    assert {row["status"] for row in why["inputs"]} == {"unchanged"}

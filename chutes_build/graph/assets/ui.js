@@ -291,7 +291,8 @@
     const other = [...kinds].filter((k) => !known.includes(k));
     const shownKinds = [...known.filter((k) => kinds.has(k)), ...other];
     row("Kind (fill)", shownKinds.map((k) => entry(`kind-${token(k)}`, k)));
-    row("Status (border)", ["cached", "dirty", "unknown"].map((s) => entry(`st-${s}`, s)));
+    const statuses = ["cached", "dirty", "outcome", "unknown"];
+    row("Status (border)", statuses.map((s) => entry(`st-${s}`, s)));
   }
 
   function clipPaths() {  // labels never spill out of their box, whatever their glyphs

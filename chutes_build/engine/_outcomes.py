@@ -1,0 +1,41 @@
+"""Outcomes: what a target settled for a deploy node without running it.
+
+The local target cannot run a template chute on a machine without a GPU
+(``needs-gpu``) nor a chute on a prebuilt image reference (``prebuilt``). Such a
+chute is not dirty after ``up``: the outcome is recorded under
+``outcome_key(deploy key, conditions)``, so ``plan``, ``why`` and ``graph`` show it as
+that outcome for exactly these inputs under exactly these conditions, and show the
+node dirty again once its inputs change or a GPU becomes usable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from ..cache import ActionResult, Store
+
+__all__ = ["OUTCOMES", "local_conditions", "record_outcomes"]
+
+#: Row states of the local target that are outcomes, not failures or work left to do.
+OUTCOMES = ("needs-gpu", "prebuilt")
+
+
+def local_conditions(gpu: bool) -> dict[str, Any]:
+    """What the local target's outcomes depend on besides the node's own inputs."""
+    return {"target": "local", "gpu": gpu}
+
+
+def record_outcomes(store: Store, rows: Iterable[dict[str, Any]], gpu: bool) -> int:
+    """Record the outcome of every row the local target settled; return how many."""
+    from ..graph import outcome_key
+
+    conditions, count = local_conditions(gpu), 0
+    for row in rows:
+        if row.get("state") in OUTCOMES and row.get("key"):
+            outputs = {"outcome": row["state"], "note": row.get("note") or ""}
+            result = ActionResult(kind="outcome", outputs=outputs, created=time.time())
+            store.put_action(outcome_key(row["key"], conditions), result)
+            count += 1
+    return count

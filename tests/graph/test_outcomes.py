@@ -1,0 +1,88 @@
+"""Issue 14: an outcome a target recorded (``needs-gpu``, ``prebuilt``) is shown as that
+outcome, never as dirty, and stops holding when the inputs or the conditions change."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from chutes_build.engine import local_conditions, record_outcomes
+from chutes_build.graph import explain, plan, record_run, render
+
+from .conftest import chute_file
+from .test_plan import IMAGE
+
+NO_GPU = local_conditions(gpu=False)
+
+
+def _images_only(tree, graph) -> None:
+    from chutes_build.cache import ActionResult
+
+    for key in graph.keys():
+        if graph.node(key)["kind"] != "deploy":
+            tree.store.put_action(key, ActionResult(kind=graph.node(key)["kind"]))
+
+
+def _setup(tree):
+    tree.write("chutes/a/src/model.py", "m = 1\n")
+    tree.write("chutes/a/helpers.py", "X = 1\n")
+    tree.write("chutes/a/chute_a.py", chute_file("alpha", IMAGE, imports="import helpers"))
+    graph = tree.compile()
+    _images_only(tree, graph)
+    rows = [{"key": k, "state": "needs-gpu", "note": "vllm template: needs a GPU to run"}
+            for k in graph.keys("deploy")]  # fmt: skip
+    assert record_outcomes(tree.store, rows, gpu=False) == 1
+    record_run(tree.store, graph)
+    return graph
+
+
+def test_issue_14_a_recorded_outcome_is_not_dirty(tree):
+    graph = _setup(tree)
+    result = plan(graph, tree.store, NO_GPU)
+    (deploy,) = [n for n in result.nodes if n.kind == "deploy"]
+    assert deploy.status == "outcome" and deploy.outcome == "needs-gpu"
+    assert re.fullmatch(r"needs-gpu: vllm template: needs a GPU to run", deploy.reason)
+    assert result.summary["dirty"] == 0 and result.summary["dirty_chutes"] == []
+    assert result.summary["outcomes"] == 1
+    assert result.summary["chute_outcomes"] == {"alpha": "needs-gpu"}
+
+
+def test_issue_14_why_shows_the_outcome_with_every_input_unchanged(tree):
+    graph = _setup(tree)
+    node, changes = explain(graph, graph.resolve("alpha"), tree.store, NO_GPU)
+    assert node.status == "outcome" and node.outcome == "needs-gpu"
+    assert changes and {c.status for c in changes} == {"unchanged"}
+
+
+def test_issue_14_an_outcome_stops_holding_when_a_gpu_appears(tree):
+    graph = _setup(tree)
+    result = plan(graph, tree.store, local_conditions(gpu=True))
+    (deploy,) = [n for n in result.nodes if n.kind == "deploy"]
+    assert deploy.status == "dirty" and deploy.outcome is None
+
+
+def test_issue_14_an_outcome_stops_holding_when_the_inputs_change(tree):
+    _setup(tree)
+    tree.write("chutes/a/helpers.py", "X = 2\n", age=5)
+    result = plan(tree.compile(), tree.store, NO_GPU)
+    (deploy,) = [n for n in result.nodes if n.kind == "deploy"]
+    assert deploy.status == "dirty"
+    assert re.fullmatch(r"chutes/a/helpers\.py changed", deploy.reason)
+
+
+def test_issue_14_without_conditions_no_outcome_is_read(tree):
+    graph = _setup(tree)
+    (deploy,) = [n for n in plan(graph, tree.store).nodes if n.kind == "deploy"]
+    assert deploy.status == "dirty"
+
+
+def test_issue_14_renderers_show_the_outcome_not_dirty(tree):
+    graph = _setup(tree)
+    result = plan(graph, tree.store, NO_GPU)
+    nodes = json.loads(render(graph, "json", result))["nodes"]
+    (deploy,) = [n for n in nodes if n["kind"] == "deploy"]
+    assert deploy["status"] == "outcome" and deploy["outcome"] == "needs-gpu"
+    assert "needs-gpu" in render(graph, "tree", result)
+    assert "fillcolor=lightblue" in render(graph, "dot", result)
+    assert "class " in render(graph, "mermaid", result)
+    assert '"status": "outcome"' in render(graph, "html", result).replace('":"', '": "')
