@@ -1,9 +1,10 @@
 """The ``POST /chutes/`` body of the chutes target, built from a deploy node.
 
-:func:`deploy_body_for` turns the definition recorded in the build graph (plus
-the chute file's source) into every field the platform's deploy endpoint takes,
-without importing the chute file; the platform's naming rules for ``filename``
-and ``ref_str`` are checked here, so a bad name fails before any upload.
+:func:`deploy_body_for` hands the definition recorded in the build graph (plus
+the chute file's source) to the platform's one body builder
+(``platform.deploy_body``), without importing the chute file; the platform's naming
+rules for ``filename`` and ``ref_str`` are checked here first, against the chute
+file's name, so a bad name fails before any upload with the rename to make.
 :func:`deployment_fee` estimates the fee a new chute costs, for ``plan``.
 """
 
@@ -45,43 +46,18 @@ def _refs(attrs: dict[str, Any]) -> tuple[str, str]:
     return filename, f"{module}:{attr}"
 
 
-def _job(job: dict[str, Any]) -> dict[str, Any]:
-    ports = [{"name": p["name"], "port": p["port"], "proto": p["proto"]} for p in job["ports"]]
-    if job.get("ssh") and not any(p["port"] == 2202 for p in ports):
-        ports.append({"name": "ssh", "port": 2202, "proto": "tcp"})
-    return {"ports": ports, "timeout": job["timeout"], "name": job["name"],
-            "upload": job["upload"]}  # fmt: skip
-
-
 def deploy_body_for(
     attrs: dict[str, Any], uid: str | None, code: str, *, public: bool, logo_id: str | None = None
 ) -> dict[str, Any]:
-    """The ``POST /chutes/`` body (every §4.2 field) from a deploy node's definition;
-    ``uid`` is the image's platform id (None: the prebuilt reference)."""
-    definition, settings = attrs["definition"], attrs["definition"]["settings"]
+    """The ``POST /chutes/`` body (every §4.2 field) of a deploy node: the platform's one
+    body (``platform.deploy_body``) from the node's definition; ``uid`` is the image's
+    platform id (None: the prebuilt reference)."""
+    from ..platform import deploy_body
+
     filename, ref_str = _refs(attrs)
-    if definition["node_selector"] is None:
-        raise DeployError(
-            f"chute {attrs['chute']} has no node_selector; the platform requires one",
-            fix="pass node_selector=NodeSelector(gpu_count=1, min_vram_gb_per_gpu=16)",
-            file=attrs["file"],
-            field="$.node_selector",
-        )
-    return {
-        "name": attrs["chute"], "tagline": settings["tagline"], "readme": settings["readme"],
-        "logo_id": logo_id, "image": uid or attrs["image_ref"], "public": public,
-        "standard_template": definition["standard_template"],
-        "node_selector": dict(definition["node_selector"]),
-        "filename": filename, "ref_str": ref_str, "code": code,
-        "concurrency": settings["concurrency"], "max_instances": settings["max_instances"],
-        "scaling_threshold": settings["scaling_threshold"],
-        "shutdown_after_seconds": settings["shutdown_after_seconds"],
-        "allow_external_egress": settings["allow_external_egress"],
-        "encrypted_fs": settings["encrypted_fs"], "tee": settings["tee"],
-        "lock_modules": settings["lock_modules"], "revision": definition["revision"],
-        "cords": [dict(c) for c in definition["cords"]],
-        "jobs": [_job(j) for j in definition["jobs"]],
-    }  # fmt: skip
+    return deploy_body(attrs["definition"], code=code, filename=filename, ref_str=ref_str,
+                       image=uid or attrs["image_ref"], public=public, logo_id=logo_id,
+                       file=attrs["file"])  # fmt: skip
 
 
 def deployment_fee(attrs: dict[str, Any]) -> float | None:

@@ -298,10 +298,12 @@ def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row
     node = f"deploy:{row['key']}"
 
     async def run():
+        from ..platform import deploy_checked
+
         if logo:  # uploaded by the logo node this task waits for, or known from the cache
             body["logo_id"] = logo_ids[logo["digest"]]
-        try:
-            return await client.deploy_chute(body, accept_fee=opts.accept_fee)
+        try:  # the preflight checks (image built, public allowed), then the deploy
+            return await deploy_checked(client, body, accept_fee=opts.accept_fee)
         except DeployError as exc:
             raise _explained(exc, attrs) from None
 

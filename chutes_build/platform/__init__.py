@@ -40,10 +40,20 @@ from ._errors import (
     SecretFileRefused,
 )
 from ._history import Deploy, History, find_deploy, load_history, record_deploy, rollback
-from ._ops import BUILT, ImageResult, deploy, ensure_image, upload_logo, wait_for_image
+from ._ops import (
+    BUILT,
+    ImageResult,
+    deploy,
+    deploy_checked,
+    ensure_image,
+    preflight,
+    upload_logo,
+    wait_for_image,
+)
 from ._payloads import (
     ContextArchive,
     build_context,
+    chute_definition,
     deploy_body,
     encode_json,
     encode_multipart,
@@ -81,6 +91,7 @@ __all__ = [
     "Wallet",
     "auth_headers",
     "build_context",
+    "chute_definition",
     "config_path",
     "create_secret",
     "decrypt_chunks",
@@ -88,6 +99,7 @@ __all__ = [
     "delete_object",
     "deploy",
     "deploy_body",
+    "deploy_checked",
     "encode_json",
     "encode_multipart",
     "ensure_image",
@@ -100,6 +112,7 @@ __all__ = [
     "load_history",
     "load_settings",
     "login_url",
+    "preflight",
     "read_wallet",
     "record_deploy",
     "redact",

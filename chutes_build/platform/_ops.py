@@ -21,7 +21,16 @@ from ._errors import ImageConflict, RemoteBuildFailed
 from ._payloads import FileSource, build_context, deploy_body, image_digest, image_fields
 from ._sse import LogLine
 
-__all__ = ["BUILT", "ImageResult", "deploy", "ensure_image", "upload_logo", "wait_for_image"]
+__all__ = [
+    "BUILT",
+    "ImageResult",
+    "deploy",
+    "deploy_checked",
+    "ensure_image",
+    "preflight",
+    "upload_logo",
+    "wait_for_image",
+]
 
 log = logging.getLogger("chutes_build.platform")
 BUILT = "built and pushed"
@@ -143,18 +152,19 @@ async def upload_logo(client: ChutesClient, path: str) -> str:
     return str(answer["logo_id"])
 
 
-async def _preflight(client: ChutesClient, chute: Chute, public: bool) -> None:
-    ref = chute.image.uid if isinstance(chute.image, Image) else chute.image
-    row = await client.get_image(ref, missing_ok=True)
+async def preflight(client: ChutesClient, name: str, image: str, public: bool) -> None:
+    """Before a deploy: the chute's image is built on the platform (and public when the
+    chute is), and the account may deploy public chutes when it is public."""
+    row = await client.get_image(image, missing_ok=True)
     if row is None or row.get("status") != BUILT:
         state = "does not exist" if row is None else f"has status {row.get('status')!r}"
         raise DeployError(
-            f"chute {chute.name!r}: its image {ref} {state} on the platform",
+            f"chute {name!r}: its image {image} {state} on the platform",
             fix="build the image first (chutes-build up --target chutes builds it)",
         )
     if public and not row.get("public"):
         raise DeployError(
-            f"chute {chute.name!r} is public but its image {ref} is not",
+            f"chute {name!r} is public but its image {image} is not",
             fix="build the image with public=True, or deploy the chute privately",
         )
     if public:
@@ -165,6 +175,13 @@ async def _preflight(client: ChutesClient, chute: Chute, public: bool) -> None:
                 "this account may not deploy public chutes",
                 fix="deploy privately and share it: chutes-build share CHUTE --user USER",
             )
+
+
+async def deploy_checked(client: ChutesClient, body: dict, *, accept_fee: bool = False) -> dict:
+    """The preflight checks, then ``POST /chutes/`` with ``body`` (see ``deploy_body``);
+    returns the platform's ChuteResponse. Every deploy goes through here."""
+    await preflight(client, body["name"], body["image"], body["public"])
+    return await client.deploy_chute(body, accept_fee=accept_fee)
 
 
 async def deploy(
@@ -179,8 +196,7 @@ async def deploy(
     logo_id: str | None = None,
 ) -> dict:
     """Deploy (create or update) ``chute`` and return the platform's ChuteResponse."""
-    await _preflight(client, chute, public)
     body = deploy_body(
         chute, code=code, filename=filename, ref_str=ref_str, public=public, logo_id=logo_id
     )
-    return await client.deploy_chute(body, accept_fee=accept_fee)
+    return await deploy_checked(client, body, accept_fee=accept_fee)

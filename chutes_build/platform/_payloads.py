@@ -32,6 +32,7 @@ from ._errors import SecretFileRefused
 __all__ = [
     "ContextArchive",
     "build_context",
+    "chute_definition",
     "deploy_body",
     "encode_json",
     "encode_multipart",
@@ -212,11 +213,12 @@ def _port(port: Any) -> dict[str, Any]:
     return {"name": port.name, "port": port.port, "proto": port.proto}
 
 
-def _job(job: Any) -> dict[str, Any]:
-    ports = [_port(p) for p in job.ports]
-    if getattr(job, "ssh", False) and not any(p["port"] == 2202 for p in ports):
+def _job(job: Mapping[str, Any]) -> dict[str, Any]:
+    ports = [_port(p) for p in job["ports"]]
+    if job.get("ssh") and not any(p["port"] == 2202 for p in ports):
         ports.append({"name": "ssh", "port": 2202, "proto": "tcp"})
-    return {"ports": ports, "timeout": job.timeout, "name": job.name, "upload": job.upload}
+    return {"ports": ports, "timeout": job["timeout"], "name": job["name"],
+            "upload": job["upload"]}  # fmt: skip
 
 
 def _check_refs(filename: str, ref_str: str) -> None:
@@ -236,45 +238,64 @@ def _check_refs(filename: str, ref_str: str) -> None:
         )
 
 
+#: The chute settings the deploy body carries, by name (as in a deploy node's definition).
+_SETTINGS = ("tagline", "readme", "concurrency", "max_instances", "scaling_threshold",
+             "shutdown_after_seconds", "allow_external_egress", "encrypted_fs", "tee",
+             "lock_modules")  # fmt: skip
+
+
+def chute_definition(chute: Chute) -> dict[str, Any]:
+    """A live ``Chute`` as the definition :func:`deploy_body` reads: the shape of a deploy
+    node's ``definition`` in the build graph (cords keep their own key order)."""
+    jobs = [{"name": j.name, "ports": j.ports, "timeout": j.timeout, "upload": j.upload,
+             "ssh": j.ssh} for j in chute.jobs]  # fmt: skip
+    return {
+        "name": chute.name,
+        "standard_template": chute.standard_template,
+        "revision": chute.revision,
+        "settings": {name: getattr(chute, name) for name in _SETTINGS},
+        "cords": [cord.definition() for cord in chute.cords],
+        "jobs": jobs,
+        "node_selector": chute.node_selector.dict() if chute.node_selector else None,
+    }
+
+
 def deploy_body(
-    chute: Chute,
+    chute: Chute | Mapping[str, Any],
     *,
     code: str,
     filename: str,
     ref_str: str,
+    image: str | None = None,
     public: bool = False,
     logo_id: str | None = None,
+    file: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of ``POST /chutes/`` with every field the SDK sends (§4.2)."""
+    """The JSON body of ``POST /chutes/`` with every field the SDK sends (§4.2): the one
+    body, from a deploy node's ``definition`` (or a live ``Chute``, read the same way).
+
+    ``image`` is the image's platform id or the prebuilt reference (a live chute's own
+    image by default); ``file`` names the chute file in errors."""
+    if isinstance(chute, Chute):
+        image = image or (chute.image.uid if isinstance(chute.image, Image) else chute.image)
+        chute = chute_definition(chute)
     _check_refs(filename, ref_str)
-    if chute.node_selector is None:
+    if chute["node_selector"] is None:
         raise DeployError(
-            f"chute {chute.name!r} has no node_selector; the platform requires one",
+            f"chute {chute['name']} has no node_selector; the platform requires one",
             fix="pass node_selector=NodeSelector(gpu_count=1, min_vram_gb_per_gpu=16)",
+            file=file,
             field="$.node_selector",
         )
-    image = chute.image.uid if isinstance(chute.image, Image) else chute.image
+    settings = chute["settings"]
     return {
-        "name": chute.name,
-        "tagline": chute.tagline,
-        "readme": chute.readme,
-        "logo_id": logo_id,
-        "image": image,
-        "public": bool(public),
-        "standard_template": chute.standard_template,
-        "node_selector": chute.node_selector.dict(),
-        "filename": filename,
-        "ref_str": ref_str,
-        "code": code,
-        "concurrency": chute.concurrency,
-        "max_instances": chute.max_instances,
-        "scaling_threshold": chute.scaling_threshold,
-        "shutdown_after_seconds": chute.shutdown_after_seconds,
-        "allow_external_egress": chute.allow_external_egress,
-        "encrypted_fs": chute.encrypted_fs,
-        "tee": chute.tee,
-        "lock_modules": chute.lock_modules,
-        "revision": chute.revision,
-        "cords": [cord.definition() for cord in chute.cords],
-        "jobs": [_job(job) for job in chute.jobs],
-    }
+        "name": chute["name"], "tagline": settings["tagline"], "readme": settings["readme"],
+        "logo_id": logo_id, "image": image, "public": bool(public),
+        "standard_template": chute["standard_template"],
+        "node_selector": dict(chute["node_selector"]),
+        "filename": filename, "ref_str": ref_str, "code": code,
+        **{name: settings[name] for name in _SETTINGS[2:]},
+        "revision": chute["revision"],
+        "cords": [dict(c) for c in chute["cords"]],
+        "jobs": [_job(j) for j in chute["jobs"]],
+    }  # fmt: skip
