@@ -7,13 +7,12 @@ import fcntl
 import json
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from ..core import BuildError, ChutesBuildError, DeployError
+from ..core import BuildError, DeployError
 from ..workspace import Workspace, find_workspace
 from ._common import (
     JSON,
@@ -28,6 +27,10 @@ from ._common import (
     warnings_json,
 )
 from ._graph import open_store, print_json
+from ._pipeline import Session, check_runtime, docker_client, run_pipeline
+
+if TYPE_CHECKING:
+    from ..engine import RunOptions
 
 JOBS = typer.Option(4, "--jobs", "-j", help="Builds (and container starts) run at once.")
 KEEP_GOING = typer.Option(
@@ -59,6 +62,17 @@ PUBLIC = typer.Option(False, "--public", help="Make the images and chutes public
 WARM = typer.Option(
     False, "--warm", help="Then warm every changed chute, in parallel, until it is hot (chutes)."
 )
+DRY_RUN = typer.Option(
+    False, "--dry-run", help="Plan and print what would run; build, start and record nothing."
+)
+FORCE = typer.Option(
+    False, "--force", help="Rebuild and restart the selected chutes even when cached (chutes: "
+    "check each image with the platform again).",
+)
+NO_CACHE = typer.Option(
+    False, "--no-cache", help="Build the selected chutes without BuildKit's cache and without "
+    "cached results (implies --force).",
+)
 RUNTIME = typer.Option(
     None,
     "--runtime",
@@ -67,14 +81,7 @@ RUNTIME = typer.Option(
 )
 
 
-@dataclass
-class _Session:
-    workspace: Workspace
-    store: Any
-    graph: Any
-
-
-def _session(paths: list[str] | None, strict: bool = False) -> _Session:
+def _session(paths: list[str] | None, strict: bool = False) -> Session:
     from ..graph import compile_workspace
 
     workspace = find_workspace(paths[0] if paths else None)
@@ -83,7 +90,7 @@ def _session(paths: list[str] | None, strict: bool = False) -> _Session:
     report_warnings(graph.warnings)
     for _rel, error in graph.errors:
         err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-    return _Session(workspace, store, graph)
+    return Session(workspace, store, graph)
 
 
 def _network(option: str | None, workspace: Workspace) -> str | None:
@@ -93,62 +100,6 @@ def _network(option: str | None, workspace: Workspace) -> str | None:
     if value not in ("none", "host"):
         raise BuildError(f"unknown build network {value!r}", fix="use none, host or default")
     return value
-
-
-def _check_runtime(option: str | None) -> None:
-    if option not in (None, "dev", "production"):
-        raise BuildError(f"unknown runtime {option!r}", fix="use --runtime dev or production")
-
-
-def _runtime_production(option: str | None, workspace: Workspace) -> bool:
-    _check_runtime(option)
-    return workspace.config.runtime_production if option is None else option == "production"
-
-
-def _probe_name(builder: str | None) -> str:
-    from ..cache import blob_digest
-
-    seen = f"{os.environ.get('CHUTES_BUILD_DOCKER')}|{builder}|{os.environ.get('PATH')}"
-    return blob_digest(seen.encode())
-
-
-async def _docker(builder: str | None, for_up: bool, store=None):
-    """The docker client; a probe's answer is kept in the store (it costs a real build),
-    so a no-op run asks the engine only what it must."""
-    from ..engine import DockerClient, api_wanted, connect_docker, find_docker
-
-    api = api_wanted(os.environ)
-    if store is not None:
-        known = store.load_struct("docker-client", _probe_name(builder), list[str])
-        if known and os.access(known[0], os.X_OK):
-            return connect_docker(DockerClient(known[0], known[1], builder), api=api)
-    try:
-        client = await find_docker(os.environ.get("CHUTES_BUILD_DOCKER"), builder=builder)
-    except BuildError as exc:
-        if not for_up or "does not answer" not in exc.message:
-            raise
-        raise DeployError(
-            f"the local target needs a Docker engine: {exc.message}",
-            fix="start one with scripts/docker-up (it installs Debian's docker.io when "
-            "missing); `chutes-build run FILE.py:CHUTE --dev` serves a chute without one",
-        ) from None
-    if store is not None:
-        store.save_struct("docker-client", _probe_name(builder), [client.path, client.mode])
-    return connect_docker(client, api=api)
-
-
-def _first_error(group: BaseExceptionGroup) -> ChutesBuildError | None:
-    """The first chutes-build error in a nursery's group (the one to report)."""
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            exc = _first_error(exc)
-        if isinstance(exc, ChutesBuildError):
-            return exc
-    return None
-
-
-def _engine_gone(exc: Exception) -> bool:
-    return "daemon" in str(exc) or "Cannot connect" in str(exc)
 
 
 @contextlib.contextmanager
@@ -167,129 +118,35 @@ def _workspace_lock(store, workspace: Workspace):
         yield
 
 
-async def _plan(ctx, session: _Session, opts: dict[str, Any], deploy: bool):
-    """One ``docker image ls`` (and, for ``up``, one ``docker ps`` beside it), then the
-    work to do and, for ``up``, one row per chute."""
-    import trio
-
-    from ..engine import (
-        LocalOptions,
-        has_gpu,
-        known_runtimes,
-        orphans,
-        plan_local,
-        plan_work,
-        remove_orphans,
-        runtime_tags,
-        workspace_containers,
-    )
-
-    graph, deploys, found = ctx.graph, ctx.graph.keys("deploy"), {}
-    local = LocalOptions(
-        cache_dir=session.store.location,
-        gpu=has_gpu(dict(os.environ)),
-        port_base=session.workspace.config.port_base,
-        health_timeout=float(os.environ.get("CHUTES_BUILD_HEALTH_TIMEOUT", "60")),
-        runtime_production=_runtime_production(opts.get("runtime"), session.workspace),
-    )
-    known = await known_runtimes(ctx, local, deploys) if deploy else {}
-
-    async def containers() -> None:
-        found["containers"] = await workspace_containers(ctx.docker, graph.root)
-
-    try:
-        async with trio.open_nursery() as nursery:
-            if deploy:
-                nursery.start_soon(containers)
-            found["work"] = await plan_work(ctx, graph.keys("image"), runtime_tags(known))
-    except BaseExceptionGroup as group:
-        error = _first_error(group)
-        if error is None:
-            raise
-        if _engine_gone(error):
-            session.store.save_struct("docker-client", _probe_name(opts["builder"]), [])
-            await _docker(opts["builder"], deploy)  # says what is wrong and how to fix it
-        raise error from None
-    work, rows = found["work"], []
-    if deploy:
-        rows = await plan_local(ctx, local, work, deploys, known, found["containers"])
-        if opts.get("full"):  # every chute file was compiled: prune what is gone
-            rows += await remove_orphans(ctx, orphans(graph.root, graph, found["containers"]))
-    opts["gpu"] = local.gpu
-    return work, rows
-
-
-async def _run(session: _Session, opts: dict[str, Any], deploy: bool) -> dict[str, Any]:
-    from ..cache import RecordingStore, pull, push
-    from ..engine import BuildContext, image_summary, make_progress, open_configured, run_work
-    from ._chutes import cache_summary, shared_cache
-
-    if opts.get("target") == "chutes":
-        from ._chutes import run_chutes
-
-        return await run_chutes(session, opts)
-    docker = await _docker(opts["builder"], deploy, session.store)
-    store = RecordingStore(session.store)
-    ctx = BuildContext(session.graph, store, docker, network=opts["network"])
-    ctx.pool = await open_configured(docker, session.workspace.config, opts, dict(os.environ))
-    jobs = opts["jobs"] + (ctx.pool.jobs if ctx.pool is not None else 0)  # builds, per engine
-    async with shared_cache(session.workspace) as remote:
-        pulled = await pull(remote, session.store, session.graph.keys())
-        work, rows = await _plan(ctx, session, opts, deploy)
-        with make_progress(work.labels, opts["json"], console) as progress:
-            ctx.emit_line = progress.on_line
-            if ctx.pool is not None:
-                ctx.pool.on_assign = progress.on_engine
-            outcome = await run_work(work, jobs=jobs, keep_going=opts["keep_going"],
-                                     on_event=progress.on_event)  # fmt: skip
-        pushed = await push(remote, session.store, store.written)
-    if not opts["json"]:
-        console.print()
-    failed = [
-        {"node": node, "label": work.labels.get(node, node), "error": str(error)}
-        for node, error in (outcome.failed.items() if outcome is not None else ())
-    ]
-    summary: dict[str, Any] = {"failed": failed, "images": image_summary(ctx, work)}
-    if remote is not None:
-        summary["remote_cache"] = cache_summary(remote, pulled, pushed)
-    if ctx.pool is not None:
-        ctx.pool.report(summary)
-    if deploy:
-        from ..engine import record_outcomes
-
-        record_outcomes(session.store, rows, opts["gpu"])  # needs-gpu, prebuilt: not dirty
-        for row in rows:
-            if row["state"] is None:  # its build or start failed, or a failure stopped the run
-                failed_here = outcome is not None and f"deploy:{row['key']}" in outcome.failed
-                row["state"] = "failed" if failed_here else "skipped"
-        summary["chutes"] = rows
-    return summary
-
-
-def _execute(paths: list[str] | None, opts: dict[str, Any], deploy: bool) -> None:
+def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict: bool) -> None:
+    import msgspec
     import trio
 
     from ..graph import record_run
 
-    session = _session(paths, opts.get("strict", False))
-    opts["full"] = not paths and not session.graph.errors
-    requested = opts.get("network")
-    opts["network"] = _network(requested, session.workspace)
+    session = _session(paths, strict)
+    requested = options.network
+    options = msgspec.structs.replace(
+        options, full=not paths and not session.graph.errors,
+        network=_network(requested, session.workspace),
+    )  # fmt: skip
+    deploy = options.deploy and not options.dry_run
     lock = _workspace_lock(session.store, session.workspace) if deploy else contextlib.nullcontext()
     with session.store, lock:
         try:
-            summary = trio.run(_run, session, opts, deploy)
+            summary = trio.run(run_pipeline, session, options, as_json)
         except BaseExceptionGroup as group:
             interrupted, rest = group.split(KeyboardInterrupt)
             if interrupted is None:
                 raise
             raise KeyboardInterrupt from rest
         finally:
-            record_run(session.store, session.graph)
+            if not options.dry_run:
+                record_run(session.store, session.graph)
     summary["warnings"] = warnings_json(session.graph.warnings, session.graph.root)
-    if opts.get("target") != "chutes":
+    if options.target != "chutes":
         add_network_hint(summary["failed"], requested, session.workspace)
-    _render(summary, opts["json"], deploy, opts.get("target"))
+    _render(summary, as_json, options.deploy, options.target)
     if summary["failed"] or session.graph.errors:
         raise typer.Exit(1)
 
@@ -298,6 +155,8 @@ def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -
     if as_json:
         sys.stdout.write(json.dumps({"summary": summary}) + "\n")
         return
+    if summary.get("dry_run"):
+        return _render_dry_run(summary, deploy)
     if target == "chutes":
         from ._chutes import render_chutes
 
@@ -318,16 +177,33 @@ def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -
         console.print(chutes)
 
 
+def _render_dry_run(summary: dict[str, Any], deploy: bool) -> None:
+    would, cached = summary["would_run"], summary.get("cached", [])
+    console.print(f"dry run: {len(would)} node(s) would run, {len(cached)} are up to date; "
+                  "nothing was built, started or recorded")  # fmt: skip
+    for node in would:
+        console.print(f"  would run  {escape(node['label'])}")
+    if deploy:
+        chutes = table("chute", Col("state", fold=False), "url / note")
+        for row in summary["chutes"]:
+            chutes.add_row(escape(row["chute"]), str(row["state"]),
+                           escape(row.get("url") or row.get("note") or row.get("reason", "")))
+        console.print(chutes)
+
+
 def build(
     paths: list[str] = PATHS, jobs: int = JOBS, keep_going: bool = KEEP_GOING,
     as_json: bool = JSON, network: str = NETWORK, builder: str = BUILDER, strict: bool = STRICT,
-    registry: str = REGISTRY, builders: str = BUILDERS,
+    registry: str = REGISTRY, builders: str = BUILDERS, dry_run: bool = DRY_RUN,
+    force: bool = FORCE, no_cache: bool = NO_CACHE,
 ) -> None:  # fmt: skip
     """Build the images of the workspace's chutes: only what changed, shared layers once."""
-    opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
-            "builder": builder, "strict": strict, "registry": registry,
-            "builders": builders}  # fmt: skip
-    _execute(paths, opts, deploy=False)
+    from ..engine import RunOptions
+
+    options = RunOptions(deploy=False, jobs=jobs, keep_going=keep_going, network=network,
+                         builder=builder, registry=registry, builders=builders,
+                         dry_run=dry_run, force=force, no_cache=no_cache)  # fmt: skip
+    _execute(paths, options, as_json, strict)
 
 
 def up(
@@ -335,18 +211,22 @@ def up(
     keep_going: bool = KEEP_GOING, as_json: bool = JSON, network: str = NETWORK,
     builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
     runtime: str = RUNTIME, strict: bool = STRICT, warm: bool = WARM,
-    registry: str = REGISTRY, builders: str = BUILDERS,
+    registry: str = REGISTRY, builders: str = BUILDERS, dry_run: bool = DRY_RUN,
+    force: bool = FORCE, no_cache: bool = NO_CACHE,
 ) -> None:  # fmt: skip
     """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
     _check_target(target, ("local", "chutes"))
     if warm:
         _check_target(target, ("chutes",))
-    _check_runtime(runtime)
-    opts = {"jobs": jobs, "keep_going": keep_going, "json": as_json, "network": network,
-            "builder": builder, "target": target, "accept_fee": accept_fee,
-            "public": public, "runtime": runtime, "strict": strict,
-            "warm": warm, "registry": registry, "builders": builders}  # fmt: skip
-    _execute(paths, opts, deploy=True)
+    check_runtime(runtime)
+    from ..engine import RunOptions
+
+    options = RunOptions(deploy=True, target=target, jobs=jobs, keep_going=keep_going,
+                         network=network, builder=builder, registry=registry,
+                         builders=builders, accept_fee=accept_fee, public=public,
+                         runtime=runtime, warm=warm, dry_run=dry_run, force=force,
+                         no_cache=no_cache)  # fmt: skip
+    _execute(paths, options, as_json, strict)
 
 
 def _check_target(target: str, allowed: tuple[str, ...] = ("local",)) -> None:
@@ -369,7 +249,7 @@ def down(paths: list[str] = PATHS, target: str = TARGET, as_json: bool = JSON) -
     names = [a["chute"] for a in session.graph.nodes("deploy")] if session else None
 
     async def run():
-        return await down_local(await _docker(None, True, store), workspace.root, names)
+        return await down_local(await docker_client(None, True, store), workspace.root, names)
 
     store = open_store(workspace)
     with store, _workspace_lock(store, workspace):

@@ -51,18 +51,41 @@ def cache_summary(remote, pulled, pushed) -> dict[str, Any] | None:
             "notes": list(s.notes[-5:])}  # fmt: skip
 
 
-def _options(workspace, accept_fee: bool = False, public: bool = False):
+def _options(workspace, accept_fee: bool = False, public: bool = False, force: bool = False):
     from ..engine import ChutesOptions
     from ..platform import load_settings
 
     settings = load_settings(os.environ)
     return settings, ChutesOptions(settings.base_url, accept_fee=accept_fee, public=public,
                                    tag_from_key=workspace.config.tag_from_key,
-                                   username=settings.username)  # fmt: skip
+                                   username=settings.username, force=force)  # fmt: skip
 
 
-async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
-    """Build the changed images on the platform and deploy the changed chutes."""
+def _dry_run(session, options) -> dict[str, Any]:
+    """What ``up --target chutes`` would build and deploy; nothing is sent or recorded."""
+    from ..engine import DryRunStore, plan_chutes
+
+    _settings, copts = _options(session.workspace, options.accept_fee, options.public,
+                                options.rerun)  # fmt: skip
+    planned = plan_chutes(session.graph, DryRunStore(session.store), copts)
+    would = [{"node": f"image:{r['key']}", "label": f"remote build {r['image']}"}
+             for r in planned["images"] if r["action"] != "cached"]  # fmt: skip
+    would += [{"node": f"deploy:{r['key']}", "label": f"deploy {r['chute']}"}
+              for r in planned["chutes"] if r["action"] != "unchanged"]  # fmt: skip
+    for rows in (planned["images"], planned["chutes"]):
+        for row in rows:
+            row["state"] = f"would {row['action']}" if row["action"] not in (
+                "cached", "unchanged") else row["action"]  # fmt: skip
+    return {"dry_run": True, "failed": [], "would_run": would, "images": planned["images"],
+            "chutes": planned["chutes"], "logos": planned["logos"],
+            "api_url": copts.api_url}  # fmt: skip
+
+
+async def run_chutes(session, options, as_json: bool) -> dict[str, Any]:
+    """Build the changed images on the platform and deploy the changed chutes
+    (``options``: a ``RunOptions``; ``--dry-run``: only what would run)."""
+    if options.dry_run:
+        return _dry_run(session, options)
     from ..cache import RecordingStore, SharedStats, pull, push
     from ..engine import (
         BuildContext,
@@ -75,7 +98,8 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
     )
     from ..platform import ChutesClient
 
-    settings, copts = _options(session.workspace, opts["accept_fee"], opts["public"])
+    settings, copts = _options(session.workspace, options.accept_fee, options.public,
+                               options.rerun)  # fmt: skip
     settings.require_credentials()
     store = RecordingStore(session.store)
     pushed = SharedStats()
@@ -85,14 +109,14 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
         ctx = BuildContext(session.graph, store, docker=None)
         work = Work()
         schedule_chutes(ctx, client, copts, work, planned)
-        with make_progress(work.labels, opts["json"], console) as progress:
+        with make_progress(work.labels, as_json, console) as progress:
             ctx.emit_line = progress.on_line
-            outcome = await run_work(work, jobs=opts["jobs"], keep_going=opts["keep_going"],
+            outcome = await run_work(work, jobs=options.jobs, keep_going=options.keep_going,
                                      on_event=progress.on_event)  # fmt: skip
         pushed = await push(remote, session.store, store.written)
         warm_failed = []
-        if opts.get("warm"):
-            warm_failed = await warm_changed(client, planned["chutes"], opts)
+        if options.warm:
+            warm_failed = await warm_changed(client, planned["chutes"], as_json)
     failed = dict(outcome.failed) if outcome is not None else {}
     marks = (("logo", "logos", "digest"), ("image", "images", "key"), ("deploy", "chutes", "key"))
     for kind, rows, field in marks:
@@ -111,7 +135,7 @@ async def run_chutes(session, opts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def warm_changed(client, rows: list[dict[str, Any]], opts: dict[str, Any]) -> list[dict]:
+async def warm_changed(client, rows: list[dict[str, Any]], as_json: bool) -> list[dict]:
     """``--warm``: warm every chute this run created or updated, in parallel; note on each
     row when it was hot; return the failures (they make the run fail)."""
     import json
@@ -123,7 +147,7 @@ async def warm_changed(client, rows: list[dict[str, Any]], opts: dict[str, Any])
 
     def on_event(chute: str, event: dict) -> None:
         node = f"warm:{changed[chute]['key']}"
-        if opts["json"]:
+        if as_json:
             sys.stdout.write(json.dumps({"event": "warm", "node": node, "label": f"warm {chute}",
                                          **event}) + "\n")  # fmt: skip
             sys.stdout.flush()

@@ -38,6 +38,7 @@ from ._local_target import (
     runtime_tags,
     workspace_containers,
 )
+from ._options import DryRunStore, RunOptions
 from ._orchestrate import (
     FAILED_LOGS,
     BuildContext,
@@ -70,6 +71,7 @@ __all__ = [
     "ContainerInfo",
     "DockerClient",
     "DockerEngine",
+    "DryRunStore",
     "LocalOptions",
     "Pool",
     "PythonInfo",
@@ -77,6 +79,7 @@ __all__ = [
     "Registry",
     "ReloadFailure",
     "ReloadResult",
+    "RunOptions",
     "SecretInContext",
     "Segment",
     "SharedStats",

@@ -65,6 +65,7 @@ class BuildRequest:
     branch_tags: Mapping[str, int] = field(default_factory=dict)
     network: str | None = None
     expected: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    no_cache: bool = False  # build without BuildKit's cache (``--no-cache``)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.lines))
@@ -149,6 +150,8 @@ async def _build_once(
     argv += ["-t", tag]
     if request.network is not None:
         argv += [f"--network={request.network}"]
+    if request.no_cache:
+        argv += ["--no-cache"]
     lines: list[str] = []
 
     def on_line(line: str) -> None:

@@ -74,6 +74,9 @@ class ChutesOptions:
     public: bool = False
     tag_from_key: bool = False
     username: str | None = None  # recorded in the deploy history
+    #: --force / --no-cache: each image is checked with the platform again, recorded or not
+    #: (a chute is not: the platform refuses to deploy the same version twice).
+    force: bool = False
 
 
 def _key(kind: str, payload: dict[str, Any], deps: tuple[str, ...] = ()) -> str:
@@ -188,7 +191,7 @@ def plan_chutes(graph, store, opts: ChutesOptions) -> dict[str, list[dict[str, A
     images = []
     for key in graph.keys("image"):
         attrs, rkey = graph.node(key), remote_image_key(key, opts.api_url, opts.tag_from_key)
-        done = store.get_action(rkey)
+        done = None if opts.force else store.get_action(rkey)
         tag, uid = _remote_ref(graph, key, opts)
         row = {"key": key, "remote_key": rkey, "image": attrs["label"], "uid": uid, "tag": tag,
                "chutes": attrs["chutes"], "public": key in public_images,

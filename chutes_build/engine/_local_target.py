@@ -25,7 +25,7 @@ cannot be built or run here and is reported ``prebuilt``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..cache import ActionResult, scope_id
@@ -131,7 +131,8 @@ class _Planner:
     def runtime_task(self, image: str, known: str | None) -> None:
         ctx, opts, work = self.ctx, self.opts, self.work
         node, top = f"runtime:{image}", top_ref(ctx.graph, image)
-        if known and f"{RUNTIME_REPO}:{known}" in work.existing and _recorded(ctx.store, known):
+        cached = known and f"{RUNTIME_REPO}:{known}" in work.existing
+        if cached and not ctx.rerun and _recorded(ctx.store, known):
             self.runtimes[image] = known
             work.skip(node, f"runtime layer {ctx.graph.node(image)['label']}")
             return
@@ -145,12 +146,11 @@ class _Planner:
             key = runtime_key(image, python, wheel_digests(wheels))
             tag = f"{RUNTIME_REPO}:{key}"
             self.runtimes[image] = key
-            if _recorded(ctx.store, key) and (await existing_images(ctx.docker, [tag])):
+            if not ctx.rerun and await _reusable(ctx, key, tag):  # else: built again
                 return None
-            if ctx.pool is not None and ctx.store.has_action(key) and await ctx.pool.pull(tag):
-                return None  # another machine built it: pulled from the pool's registry
             stage = await runtime_stage(ctx, node, top, python, wheels)
-            request = runtime_request(top, stage, tag, ctx.network)
+            request = replace(runtime_request(top, stage, tag, ctx.network),
+                              no_cache=ctx.no_cache)  # fmt: skip
             result, digest, started = await build_logged(ctx, node, key, request)
             _faults.hit("build.finished")
             if ctx.pool is not None:
@@ -174,7 +174,7 @@ class _Planner:
 
         async def run():
             runtime = self.runtimes[image]
-            if old is not None and _matches(chute, runtime):
+            if old is not None and not ctx.rerun and _matches(chute, runtime):
                 if _recorded(ctx.store, chute.key):
                     chute.row["state"] = "unchanged"
                     return None
@@ -197,6 +197,14 @@ class _Planner:
 
         work.add(f"deploy:{chute.key}", f"run {chute.attrs['chute']}", run,
                  [f"runtime:{image}"], commit)  # fmt: skip
+
+
+async def _reusable(ctx: BuildContext, key: str, tag: str) -> bool:
+    """Whether the runtime layer ``key`` is here, or pulled from the pool's registry
+    (another machine built it)."""
+    if _recorded(ctx.store, key) and (await existing_images(ctx.docker, [tag])):
+        return True
+    return ctx.pool is not None and ctx.store.has_action(key) and await ctx.pool.pull(tag)
 
 
 def _matches(chute: _Chute, runtime: str | None) -> bool:
@@ -324,7 +332,8 @@ def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) ->
     if f"runtime:{image}" not in planner.work.labels:
         planner.runtime_task(image, known.get(image))
     runtime = planner.runtimes.get(image)
-    if runtime is not None and _matches(chute, runtime) and _recorded(planner.ctx.store, chute.key):
+    if (runtime is not None and not planner.ctx.rerun and _matches(chute, runtime)
+            and _recorded(planner.ctx.store, chute.key)):  # fmt: skip
         row["state"] = "unchanged"
     else:
         planner.deploy_task(chute)
@@ -377,10 +386,14 @@ def orphans(root: str, graph, containers: list) -> list:
     return [c for slot, found in by_slot.items() if slot not in wanted for c in found]
 
 
-async def remove_orphans(ctx: BuildContext, found: list) -> list[dict[str, Any]]:
-    await remove_containers(ctx.docker, [c.name for c in found])
+async def remove_orphans(ctx: BuildContext, found: list, dry_run: bool = False) -> list[dict]:
+    """Remove the containers ``found`` (:func:`orphans`); one row each. ``dry_run``: only
+    say so."""
+    if not dry_run:
+        await remove_containers(ctx.docker, [c.name for c in found])
+    state = "would remove" if dry_run else "removed"
     return [{"chute": c.labels.get(L_CHUTE, c.name), "key": c.labels.get(L_DEPLOY), "image":
-             c.image, "url": None, "state": "removed", "note": "no longer in the workspace"}
+             c.image, "url": None, "state": state, "note": "no longer in the workspace"}
             for c in found]  # fmt: skip
 
 

@@ -79,6 +79,8 @@ class BuildContext:
     emit_line: Callable[[str, str], None] = lambda node, line: None
     workdir: str | None = None
     pool: Any = None  # a builders._pool.Pool: segments go to its engines and registry
+    rerun: bool = False  # --force / --no-cache: no cached result is reused
+    no_cache: bool = False  # --no-cache: builds also skip BuildKit's own cache
 
 
 @dataclass
@@ -204,6 +206,7 @@ def _request(ctx: BuildContext, seg: Segment) -> BuildRequest:
         context=context,
         network=ctx.network,
         expected=expected_digests(graph, seg.layers),  # what the keys were computed from
+        no_cache=ctx.no_cache,
     )
 
 
@@ -308,7 +311,7 @@ async def plan_work(
     else:
         work.existing = await existing_images(ctx.docker, wanted)
     _record_bases(ctx, image_keys, work.existing)
-    usable = {k for k in layers if _usable(results.get(k), work.existing)}
+    usable = set() if ctx.rerun else {k for k in layers if _usable(results.get(k), work.existing)}
     found = segments(graph, image_keys, usable)
     _missing_bases(graph, found, image_keys, work.existing)
     for seg in sorted(found.values(), key=lambda s: len(s.layers)):
@@ -318,6 +321,7 @@ async def plan_work(
         fresh = attrs["top"] not in found and _usable(results.get(image), work.existing)
         top = top_ref(graph, image)
         fresh = fresh and work.existing.get(image_ref(attrs)) == work.existing.get(top)
+        fresh = fresh and not ctx.rerun
         work.images[image] = {"ref": image_ref(attrs), "layer": top}
         if fresh:
             work.skip(f"image:{image}", f"image {attrs['label']}")

@@ -131,12 +131,13 @@ async def open_pool(
     return Pool(engines, registry, local)
 
 
-async def open_configured(docker: DockerClient, config, opts: dict[str, Any], env) -> Pool | None:
-    """The pool the flags (``opts``), environment and workspace ``config`` name, if any."""
-    registry, specs = pool_settings(opts.get("registry"), opts.get("builders"), env, config)
+async def open_configured(docker: DockerClient, config, opts, env) -> Pool | None:
+    """The pool the flags (``opts``: a ``RunOptions``), environment and workspace
+    ``config`` name, if any."""
+    registry, specs = pool_settings(opts.registry, opts.builders, env, config)
     if registry is None:
         return None
-    return await open_pool(docker, registry, specs, opts["jobs"])
+    return await open_pool(docker, registry, specs, opts.jobs)
 
 
 class Pool:
