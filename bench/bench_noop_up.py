@@ -92,7 +92,7 @@ def _dockerfiles(workspace: str) -> dict[str, str]:
     from chutes_build.workspace._workspace import find_workspace
 
     graph = compile_workspace(find_workspace(workspace), None, MemoryStore())
-    return {graph.node(k)["label"]: graph.dockerfile(k) + "\n" for k in graph.keys("image")}
+    return {graph.node(k).label: graph.dockerfile(k) + "\n" for k in graph.keys("image")}
 
 
 def _docker_builds(docker: str, dockerfiles: dict[str, str], folder: str) -> float:

@@ -269,7 +269,7 @@ workspace = find_workspace(sys.argv[1])
 with DiskStore(default_cache_dir(workspace.config.cache_dir, workspace.root)) as store:
     graph = compile_workspace(workspace, None, store)
     for key in graph.keys():
-        store.put_action(key, ActionResult(kind=graph.node(key)["kind"]))
+        store.put_action(key, ActionResult(kind=graph.node(key).kind))
     record_run(store, graph)
 """
 

@@ -246,7 +246,7 @@ def down(paths: list[str] = PATHS, target: str = TARGET, as_json: bool = JSON) -
     _check_target(target)
     session = _session(paths) if paths else None
     workspace = session.workspace if session else find_workspace(None)
-    names = [a["chute"] for a in session.graph.nodes("deploy")] if session else None
+    names = [a.chute for a in session.graph.nodes("deploy")] if session else None
 
     async def run():
         return await down_local(await docker_client(None, True, store), workspace.root, names)

@@ -100,15 +100,15 @@ def build_logs(target: str, paths: list[str] | None) -> None:
     with store:
         key = graph.resolve(target)
         attrs = graph.node(key)
-        image = attrs.get("image") if attrs["kind"] == "deploy" else key
-        is_image = bool(image) and graph.node(image)["kind"] == "image"
+        image = attrs.image if attrs.kind == "deploy" else key
+        is_image = bool(image) and graph.node(image).kind == "image"
         keys = graph.chain(image) if is_image else [key]
-        deployed = store.get_action(key) if attrs["kind"] == "deploy" else None
+        deployed = store.get_action(key) if attrs.kind == "deploy" else None
         runtime = deployed.outputs.get("runtime") if deployed else None
         shown = _show(graph, store, image if is_image else None, [*keys, key], runtime)
     if not shown:
         raise GraphError(
-            f"no build log is stored for {attrs['kind']} {attrs['label']}",
+            f"no build log is stored for {attrs.kind} {attrs.label}",
             fix="build it first (`chutes-build build`); cached layers from a cleared "
             "cache have no log",
         )
@@ -141,15 +141,15 @@ def _show(graph, store, image: str | None, keys: list[str], runtime: str | None)
         console.rule(_title(graph, image, built, steps), align="left")
         for key in built:
             node = graph.node(key)
-            where = f"step {steps.index(key) + 1}/{len(steps)}" if key in steps else node["kind"]
-            console.print(f"  {where}: {escape(node.get('line') or node['label'])}",
+            where = f"step {steps.index(key) + 1}/{len(steps)}" if key in steps else node.kind
+            console.print(f"  {where}: {escape(getattr(node, 'line', None) or node.label)}",
                           soft_wrap=True)  # fmt: skip
         console.print(escape(data.decode(errors="replace")), soft_wrap=True)
     return len(by_log)
 
 
 def _title(graph, image: str | None, built: list[str], steps: list[str]) -> str:
-    name = escape(graph.node(image)["label"]) if image else "this node"
+    name = escape(graph.node(image).label) if image else "this node"
     if not built:
         return f"runtime layer of {name}"
     at = sorted(steps.index(key) + 1 for key in built if key in steps)

@@ -25,23 +25,23 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def _refs(attrs: dict[str, Any]) -> tuple[str, str]:
     """``(filename, ref_str)`` as the platform requires them, or a clear error."""
-    filename = os.path.basename(attrs["file"])
-    module, attr = filename[:-3], attrs["attr"]
+    filename = os.path.basename(attrs.file)
+    module, attr = filename[:-3], attrs.attr
     if not FILENAME_RE.match(filename):
         wanted = re.sub(r"[^a-z0-9_]+", "_", module.lower()).lstrip("0123456789_") or "chute"
         raise DeployError(
-            f"chute {attrs['chute']}: the platform takes the chute file's name as the module "
+            f"chute {attrs.chute}: the platform takes the chute file's name as the module "
             f"of ref_str and accepts only ^[a-z][a-z0-9_]*\\.py$; {filename!r} does not match",
             fix=f"rename the file to {wanted}.py (lowercase letters, digits, underscores)",
-            file=attrs["file"],
+            file=attrs.file,
         )
     if not NAME_RE.match(attr):
         wanted = re.sub(r"[^a-z0-9_]+", "_", attr.lower()).lstrip("0123456789_") or "chute"
         raise DeployError(
-            f"chute {attrs['chute']}: ref_str {module}:{attr} is not accepted by the platform "
+            f"chute {attrs.chute}: ref_str {module}:{attr} is not accepted by the platform "
             "(the variable must match ^[a-z][a-z0-9_]*$)",
             fix=f"rename the variable {attr} to {wanted}",
-            file=attrs["file"],
+            file=attrs.file,
         )
     return filename, f"{module}:{attr}"
 
@@ -55,14 +55,14 @@ def deploy_body_for(
     from ..platform import deploy_body
 
     filename, ref_str = _refs(attrs)
-    return deploy_body(attrs["definition"], code=code, filename=filename, ref_str=ref_str,
-                       image=uid or attrs["image_ref"], public=public, logo_id=logo_id,
-                       file=attrs["file"])  # fmt: skip
+    return deploy_body(attrs.definition, code=code, filename=filename, ref_str=ref_str,
+                       image=uid or attrs.image_ref, public=public, logo_id=logo_id,
+                       file=attrs.file)  # fmt: skip
 
 
 def deployment_fee(attrs: dict[str, Any]) -> float | None:
     """The estimated fee of deploying a new chute (None: no selector, or no estimate)."""
-    selector = attrs["definition"]["node_selector"]
+    selector = attrs.definition["node_selector"]
     if selector is None:
         return None
     try:

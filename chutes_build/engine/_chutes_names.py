@@ -63,7 +63,7 @@ def logos_of(graph) -> dict[str, str]:
     """``{digest: workspace-relative path}`` of every logo an image or chute names."""
     found: dict[str, str] = {}
     for key in [*graph.keys("image"), *graph.keys("deploy")]:
-        logo = graph.node(key).get("logo")
+        logo = graph.node(key).logo
         if logo:
             found.setdefault(logo["digest"], logo["path"])
     return found
@@ -72,7 +72,7 @@ def logos_of(graph) -> dict[str, str]:
 def logo_rows(graph, store, api_url: str, dirty: set[str]) -> list[dict[str, Any]]:
     """One row per logo: ``cached`` (its id is recorded), ``upload`` (a dirty image or
     chute needs it) or ``unused`` (nothing sent in this run shows it)."""
-    needed = {graph.node(k)["logo"]["digest"] for k in dirty if graph.node(k).get("logo")}
+    needed = {graph.node(k).logo["digest"] for k in dirty if graph.node(k).logo}
     rows = []
     for digest, path in sorted(logos_of(graph).items()):
         rkey = remote_logo_key(digest, api_url)

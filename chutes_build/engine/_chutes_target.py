@@ -104,10 +104,10 @@ def remote_deploy_key(
 def _remote_ref(graph, image_key: str, opts: ChutesOptions) -> tuple[str, str]:
     """``(tag, uid)`` an image node is uploaded under for this target."""
     attrs = graph.node(image_key)
-    tag = remote_tag(attrs["tag"], image_key, opts.tag_from_key)
-    if tag == attrs["tag"]:
-        return tag, attrs["uid"]
-    return tag, remote_uid(attrs["username"], attrs["name"], tag)
+    tag = remote_tag(attrs.tag, image_key, opts.tag_from_key)
+    if tag == attrs.tag:
+        return tag, attrs.uid
+    return tag, remote_uid(attrs.username, attrs.name, tag)
 
 
 def _uid_key(kind: str, uid: str, api_url: str) -> str:
@@ -134,8 +134,8 @@ def record_rollback(store, api_url: str, result: dict, live_key: str,
 def remote_dockerfile(graph, image_key: str) -> str:
     """The Dockerfile the platform builds: the graph's lines, ``FROM`` as written."""
     chain = graph.chain(image_key)
-    lines = [f"FROM {graph.node(chain[0])['requested']}"]
-    lines += [graph.node(k)["line"] for k in chain[1:]]
+    lines = [f"FROM {graph.node(chain[0]).requested}"]
+    lines += [graph.node(k).line for k in chain[1:]]
     return "\n".join(lines)
 
 
@@ -155,7 +155,7 @@ class _RemoteImage:
 
 
 def _public(attrs: dict[str, Any], opts: ChutesOptions) -> bool:
-    extra = attrs["definition"]["settings"].get("extra") or {}
+    extra = attrs.definition["settings"].get("extra") or {}
     return opts.public or extra.get("public") is True
 
 
@@ -164,7 +164,7 @@ def _public(attrs: dict[str, Any], opts: ChutesOptions) -> bool:
 
 def _deploy_rkey(graph, key: str, opts: ChutesOptions) -> str:
     attrs = graph.node(key)
-    keyed = opts.tag_from_key and attrs["image"] is not None
+    keyed = opts.tag_from_key and attrs.image is not None
     return remote_deploy_key(key, opts.api_url, _public(attrs, opts), keyed)
 
 
@@ -177,7 +177,7 @@ def lookup_keys(graph, opts: ChutesOptions) -> list[str]:
                           opts.api_url)]  # fmt: skip
     for key in graph.keys("deploy"):
         keys += [_deploy_rkey(graph, key, opts),
-                 _uid_key("remote-chute-id", graph.node(key)["uid"], opts.api_url)]  # fmt: skip
+                 _uid_key("remote-chute-id", graph.node(key).uid, opts.api_url)]  # fmt: skip
     keys += [remote_logo_key(digest, opts.api_url) for digest in logos_of(graph)]
     return keys
 
@@ -185,16 +185,16 @@ def lookup_keys(graph, opts: ChutesOptions) -> list[str]:
 def plan_chutes(graph, store, opts: ChutesOptions) -> dict[str, list[dict[str, Any]]]:
     """What ``up --target chutes`` would do: ``{"images", "chutes", "logos"}`` rows."""
     public_images = {
-        graph.node(k)["image"] for k in graph.keys("deploy")
-        if graph.node(k)["image"] and _public(graph.node(k), opts)
+        graph.node(k).image for k in graph.keys("deploy")
+        if graph.node(k).image and _public(graph.node(k), opts)
     }  # fmt: skip
     images = []
     for key in graph.keys("image"):
         attrs, rkey = graph.node(key), remote_image_key(key, opts.api_url, opts.tag_from_key)
         done = None if opts.force else store.get_action(rkey)
         tag, uid = _remote_ref(graph, key, opts)
-        row = {"key": key, "remote_key": rkey, "image": attrs["label"], "uid": uid, "tag": tag,
-               "chutes": attrs["chutes"], "public": key in public_images,
+        row = {"key": key, "remote_key": rkey, "image": attrs.label, "uid": uid, "tag": tag,
+               "chutes": attrs.chutes, "public": key in public_images,
                "image_id": done.outputs.get("image_id") if done else None,
                "action": "cached" if done else "build",
                "reason": "built on the platform with this content" if done else
@@ -215,9 +215,9 @@ def _chute_row(graph, store, opts: ChutesOptions, key: str, dirty: set[str]) -> 
     public = _public(attrs, opts)
     rkey = _deploy_rkey(graph, key, opts)
     done = store.get_action(rkey)
-    known = store.get_action(_uid_key("remote-chute-id", attrs["uid"], opts.api_url))
-    row = {"chute": attrs["chute"], "key": key, "remote_key": rkey, "image": attrs["image_ref"],
-           "file": attrs["file"], "public": public, "fee": None, "state": None}  # fmt: skip
+    known = store.get_action(_uid_key("remote-chute-id", attrs.uid, opts.api_url))
+    row = {"chute": attrs.chute, "key": key, "remote_key": rkey, "image": attrs.image_ref,
+           "file": attrs.file, "public": public, "fee": None, "state": None}  # fmt: skip
     if done is not None and done.kind == SUPERSEDED:  # rolled back since: deploy these again
         done = None
     if done is not None:
@@ -232,9 +232,9 @@ def _chute_row(graph, store, opts: ChutesOptions, key: str, dirty: set[str]) -> 
             action="create", reason="no deploy of this chute is recorded", fee=deployment_fee(attrs)
         )
     else:
-        cause = "its image is rebuilt" if attrs["image"] in dirty else "its inputs changed"
+        cause = "its image is rebuilt" if attrs.image in dirty else "its inputs changed"
         row.update(action="update", reason=f"{cause} since version {known.outputs.get('version')}")
-    if attrs["image"] is None:
+    if attrs.image is None:
         row["reason"] += " (prebuilt image reference: deployed as-is)"
     return row
 
@@ -248,11 +248,11 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
 
     graph, key, node = ctx.graph, row["key"], f"image:{row['key']}"
     attrs = graph.node(key)
-    logo = attrs.get("logo")
-    files, explicit = context_files(graph, graph.chain(key)[1:], attrs["label"])
+    logo = attrs.logo
+    files, explicit = context_files(graph, graph.chain(key)[1:], attrs.label)
     expected = expected_digests(graph, graph.chain(key)[1:])
-    image = _RemoteImage(attrs["username"], attrs["name"], row["tag"], row["uid"],
-                         attrs["readme"], remote_dockerfile(graph, key))  # fmt: skip
+    image = _RemoteImage(attrs.username, attrs.name, row["tag"], row["uid"],
+                         attrs.readme, remote_dockerfile(graph, key))  # fmt: skip
     uid_key = _uid_key("remote-image-id", row["uid"], opts.api_url)
     recorded = ctx.store.get_action(uid_key)
     lines: list[str] = []
@@ -275,7 +275,7 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
     def commit(value) -> None:
         result, started = value
         logs = (ctx.store.put_blob("\n".join(lines).encode()),) if lines else ()
-        ref = f"{attrs['username']}/{attrs['name']}:{row['tag']}"
+        ref = f"{attrs.username}/{attrs.name}:{row['tag']}"
         outputs = {"image_id": result.image_id, "digest": result.digest, "ref": ref,
                    "created": str(result.created).lower()}  # fmt: skip
         now = time.time()
@@ -286,17 +286,17 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
                                                    created=now))  # fmt: skip
         row.update(image_id=result.image_id, state="built" if result.created else "found")
 
-    work.add(node, f"remote build {attrs['label']}", run, logo_node(logo, work), commit)
+    work.add(node, f"remote build {attrs.label}", run, logo_node(logo, work), commit)
 
 
 def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict,
                  logo_ids: dict[str, str]) -> None:  # fmt: skip
     attrs = ctx.graph.node(row["key"])
-    path = os.path.join(ctx.graph.root, *attrs["file"].split("/"))
+    path = os.path.join(ctx.graph.root, *attrs.file.split("/"))
     with open(path, encoding="utf-8") as handle:
         code = handle.read()
-    uid = _remote_ref(ctx.graph, attrs["image"], opts)[1] if attrs["image"] else None
-    logo = attrs.get("logo")
+    uid = _remote_ref(ctx.graph, attrs.image, opts)[1] if attrs.image else None
+    logo = attrs.logo
     body = deploy_body_for(attrs, uid, code, public=row["public"])  # checked before any upload
     node = f"deploy:{row['key']}"
 
@@ -314,18 +314,18 @@ def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row
         from ..platform import record_deploy
 
         record_deploy(ctx.store, opts.api_url, key=row["key"], body=body, response=response,
-                      image=attrs["image_ref"], username=opts.username,
+                      image=attrs.image_ref, username=opts.username,
                       remote_key=row["remote_key"])  # fmt: skip
         outputs = {"chute_id": str(response.get("chute_id")), "version":
-                   str(response.get("version")), "name": attrs["chute"]}  # fmt: skip
+                   str(response.get("version")), "name": attrs.chute}  # fmt: skip
         ctx.store.put_action(row["remote_key"], ActionResult(
             kind="deploy-chutes", outputs=outputs, created=time.time()))  # fmt: skip
-        ctx.store.put_action(_uid_key("remote-chute-id", attrs["uid"], opts.api_url),
+        ctx.store.put_action(_uid_key("remote-chute-id", attrs.uid, opts.api_url),
                              ActionResult(kind="deploy-chutes-id", outputs=outputs))  # fmt: skip
         row.update(state="updated" if row["action"] == "update" else "created", **outputs)
 
-    deps = [f"image:{attrs['image']}"] if attrs["image"] else []
-    work.add(node, f"deploy {attrs['chute']}", run, deps + logo_node(logo, work), commit)
+    deps = [f"image:{attrs.image}"] if attrs.image else []
+    work.add(node, f"deploy {attrs.chute}", run, deps + logo_node(logo, work), commit)
 
 
 def _explained(exc: DeployError, attrs: dict[str, Any]) -> DeployError:
@@ -338,7 +338,7 @@ def _explained(exc: DeployError, attrs: dict[str, Any]) -> DeployError:
         exc.fix = ("the platform versions a chute by its image and code, so a settings-only "
                    "change of an existing chute cannot be redeployed (nor a logo-only one): "
                    "change its code too, or delete the chute on the platform first")  # fmt: skip
-    exc.message = f"chute {attrs['chute']} ({attrs['file']}): {exc.message}"
+    exc.message = f"chute {attrs.chute} ({attrs.file}): {exc.message}"
     exc.args = (exc.render(),)
     return exc
 

@@ -72,8 +72,8 @@ def _add_call(directive: dict[str, Any]) -> str:
     return f"add({directive.get('source')!r}, {directive.get('dest')!r})"
 
 
-def _check(root: str, attrs: dict[str, Any], path: str, image: str | None) -> None:
-    directive = attrs.get("directive") or {}
+def _check(root: str, attrs: Any, path: str, image: str | None) -> None:
+    directive = attrs.directive or {}
     if explicit_path(directive) == path:
         return
     full = os.path.join(root, *path.split("/"))
@@ -110,8 +110,8 @@ def context_files(
     explicit: set[str] = set()
     for key in layer_keys:
         attrs = graph.node(key)
-        named = explicit_path(attrs.get("directive") or {})
-        for item in attrs.get("files") or ():
+        named = explicit_path(attrs.directive or {})
+        for item in attrs.files or ():
             path = item["path"]
             _check(graph.root, attrs, path, image)
             files[path] = os.path.join(graph.root, *path.split("/"))
@@ -125,7 +125,7 @@ def expected_digests(graph, layer_keys: Iterable[str]) -> dict[str, tuple[str, i
     return {
         item["path"]: (item["digest"], item["mode"])
         for key in layer_keys
-        for item in graph.node(key).get("files") or ()
+        for item in graph.node(key).files
     }
 
 

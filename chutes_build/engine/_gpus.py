@@ -37,5 +37,5 @@ def has_gpu(env: dict[str, str], devices: Callable[[], list[str]] = nvidia_devic
 
 def container_gpus(attrs: dict[str, Any], gpu: bool) -> str | None:
     """``--gpus``' value for a deploy node: ``all`` for a template chute on a GPU host."""
-    template = attrs["definition"].get("standard_template")
+    template = attrs.definition.get("standard_template")
     return "all" if gpu and template in GPU_TEMPLATES else None

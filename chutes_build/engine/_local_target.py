@@ -97,7 +97,7 @@ async def _known_runtime(
     ctx: BuildContext, opts: LocalOptions, image: str, memo: dict[tuple, dict[str, str]]
 ) -> str | None:
     """The runtime layer's key when it can be told without the engine (probe cached)."""
-    top = ctx.store.get_action(ctx.graph.node(image)["top"])
+    top = ctx.store.get_action(ctx.graph.node(image).top)
     image_id = top.outputs.get("image_id", "") if top else ""
     python = ctx.store.load_struct("python-probe", image_id.rpartition(":")[2][:64] or "-",
                                    PythonInfo)  # fmt: skip
@@ -120,7 +120,7 @@ class _Chute:
     old: list = field(default_factory=list)  # this chute's containers (one or none, normally)
 
     def expect(self, response) -> str | None:
-        return identity_mismatch(response, self.attrs["chute"], self.key)
+        return identity_mismatch(response, self.attrs.chute, self.key)
 
 
 class _Planner:
@@ -134,7 +134,7 @@ class _Planner:
         cached = known and f"{RUNTIME_REPO}:{known}" in work.existing
         if cached and not ctx.rerun and _recorded(ctx.store, known):
             self.runtimes[image] = known
-            work.skip(node, f"runtime layer {ctx.graph.node(image)['label']}")
+            work.skip(node, f"runtime layer {ctx.graph.node(image).label}")
             return
 
         async def run():
@@ -165,11 +165,11 @@ class _Planner:
                     kind="runtime", outputs=outputs, logs=(digest,), created=time.time(),
                     duration=time.time() - started))  # fmt: skip
 
-        work.add(node, f"runtime layer {ctx.graph.node(image)['label']}", run,
+        work.add(node, f"runtime layer {ctx.graph.node(image).label}", run,
                  [f"image:{image}"], commit)  # fmt: skip
 
     def deploy_task(self, chute: _Chute) -> None:
-        ctx, work, image = self.ctx, self.work, chute.attrs["image"]
+        ctx, work, image = self.ctx, self.work, chute.attrs.image
         old = chute.old[0] if chute.old else None
 
         async def run():
@@ -195,7 +195,7 @@ class _Planner:
                 ctx.store.put_action(chute.key, ActionResult(
                     kind="deploy-local", outputs=outputs, created=time.time()))  # fmt: skip
 
-        work.add(f"deploy:{chute.key}", f"run {chute.attrs['chute']}", run,
+        work.add(f"deploy:{chute.key}", f"run {chute.attrs.chute}", run,
                  [f"runtime:{image}"], commit)  # fmt: skip
 
 
@@ -237,9 +237,9 @@ async def _adopt(opts: LocalOptions, chute: _Chute) -> bool:
 async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: str) -> str:
     attrs, root = chute.attrs, ctx.graph.root
     command = [f"{RUNTIME_PREFIX}/bin/python", "-m", "chutes_runtime",
-               f"{MOUNT}/{attrs['file']}:{attrs['attr']}", "--dev", "--host", "127.0.0.1",
+               f"{MOUNT}/{attrs.file}:{attrs.attr}", "--dev", "--host", "127.0.0.1",
                "--port", str(chute.port)]  # fmt: skip
-    labels = {L_WORKSPACE: scope_id(root), L_SLOT: _slot(attrs), L_CHUTE: attrs["chute"],
+    labels = {L_WORKSPACE: scope_id(root), L_SLOT: _slot(attrs), L_CHUTE: attrs.chute,
               L_DEPLOY: chute.key, L_RUNTIME: runtime, L_PORT: str(chute.port)}  # fmt: skip
     container = await run_container(
         ctx.docker, f"{RUNTIME_REPO}:{runtime}", name=chute.name, command=command,
@@ -255,7 +255,7 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
         tail = "\n".join(f"  | {line}" for line in log.splitlines()[-LOG_SHOWN:])
         await remove_containers(ctx.docker, [chute.name])
         raise DeployError(
-            f"chute {attrs['chute']} (container {chute.name}) did not become healthy: "
+            f"chute {attrs.chute} (container {chute.name}) did not become healthy: "
             f"{exc.message}\n{tail}",
             fix=_unhealthy_fix(chute, f"{exc.message}\n{log}"),
         ) from None
@@ -264,7 +264,7 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
 
 def _slot(attrs: dict[str, Any]) -> str:
     """``username/name``: the chute's identity in the workspace (its deploy slot)."""
-    return attrs["slot"].removeprefix("deploy:")
+    return attrs.slot.removeprefix("deploy:")
 
 
 def _unhealthy_fix(chute: _Chute, evidence: str) -> str:
@@ -275,7 +275,7 @@ def _unhealthy_fix(chute: _Chute, evidence: str) -> str:
                 "this chute to a free port, or set port-base in [tool.chutes-build] to a "
                 "range no other workspace uses")  # fmt: skip
     attrs = chute.attrs
-    return (f"see the log above; `chutes-build run {attrs['file']}:{attrs['attr']} --dev` "
+    return (f"see the log above; `chutes-build run {attrs.file}:{attrs.attr} --dev` "
             "runs it without an engine")  # fmt: skip
 
 
@@ -301,26 +301,26 @@ async def plan_local(
     if containers is None:
         containers = await workspace_containers(ctx.docker, root)
     nodes = {key: graph.node(key) for key in deploy_keys}
-    by_slot = containers_by_slot(containers, {_slot(a): a["chute"] for a in nodes.values()})
+    by_slot = containers_by_slot(containers, {_slot(a): a.chute for a in nodes.values()})
     held = _held_ports(nodes.values(), by_slot)
-    ports, moves = assign_ports(ctx.store, root, [a["slot"] for a in nodes.values()],
+    ports, moves = assign_ports(ctx.store, root, [a.slot for a in nodes.values()],
                                 opts.port_base, held)  # fmt: skip
     planner, rows = _Planner(ctx, opts, work), []
     for key, attrs in nodes.items():
-        chute = _Chute(key, attrs, container_name(root, _slot(attrs)), ports[attrs["slot"]],
+        chute = _Chute(key, attrs, container_name(root, _slot(attrs)), ports[attrs.slot],
                        {}, by_slot.get(_slot(attrs), []))  # fmt: skip
-        if attrs["slot"] in moves:
-            chute.row["note"] = moves[attrs["slot"]].note()
+        if attrs.slot in moves:
+            chute.row["note"] = moves[attrs.slot].note()
         rows.append(_plan_one(planner, chute, known))
     return rows
 
 
 def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) -> dict:
     attrs, opts, row = chute.attrs, planner.opts, chute.row
-    row.update({"chute": attrs["chute"], "key": chute.key, "image": attrs["image_ref"],
+    row.update({"chute": attrs.chute, "key": chute.key, "image": attrs.image_ref,
                 "url": f"http://127.0.0.1:{chute.port}", "state": None})  # fmt: skip
-    template = attrs["definition"].get("standard_template")
-    if attrs["image"] is None:
+    template = attrs.definition.get("standard_template")
+    if attrs.image is None:
         row.update(state="prebuilt", url=None,
                    note="prebuilt image reference: not built or run locally")  # fmt: skip
         return row
@@ -328,7 +328,7 @@ def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) ->
         row.update(state="needs-gpu", url=None,
                    note=f"{template} template: needs a GPU to run")  # fmt: skip
         return row
-    image = attrs["image"]
+    image = attrs.image
     if f"runtime:{image}" not in planner.work.labels:
         planner.runtime_task(image, known.get(image))
     runtime = planner.runtimes.get(image)
@@ -341,7 +341,7 @@ def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) ->
 
 
 def _chute_slots(graph) -> dict[str, str]:
-    return {_slot(attrs): attrs["chute"] for attrs in graph.nodes("deploy")}
+    return {_slot(attrs): attrs.chute for attrs in graph.nodes("deploy")}
 
 
 def _held_ports(nodes, by_slot: dict[str, list]) -> dict[str, int | None]:
@@ -351,7 +351,7 @@ def _held_ports(nodes, by_slot: dict[str, list]) -> dict[str, int | None]:
         running = [c for c in by_slot.get(_slot(attrs), []) if c.state == "running"]
         if len(running) == 1:
             port = running[0].labels.get(L_PORT, "")
-            held[attrs["slot"]] = int(port) if port.isdigit() else None
+            held[attrs.slot] = int(port) if port.isdigit() else None
     return held
 
 
@@ -368,7 +368,7 @@ async def known_runtimes(
     found: dict[str, str | None] = {}
     memo: dict[tuple, dict[str, str]] = {}
     for key in deploy_keys:
-        image = ctx.graph.node(key)["image"]
+        image = ctx.graph.node(key).image
         if image is not None and image not in found:
             found[image] = await _known_runtime(ctx, opts, image, memo)
     return found

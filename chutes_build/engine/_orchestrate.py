@@ -59,13 +59,13 @@ def layer_tag(key: str) -> str:
 def top_ref(graph, image_key: str) -> str:
     """The reference of an image's top: its last layer's tag, or the base's own reference
     for an image that is only ``from_base(...)`` (no layer of its own to tag)."""
-    top = graph.node(graph.node(image_key)["top"])
-    return top["ref"] if top["kind"] == "base" else layer_tag(graph.node(image_key)["top"])
+    top = graph.node(graph.node(image_key).top)
+    return top.ref if top.kind == "base" else layer_tag(graph.node(image_key).top)
 
 
 def image_ref(attrs: dict[str, Any]) -> str:
     """The local tag of an image node: ``name:tag``, as the SDK's local build tags it."""
-    return f"{attrs['name']}:{attrs['tag']}"
+    return f"{attrs.name}:{attrs.tag}"
 
 
 @dataclass
@@ -153,22 +153,22 @@ def _usable(result: ActionResult | None, existing: dict[str, str]) -> bool:
 def segments(graph, image_keys: list[str], usable: set[str]) -> dict[str, Segment]:
     """Cut the layers the images need and cannot reuse into segments, by end key."""
     todo: set[str] = set()
-    tops = {graph.node(image)["top"] for image in image_keys}
+    tops = {graph.node(image).top for image in image_keys}
     for top in tops:
         key = top
-        while key not in usable and graph.node(key)["kind"] == "layer" and key not in todo:
+        while key not in usable and graph.node(key).kind == "layer" and key not in todo:
             todo.add(key)
-            key = graph.node(key)["parent"]
-    users = Counter(graph.node(k)["parent"] for k in _needed_layers(graph, image_keys))
+            key = graph.node(key).parent
+    users = Counter(graph.node(k).parent for k in _needed_layers(graph, image_keys))
     ends = {k for k in todo if k in tops or users[k] != 1}
     found = {}
     for end in ends:
-        layers, key = [end], graph.node(end)["parent"]
+        layers, key = [end], graph.node(end).parent
         while key in todo and key not in ends:
             layers.append(key)
-            key = graph.node(key)["parent"]
+            key = graph.node(key).parent
         attrs = graph.node(key)
-        parent = attrs["ref"] if attrs["kind"] == "base" else layer_tag(key)
+        parent = attrs.ref if attrs.kind == "base" else layer_tag(key)
         found[end] = Segment(end, layers[::-1], parent, key if key in ends else None)
     return found
 
@@ -177,9 +177,9 @@ def _missing_bases(
     graph, found: dict[str, Segment], image_keys: list[str], existing: dict[str, str]
 ) -> None:
     parents = {s.parent for s in found.values()
-               if graph.node(graph.node(s.layers[0])["parent"])["kind"] == "base"}  # fmt: skip
-    parents |= {graph.node(graph.node(k)["top"])["ref"] for k in image_keys
-                if graph.node(graph.node(k)["top"])["kind"] == "base"}  # fmt: skip
+               if graph.node(graph.node(s.layers[0]).parent).kind == "base"}  # fmt: skip
+    parents |= {graph.node(graph.node(k).top).ref for k in image_keys
+                if graph.node(graph.node(k).top).kind == "base"}  # fmt: skip
     missing = sorted(ref for ref in parents if ref not in existing)
     if missing:
         names = ", ".join(missing)
@@ -201,7 +201,7 @@ def _request(ctx: BuildContext, seg: Segment) -> BuildRequest:
     context, _explicit = context_files(graph, seg.layers)
     return BuildRequest(
         parent=seg.parent,
-        lines=[graph.node(k)["line"] for k in seg.layers],
+        lines=[graph.node(k).line for k in seg.layers],
         tag=layer_tag(seg.end),
         context=context,
         network=ctx.network,
@@ -258,7 +258,7 @@ def _segment_task(ctx: BuildContext, work: Work, seg: Segment):
         work.existing[layer_tag(seg.end)] = image_id
 
     deps = [f"layer:{seg.after}"] if seg.after else []
-    label = ctx.graph.node(seg.end)["label"]
+    label = ctx.graph.node(seg.end).label
     work.add(node, f"{len(seg.layers)} layer(s) ..{label}", run, deps, commit)
 
 
@@ -278,14 +278,14 @@ def _image_task(ctx: BuildContext, work: Work, image: str) -> None:
         ctx.store.put_action(image, result)
         work.existing[ref] = image_id
 
-    deps = [f"layer:{attrs['top']}"] if top == layer_tag(attrs["top"]) else []
-    work.add(f"image:{image}", f"image {attrs['label']}", run, deps, commit)
+    deps = [f"layer:{attrs.top}"] if top == layer_tag(attrs.top) else []
+    work.add(f"image:{image}", f"image {attrs.label}", run, deps, commit)
 
 
 def _record_bases(ctx: BuildContext, image_keys: list[str], existing: dict[str, str]) -> None:
     """A base found in the engine is a result too (so ``plan`` shows it cached)."""
     for key in {ctx.graph.chain(image)[0] for image in image_keys}:
-        ref = ctx.graph.node(key)["ref"]
+        ref = ctx.graph.node(key).ref
         if ref in existing and not ctx.store.has_action(key):
             outputs = {"tag": ref, "image_id": existing[ref]}
             ctx.store.put_action(key, ActionResult(kind="base", outputs=outputs))
@@ -299,11 +299,11 @@ async def plan_work(
 ) -> Work:
     """One existence check, then the tasks that bring ``image_keys`` up to date."""
     graph = ctx.graph
-    layers = [k for k in _needed_layers(graph, image_keys) if graph.node(k)["kind"] == "layer"]
+    layers = [k for k in _needed_layers(graph, image_keys) if graph.node(k).kind == "layer"]
     results = _actions(ctx, [*layers, *image_keys])
     refs = {r.outputs["tag"] for r in results.values() if "tag" in r.outputs}
-    refs |= {graph.node(k)["ref"] for k in _needed_layers(graph, image_keys)
-             if graph.node(k)["kind"] == "base"}  # fmt: skip
+    refs |= {graph.node(k).ref for k in _needed_layers(graph, image_keys)
+             if graph.node(k).kind == "base"}  # fmt: skip
     work = Work()
     wanted = sorted(refs | set(extra_refs))
     if ctx.pool is not None:
@@ -318,13 +318,13 @@ async def plan_work(
         _segment_task(ctx, work, seg)
     for image in image_keys:
         attrs = graph.node(image)
-        fresh = attrs["top"] not in found and _usable(results.get(image), work.existing)
+        fresh = attrs.top not in found and _usable(results.get(image), work.existing)
         top = top_ref(graph, image)
         fresh = fresh and work.existing.get(image_ref(attrs)) == work.existing.get(top)
         fresh = fresh and not ctx.rerun
         work.images[image] = {"ref": image_ref(attrs), "layer": top}
         if fresh:
-            work.skip(f"image:{image}", f"image {attrs['label']}")
+            work.skip(f"image:{image}", f"image {attrs.label}")
         else:
             _image_task(ctx, work, image)
     return work
@@ -399,8 +399,8 @@ def image_summary(ctx: BuildContext, work: Work) -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": image,
-                "image": attrs["label"],
-                "chutes": attrs["chutes"],
+                "image": attrs.label,
+                "chutes": attrs.chutes,
                 "ref": info["ref"],
                 "layer": info["layer"],
                 "status": status,

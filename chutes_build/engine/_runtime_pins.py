@@ -116,8 +116,8 @@ def sdk_packages(graph: Any, image_key: str) -> tuple[str, ...]:
     paths = {
         os.path.join(graph.root, rel)
         for attrs in graph.nodes("deploy")
-        if attrs.get("image") == image_key
-        for rel in attrs.get("code", {})
+        if attrs.image == image_key
+        for rel in attrs.code
     }
     return tuple(sdk_imports(sorted(paths)))
 

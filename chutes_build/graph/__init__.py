@@ -1,34 +1,28 @@
 """The build graph: compile chute files into content-keyed nodes, plan, explain, render.
 
-``compile_workspace(workspace, paths, store)`` returns a :class:`BuildGraph`
-whose ``.nx`` is a ``networkx.DiGraph``: nodes are keyed by their content
-key, and an edge ``a -> b`` means ``b`` uses ``a``'s result. ``graph.keys()``
-lists keys in build order. Every node's attribute dict holds:
+``compile_workspace(workspace, paths, store)`` returns a :class:`BuildGraph` of typed
+nodes (frozen msgspec structs tagged by ``kind``, see :mod:`._nodes`): ``graph.node(key)``
+is a :class:`BaseNode`, :class:`LayerNode`, :class:`ImageNode` or :class:`DeployNode`;
+``graph.keys()`` lists keys in build order and ``graph.nx`` is the same graph as a
+``networkx.DiGraph`` (an edge ``a -> b``: ``b`` uses ``a``'s result). Every node has
+``key``, ``kind``, ``label``, ``text``, ``deps`` (input keys, in order), ``chutes``
+(the chutes that use it) and ``names``; ``inputs_of(node)`` gives what ``why``
+compares. ``graph.slots()`` says where each node sits (``deploy:user/name``,
+``image:user/name:tag``, ``layer:user/name:tag#depth``), which is how a node is
+matched with its predecessor in the last recorded run.
 
-- ``key``, ``kind`` (``base`` | ``layer`` | ``image`` | ``deploy``), ``label``,
-  ``text``, ``deps`` (input keys, in order), ``chutes`` (names of the chutes
-  that use the node) and ``inputs`` (what ``why`` compares; read it with
-  ``inputs_of(attrs)``, since a deploy node's are made on demand).
-  ``graph.slots()`` says where each node sits (``deploy:user/name``,
-  ``image:user/name:tag``, ``layer:user/name:tag#depth``), which is how a
-  node is matched with its predecessor in the last recorded run.
-- ``base``: ``ref`` (the ``FROM`` reference after ``base_images``
-  substitution), ``requested`` (before it), ``line`` (``FROM ref``),
-  ``parent`` = ``None``.
-- ``layer``: ``parent`` (key of the node below), ``line`` (the Dockerfile
-  line to build with), ``instruction``, ``directive`` (the directive as a
-  dict), ``files`` (``[{path, digest, mode}]`` for a local ``add``: the
-  builder places each file in the build context at its workspace-relative
-  ``path``; ``line`` names the source by that path).
-- ``image``: ``username``, ``name``, ``tag``, ``uid``, ``readme``, ``top``
-  (key of the last layer), ``base`` (key of the base node), ``chutes``;
-  ``graph.chain(key)`` lists the layers base-first and
-  ``graph.dockerfile(key)`` joins their lines.
-- ``deploy``: ``chute``, ``username``, ``uid``, ``file`` (workspace-relative),
-  ``attr``, ``image`` (image node key, ``None`` for a prebuilt image),
-  ``image_ref`` (``user/name:tag`` or the prebuilt reference), ``code``
-  (``{path: digest}`` of the chute file and its local imports),
-  ``code_digest``, ``definition`` (cords, node selector, settings).
+- ``base``: ``ref`` (the ``FROM`` reference after ``base_images`` substitution),
+  ``requested`` (before it), ``line`` (``FROM ref``), ``parent`` = ``None``.
+- ``layer``: ``parent``, ``line`` (the Dockerfile line to build with), ``instruction``,
+  ``directive`` (as a dict), ``files`` (``{path, digest, mode}`` for a local ``add``:
+  the builder places each file in the context at its workspace-relative ``path``).
+- ``image``: ``username``, ``name``, ``tag``, ``uid``, ``readme``, ``top`` (key of the
+  last layer), ``base``, ``logo``; ``graph.chain(key)`` lists the layers base-first
+  and ``graph.dockerfile(key)`` joins their lines.
+- ``deploy``: ``chute``, ``username``, ``uid``, ``file`` (workspace-relative), ``attr``,
+  ``image`` (image node key, ``None`` for a prebuilt image), ``image_ref``, ``code``
+  (``{path: digest}`` of the chute file and its local imports), ``code_digest``,
+  ``definition`` (cords, node selector, settings), ``logo``.
 
 A node is cached when ``store.read_action(key)`` reads a verified result; a deploy node
 a target settled without running it (``needs-gpu``, ``prebuilt``) has the status
@@ -45,6 +39,7 @@ from ._evaluate import Evaluation, evaluate, evaluation_key
 from ._graph import KINDS, BuildGraph
 from ._keys import digest_of, node_key
 from ._load import compile_workspace, evaluate_workspace
+from ._nodes import BaseNode, DeployNode, ImageNode, LayerNode, Node, NodeKind
 from ._plan import (
     InputChange,
     NodePlan,
@@ -62,12 +57,18 @@ from ._select import Picked, known_chute_names, select_files
 __all__ = [
     "FORMATS",
     "KINDS",
+    "BaseNode",
     "BuildGraph",
     "ChuteSnapshot",
+    "DeployNode",
     "Evaluation",
     "FileSnapshot",
+    "ImageNode",
     "ImageSnapshot",
     "InputChange",
+    "LayerNode",
+    "Node",
+    "NodeKind",
     "NodePlan",
     "Picked",
     "Plan",

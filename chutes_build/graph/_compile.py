@@ -22,13 +22,14 @@ from ..definitions import DEFAULT_BASE_IMAGE, Add, Directive, From, select_files
 from ..workspace import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain
 from ._graph import BuildGraph
 from ._keys import digest_of, node_key
+from ._nodes import BaseNode, DeployNode, ImageNode, LayerNode
 
 __all__ = ["compile_snapshots", "inputs_of"]
 
 _LABEL_WIDTH = 72
 
-#: One layer before it enters the graph: (key, attrs, parent key, files).
-_Layer = tuple[str, dict[str, Any], str]
+#: One step of an image's chain before it enters the graph.
+_Layer = BaseNode | LayerNode
 
 
 def _short(text: str) -> str:
@@ -67,17 +68,8 @@ class _Compiler:
     def _base(self, requested: str) -> _Layer:
         ref = self.base_images.get(requested, requested)
         line = f"FROM {ref}"
-        attrs = {
-            "kind": "base",
-            "label": ref,
-            "text": line,
-            "line": line,
-            "ref": ref,
-            "requested": requested,
-            "parent": None,
-            "inputs": {"ref": ref},
-        }
-        return node_key("base", {"ref": ref}), attrs, ""
+        return BaseNode(key=node_key("base", {"ref": ref}), label=ref, text=line, line=line,
+                        ref=ref, requested=requested, inputs={"ref": ref})  # fmt: skip
 
     def select(self, add: Add, rel: str) -> list[list[Any]]:
         origin = add.origin if os.path.isabs(add.origin) else os.path.join(self.root, add.origin)
@@ -148,15 +140,15 @@ class _Compiler:
             else:
                 line = directive.render()
                 payload = {"line": line}
-            attrs = _layer_attrs(line, parent, directive, files)
-            self.layers[memo] = (node_key("layer", payload, (parent,)), attrs, parent)
+            key = node_key("layer", payload, (parent,))
+            self.layers[memo] = _layer(key, line, parent, directive, files)
         return self.layers[memo]
 
     def chain(self, image: ImageSnapshot, rel: str) -> list[_Layer]:
         first = image.directives[0] if image.directives else None
         chain = [self.base(first.image if isinstance(first, From) else DEFAULT_BASE_IMAGE)]
         for directive in image.directives[1:] if isinstance(first, From) else image.directives:
-            chain.append(self.layer(chain[-1][0], directive, rel))
+            chain.append(self.layer(chain[-1].key, directive, rel))
         return chain
 
     def image(self, image: ImageSnapshot, rel: str, chute: str) -> str:
@@ -167,7 +159,8 @@ class _Compiler:
         keyed = {**payload, "readme": image.readme}
         if logo:  # only then: keys of images without a logo stay as they were
             keyed["logo"] = logo["digest"]
-        key = node_key("image", keyed, (chain[-1][0],))
+        top = chain[-1].key
+        key = node_key("image", keyed, (top,))
         owner = self.images.setdefault(label, (key, rel))
         if owner[0] != key:
             raise GraphError(
@@ -175,18 +168,16 @@ class _Compiler:
                 file=rel,
                 fix="give one of the images another name or tag, or share one definition",
             )
-        for layer_key, attrs, parent in chain:
-            self.graph.add(layer_key, attrs, (parent,) if parent else ())
-            self.users.setdefault(layer_key, set()).add(chute)
-        inputs = {"top": chain[-1][0], **payload, "readme": "digest:" + digest_of(image.readme)}
+        for step in chain:
+            self.graph.add(step)
+            self.users.setdefault(step.key, set()).add(chute)
+        inputs = {"top": top, **payload, "readme": "digest:" + digest_of(image.readme)}
         if logo:
             inputs["logo"] = logo["digest"]
-        attrs = {"kind": "image", "label": label, "text": f"image {label}", **payload,
-                 "uid": image.uid, "readme": image.readme, "top": chain[-1][0], "base": chain[0][0],
-                 "logo": logo,
-                 "names": [label, f"{image.name}:{image.tag}"], "inputs": inputs,
-                 "slot": f"image:{label}"}  # fmt: skip
-        self.graph.add(key, attrs, (chain[-1][0],))
+        self.graph.add(ImageNode(key=key, label=label, text=f"image {label}", deps=(top,),
+                                 names=(label, f"{image.name}:{image.tag}"), uid=image.uid,
+                                 readme=image.readme, top=top, base=chain[0].key, logo=logo,
+                                 inputs=inputs, slot=f"image:{label}", **payload))  # fmt: skip
         self.users.setdefault(key, set()).add(chute)
         return key
 
@@ -207,19 +198,19 @@ class _Compiler:
         if logo:  # only then: keys of chutes without a logo stay as they were
             keyed["logo"] = logo["digest"]
         key = node_key("deploy", keyed, deps)
-        image_ref = chute.image_ref or self.graph.node(image_key)["label"]
-        attrs = {"kind": "deploy", "label": chute.name, "text": f"deploy {slot}",
-                 "chute": chute.name, "username": chute.username, "uid": chute.uid,
-                 "file": snap.rel, "attr": chute.attr, "image": image_key, "image_ref": image_ref,
-                 "code": code, "code_digest": digest_of(code), "definition": body, "logo": logo,
-                 "names": [chute.name, slot, f"{snap.rel}:{chute.attr}"], "inputs": None,
-                 "slot": f"deploy:{slot}"}  # fmt: skip
-        self.graph.add(key, attrs, deps)
+        image_ref = chute.image_ref or self.graph.node(image_key).label
+        self.graph.add(DeployNode(
+            key=key, label=chute.name, text=f"deploy {slot}", deps=deps, chute=chute.name,
+            username=chute.username, uid=chute.uid, file=snap.rel, attr=chute.attr,
+            image=image_key, image_ref=image_ref, code=code, code_digest=digest_of(code),
+            definition=body, logo=logo, slot=f"deploy:{slot}",
+            names=(chute.name, slot, f"{snap.rel}:{chute.attr}"),
+        ))  # fmt: skip
         self.users.setdefault(key, set()).add(chute.name)
 
     def finish(self) -> None:
         for key, names in self.users.items():
-            self.graph.node(key)["chutes"] = sorted(names)
+            self.graph.set_chutes(key, sorted(names))
 
 
 def _check_name(add: Add, path: str, rel: str) -> None:
@@ -236,13 +227,13 @@ def _check_name(add: Add, path: str, rel: str) -> None:
         ) from None
 
 
-def _layer_attrs(line: str, parent: str, directive: Directive, files: list[list[Any]]) -> dict:
+def _layer(key: str, line: str, parent: str, directive: Directive, files: list[list[Any]]):
     inputs = {"line": line, "parent": parent}
     inputs.update((f"file:{p}", f"{d}:{m:o}") for p, d, m in files)
-    return {"kind": "layer", "label": _short(line), "text": line, "line": line, "parent": parent,
-            "instruction": line.split(" ", 1)[0], "directive": plain(directive),
-            "files": [{"path": p, "digest": d, "mode": m} for p, d, m in files],
-            "inputs": inputs}  # fmt: skip
+    return LayerNode(key=key, label=_short(line), text=line, deps=(parent,), line=line,
+                     parent=parent, instruction=line.split(" ", 1)[0], directive=plain(directive),
+                     files=tuple({"path": p, "digest": d, "mode": m} for p, d, m in files),
+                     inputs=inputs)  # fmt: skip
 
 
 def _deploy_body(chute: ChuteSnapshot) -> dict[str, Any]:
@@ -253,13 +244,14 @@ def _deploy_body(chute: ChuteSnapshot) -> dict[str, Any]:
             "hooks": chute.hooks, "node_selector": chute.node_selector}  # fmt: skip
 
 
-def inputs_of(attrs: dict[str, Any]) -> dict[str, str]:
-    """A node's inputs by name, as ``why`` compares them (a deploy node's are made on demand)."""
-    if attrs["inputs"] is None:
-        attrs["inputs"] = _deploy_inputs(attrs["definition"], attrs["code"], attrs["image"])
-        if attrs.get("logo"):
-            attrs["inputs"]["logo"] = attrs["logo"]["digest"]
-    return attrs["inputs"]
+def inputs_of(node: BaseNode | LayerNode | ImageNode | DeployNode) -> dict[str, str]:
+    """A node's inputs by name, as ``why`` compares them (a deploy node's are made here)."""
+    if not isinstance(node, DeployNode):
+        return node.inputs
+    inputs = _deploy_inputs(node.definition, node.code, node.image)
+    if node.logo:
+        inputs["logo"] = node.logo["digest"]
+    return inputs
 
 
 def _deploy_inputs(

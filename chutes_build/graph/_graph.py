@@ -1,13 +1,13 @@
-"""``BuildGraph``: the compiled DAG, a thin wrapper over a ``networkx.DiGraph``.
+"""``BuildGraph``: the compiled DAG of typed nodes, a thin wrapper over a ``networkx.DiGraph``.
 
-Nodes are keyed by their content key and carry plain attribute dicts (see the
-package docstring); an edge ``a -> b`` means ``b`` takes ``a``'s result as an
-input. Rendering, planning, explaining and scheduling all read this graph.
+Nodes are the frozen structs of ``_nodes`` (one per kind), keyed by their content key;
+an edge ``a -> b`` means ``b`` takes ``a``'s result as an input. Rendering, planning,
+explaining and scheduling all read this graph.
 
-The ``DiGraph`` is materialised on first use of :attr:`BuildGraph.nx` and then
-shares the very attribute dicts the graph holds: importing networkx costs more
-than a warm ``plan`` of a thousand chutes, and ``plan`` needs only the node
-dicts and their ``deps``, which the compiler adds in dependency order.
+The ``DiGraph`` is materialised on first use of :attr:`BuildGraph.nx` (each networkx
+node carries its struct as ``node``): importing networkx costs more than a warm
+``plan`` of a thousand chutes, and ``plan`` needs only the nodes and their ``deps``,
+which the compiler adds in dependency order.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ..core import ChutesBuildError, GraphError
+from ._nodes import BaseNode, DeployNode, ImageNode, LayerNode, NodeKind
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -34,7 +37,7 @@ class BuildGraph:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._attrs: dict[str, dict[str, Any]] = {}
+        self._nodes: dict[str, NodeKind] = {}
         self._nx: nx.DiGraph | None = None
         self.errors: list[tuple[str, ChutesBuildError]] = []
         #: ``(file, warning)`` for what loading the files warned about.
@@ -43,106 +46,126 @@ class BuildGraph:
 
     # -- building ------------------------------------------------------------------------------
 
-    def add(self, key: str, attrs: dict[str, Any], deps: tuple[str, ...] = ()) -> dict[str, Any]:
-        """Add node ``key`` (once) with edges from its ``deps``; return its attribute dict.
+    def add(self, node: NodeKind) -> NodeKind:
+        """Add ``node`` (once: the first node of a key stays); return the graph's node.
 
-        Each of ``deps`` must already be in the graph, so insertion order is a build order.
-        """
-        node = self._attrs.get(key)
-        if node is None:
-            for dep in deps:
-                if dep not in self._attrs:
-                    raise GraphError(f"node {key[:12]} depends on unknown node {dep[:12]}")
-            node = {"key": key, "deps": list(deps), "chutes": [], **attrs}
-            self._attrs[key] = node
+        Each of ``node.deps`` must already be in the graph, so insertion order is a build
+        order."""
+        found = self._nodes.get(node.key)
+        if found is None:
+            for dep in node.deps:
+                if dep not in self._nodes:
+                    raise GraphError(f"node {node.key[:12]} depends on unknown node {dep[:12]}")
+            found = self._nodes[node.key] = node
             if self._nx is not None:
-                self._link(key)
-        return node
+                self._link(node.key)
+        return found
+
+    def set_chutes(self, key: str, chutes: list[str]) -> None:
+        """Record which chutes use node ``key`` (known once every chute is compiled)."""
+        self._nodes[key] = msgspec.structs.replace(self._nodes[key], chutes=tuple(chutes))
+        if self._nx is not None:
+            self._nx.nodes[key]["node"] = self._nodes[key]
 
     def _link(self, key: str) -> None:
-        self._nx.add_node(key, **self._attrs[key])
-        self._attrs[key] = self._nx.nodes[key]
-        for dep in self._attrs[key]["deps"]:
+        node = self._nodes[key]
+        self._nx.add_node(key, node=node)
+        for dep in node.deps:
             self._nx.add_edge(dep, key)
 
     @property
     def nx(self) -> nx.DiGraph:
-        """The graph as a ``networkx.DiGraph`` (node attributes are this graph's dicts)."""
+        """The graph as a ``networkx.DiGraph`` (each node's struct is its ``node`` attribute)."""
         if self._nx is None:
             import networkx
 
             self._nx = networkx.DiGraph()
-            for key in self._attrs:
+            for key in self._nodes:
                 self._link(key)
         return self._nx
 
     # -- reading ---------------------------------------------------------------------------------
 
     def __contains__(self, key: object) -> bool:
-        return key in self._attrs
+        return key in self._nodes
 
     def __len__(self) -> int:
-        return len(self._attrs)
+        return len(self._nodes)
 
-    def node(self, key: str) -> dict[str, Any]:
-        return self._attrs[key]
+    def node(self, key: str) -> NodeKind:
+        return self._nodes[key]
 
-    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        return iter(self._attrs.items())
+    def step(self, key: str) -> BaseNode | LayerNode:
+        """The node ``key`` of an image's chain (a base or a layer)."""
+        node = self._nodes[key]
+        if not isinstance(node, BaseNode | LayerNode):
+            raise GraphError(f"node {key[:12]} is not a base or layer node but {node.kind}")
+        return node
+
+    def image(self, key: str) -> ImageNode:
+        node = self._nodes[key]
+        if not isinstance(node, ImageNode):
+            raise GraphError(f"node {key[:12]} is not an image node but {node.kind}")
+        return node
+
+    def deploy(self, key: str) -> DeployNode:
+        node = self._nodes[key]
+        if not isinstance(node, DeployNode):
+            raise GraphError(f"node {key[:12]} is not a deploy node but {node.kind}")
+        return node
+
+    def items(self) -> Iterator[tuple[str, NodeKind]]:
+        return iter(self._nodes.items())
 
     def keys(self, kind: str | None = None) -> list[str]:
         """Node keys in build order: by kind (base, layer, image, deploy), then as compiled."""
-        keys = sorted(self._attrs, key=lambda k: _RANK.get(self._attrs[k]["kind"], 9))
-        return [k for k in keys if kind is None or self._attrs[k]["kind"] == kind]
+        keys = sorted(self._nodes, key=lambda k: _RANK.get(self._nodes[k].kind, 9))
+        return [k for k in keys if kind is None or self._nodes[k].kind == kind]
 
     def dependants(self, key: str) -> list[str]:
         """Keys of the nodes that take ``key`` as an input."""
         if self._nx is not None:
             return list(self._nx.successors(key))
-        return [k for k, attrs in self._attrs.items() if key in attrs["deps"]]
+        return [k for k, node in self._nodes.items() if key in node.deps]
 
-    def nodes(self, kind: str | None = None) -> Iterator[dict[str, Any]]:
+    def nodes(self, kind: str | None = None) -> Iterator[NodeKind]:
         for key in self.keys(kind):
-            yield self._attrs[key]
+            yield self._nodes[key]
 
     def slots(self) -> dict[str, list[str]]:
         """Where each node sits, stable across edits: ``deploy:user/name``,
         ``image:user/name:tag`` and ``layer:user/name:tag#depth`` (base = depth 0)."""
         found: dict[str, list[str]] = {}
-        for key, attrs in self._attrs.items():
-            if attrs["kind"] == "deploy":
-                found.setdefault(key, []).append(attrs["slot"])
-            elif attrs["kind"] == "image":
-                found.setdefault(key, []).append(attrs["slot"])
-                label = attrs["label"]
+        for key, node in self._nodes.items():
+            if isinstance(node, DeployNode):
+                found.setdefault(key, []).append(node.slot)
+            elif isinstance(node, ImageNode):
+                found.setdefault(key, []).append(node.slot)
                 for depth, layer in enumerate(self.chain(key)):
-                    found.setdefault(layer, []).append(f"layer:{label}#{depth}")
+                    found.setdefault(layer, []).append(f"layer:{node.label}#{depth}")
         return found
 
     def chain(self, image_key: str) -> list[str]:
         """The keys from an image's base to its last layer (the image node excluded)."""
-        keys, key = [], self.node(image_key)["top"]
+        keys: list[str] = []
+        key: str | None = self.image(image_key).top
         while key is not None:
             keys.append(key)
-            key = self._attrs[key].get("parent")
+            key = self.step(key).parent
         return keys[::-1]
 
     def dockerfile(self, image_key: str) -> str:
         """The Dockerfile that builds an image from its base, with context-relative paths."""
-        return "\n".join(self._attrs[k]["line"] for k in self.chain(image_key))
+        return "\n".join(self.step(k).line for k in self.chain(image_key))
 
     def find(self, query: str) -> list[str]:
         """Keys of nodes matching ``query``: a key or key prefix, a chute name,
         an image ``name:tag`` / ``user/name:tag``, or ``file.py:attr``."""
-        hits = [k for k in self._attrs if k.startswith(query)] if len(query) >= 4 else []
+        hits = [k for k in self._nodes if k.startswith(query)] if len(query) >= 4 else []
         if hits:
             return hits
-        found = []
-        for key, attrs in self._attrs.items():
-            names = attrs.get("names", ())
-            if query in names or attrs.get("label") == query:
-                found.append(key)
-        return sorted(found, key=lambda k: _RANK.get(self._attrs[k]["kind"], 9))
+        found = [k for k, node in self._nodes.items() if query in node.names or node.label == query]
+        return sorted(found, key=lambda k: _RANK.get(self._nodes[k].kind, 9))
 
     def resolve(self, query: str) -> str:
         """The one node ``query`` names, or a :class:`GraphError` saying what matched."""
@@ -156,7 +179,7 @@ class BuildGraph:
                 "(see `chutes-build graph`)",
             )
         labels = ", ".join(
-            f"{self._attrs[k]['kind']} {self._attrs[k]['label']} ({k[:12]})" for k in hits[:5]
+            f"{self._nodes[k].kind} {self._nodes[k].label} ({k[:12]})" for k in hits[:5]
         )
         raise GraphError(
             f"{query!r} matches {len(hits)} nodes: {labels}", fix="use a longer key prefix"
@@ -165,7 +188,7 @@ class BuildGraph:
 
 @contextmanager
 def no_gc_pauses() -> Iterator[None]:
-    """Hold the cycle collector while tens of thousands of acyclic dicts are made: its
+    """Hold the cycle collector while tens of thousands of acyclic nodes are made: its
     passes over a large heap cost two thirds of compiling 4,000 chutes (measured)."""
     was_enabled = gc.isenabled()
     gc.disable()

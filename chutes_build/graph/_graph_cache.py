@@ -28,10 +28,11 @@ from ..cache import FileDigest, FileDigests, Store, scope_id
 from ..core import __version__
 from ..definitions import SelectionCache, using_selections
 from ._graph import BuildGraph
+from ._nodes import NodeKind
 
 __all__ = ["cached_compile"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: typed nodes, stored in their tagged plain form
 _ENCODE = msgspec.msgpack.Encoder()
 
 
@@ -48,7 +49,7 @@ class _Selection(msgspec.Struct, frozen=True, array_like=True):
 
 
 class _Node(msgspec.Struct, array_like=True):
-    attrs: dict[str, Any]
+    attrs: dict[str, Any]  # the node's plain form (``msgspec.to_builtins``, ``kind`` included)
     #: attributes whose value is ``shared[index]``: one copy of what many nodes hold
     shared: dict[str, int]
 
@@ -68,7 +69,8 @@ def _pack(graph: BuildGraph) -> tuple[list[Any], list[_Node]]:
     encoding, so no second copy of the graph is held while packing."""
     counts: dict[str, int] = {}
     digests = []
-    for _, attrs in graph.items():
+    plain = [msgspec.to_builtins(node) for _, node in graph.items()]
+    for attrs in plain:
         found = {
             name: xxhash.xxh3_128_hexdigest(_ENCODE.encode(value))
             for name, value in attrs.items()
@@ -80,7 +82,7 @@ def _pack(graph: BuildGraph) -> tuple[list[Any], list[_Node]]:
     shared: list[Any] = []
     index: dict[str, int] = {}
     nodes = []
-    for (_, attrs), found in zip(graph.items(), digests, strict=True):
+    for attrs, found in zip(plain, digests, strict=True):
         refs = {}
         for name, digest in found.items():
             if counts[digest] > 1:
@@ -135,7 +137,7 @@ def _graph_of(root: str, shared: list[Any], nodes: list[_Node]) -> BuildGraph:
         attrs = node.attrs
         for name, index in node.shared.items():
             attrs[name] = shared[index]
-        graph._attrs[attrs["key"]] = attrs
+        graph._nodes[attrs["key"]] = msgspec.convert(attrs, NodeKind)
     return graph
 
 

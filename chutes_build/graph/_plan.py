@@ -25,6 +25,7 @@ from ..cache import Store, scope_id
 from ._compile import inputs_of
 from ._graph import BuildGraph
 from ._keys import node_key
+from ._nodes import NodeKind
 
 __all__ = [
     "InputChange",
@@ -128,13 +129,13 @@ def record_run(store: Store, graph: BuildGraph) -> None:
     previous = last_run(store, graph.root)
     slots = dict(previous.slots) if previous else {}
     nodes = dict(previous.nodes) if previous else {}
-    rerun = tuple(f"layer:{a['label']}#" for _, a in graph.items() if a["kind"] == "image")
+    rerun = tuple(f"layer:{n.label}#" for _, n in graph.items() if n.kind == "image")
     slots = {slot: key for slot, key in slots.items() if not slot.startswith(rerun)}
     for key, places in graph.slots().items():
         for slot in places:
             slots[slot] = key
-    for key, attrs in graph.items():
-        nodes[key] = RecordedNode(attrs["kind"], attrs["label"], inputs_of(attrs))
+    for key, node in graph.items():
+        nodes[key] = RecordedNode(node.kind, node.label, inputs_of(node))
     live = set(slots.values())
     nodes = {k: v for k, v in nodes.items() if k in live}
     record = RecordedGraph(version=_VERSION, root=graph.root, nodes=nodes, slots=slots)
@@ -164,7 +165,7 @@ class _Explainer:
     def slots(self, key: str) -> list[str]:
         if self._slots is None:
             self._slots = self.graph.slots()
-            self._images = {a["slot"][6:]: k for k, a in self.graph.items() if a["kind"] == "image"}
+            self._images = {n.slot[6:]: k for k, n in self.graph.items() if n.kind == "image"}
         return self._slots.get(key, [])
 
     def _old_chain(self, image: str) -> tuple[list[str], list[str | None]]:
@@ -183,11 +184,11 @@ class _Explainer:
         ref = node.inputs.get("ref")
         return node.inputs.get("line") or (f"FROM {ref}" if ref is not None else None)
 
-    def previous(self, attrs: dict[str, Any]) -> tuple[str | None, str]:
+    def previous(self, attrs: NodeKind) -> tuple[str | None, str]:
         """``(key of the counterpart, "")``, or ``(None, why there is none)``."""
         if self.recorded is None:
             return None, "never built"
-        for slot in self.slots(attrs["key"]):
+        for slot in self.slots(attrs.key):
             if not slot.startswith("layer:"):
                 if slot in self.recorded.slots and self.recorded.slots[slot] in self.recorded.nodes:
                     return self.recorded.slots[slot], ""
@@ -198,31 +199,31 @@ class _Explainer:
                 return found
         return None, "never built"
 
-    def _layer(self, attrs: dict[str, Any], image: str, depth: int) -> tuple[str | None, str]:
+    def _layer(self, attrs: NodeKind, image: str, depth: int) -> tuple[str | None, str]:
         old, lines = self._old_chain(image)
         if not old:
             return None, ""
-        line = attrs.get("line")
+        line = getattr(attrs, "line", None)
         if depth < len(old) and lines[depth] == line:
             return old[depth], ""
         same = [i for i, old_line in enumerate(lines) if old_line == line]
         if same:
             return old[min(same, key=lambda i: abs(i - depth))], ""
-        current = {self.graph.node(k)["line"] for k in self.graph.chain(self._images[image])}
+        current = {self.graph.step(k).line for k in self.graph.chain(self._images[image])}
         if depth >= len(old) or lines[depth] in current:
             return None, f"new directive {line!r}"
         return old[depth], ""
 
-    def changes(self, previous: str, attrs: dict[str, Any]) -> list[InputChange]:
+    def changes(self, previous: str, attrs: NodeKind) -> list[InputChange]:
         """``attrs``' inputs compared one by one with those of ``previous`` in the last run."""
         nodes = self.recorded.nodes
         return compare(nodes[previous].inputs, inputs_of(attrs), self.graph, nodes)
 
-    def reasons(self, attrs: dict[str, Any]) -> list[str]:
+    def reasons(self, attrs: NodeKind) -> list[str]:
         previous, why = self.previous(attrs)
         if previous is None:
             return [why]
-        if previous == attrs["key"]:
+        if previous == attrs.key:
             return [
                 "not in the action cache (last build failed or was interrupted, "
                 "or the entry was evicted)"
@@ -243,9 +244,9 @@ def _message(
     if name in _UPSTREAM and new in graph:
         node = graph.node(new)
         if new in known:  # an unchanged node: the step below was removed or moved
-            where = f"{node['kind']} {node['label']!r}"
+            where = f"{node.kind} {node.label!r}"
             return f"now built on {where} (a directive below was removed or moved)"
-        return f"upstream {node['kind']} {node['label']!r} changed"
+        return f"upstream {node.kind} {node.label!r} changed"
     prefix, _, rest = name.partition(":")
     if prefix in ("file", "code"):
         return f"{rest} {status}"
@@ -302,24 +303,24 @@ def explain(
 
 
 def _recorded_outcome(
-    attrs: dict[str, Any], store: Store, conditions: Mapping[str, Any] | None
+    attrs: NodeKind, store: Store, conditions: Mapping[str, Any] | None
 ) -> tuple[str, str] | None:
     """``(outcome, note)`` a target recorded for this deploy node under ``conditions``."""
-    if conditions is None or attrs["kind"] != "deploy":
+    if conditions is None or attrs.kind != "deploy":
         return None
-    result, _why = store.read_action(outcome_key(attrs["key"], conditions), touch=False)
+    result, _why = store.read_action(outcome_key(attrs.key, conditions), touch=False)
     if result is None or "outcome" not in result.outputs:
         return None
     return result.outputs["outcome"], result.outputs.get("note", "")
 
 
 def _node_plan(
-    attrs: dict[str, Any],
+    attrs: NodeKind,
     store: Store,
     explainer: _Explainer,
     conditions: Mapping[str, Any] | None = None,
 ) -> NodePlan:
-    result, why = store.read_action(attrs["key"], touch=False)  # verified, as `up` reads it
+    result, why = store.read_action(attrs.key, touch=False)  # verified, as `up` reads it
     store.count("ac", result is not None)
     cached, settled = result is not None, None
     if not cached and not why:
@@ -330,13 +331,13 @@ def _node_plan(
     reasons = reasons or ([] if cached else explainer.reasons(attrs))
     status = "cached" if cached else OUTCOME if settled else "dirty"
     return NodePlan(
-        key=attrs["key"],
-        kind=attrs["kind"],
-        label=attrs["label"],
+        key=attrs.key,
+        kind=attrs.kind,
+        label=attrs.label,
         status=status,
         reason="; ".join(reasons),
         reasons=reasons,
-        chutes=attrs["chutes"],
+        chutes=list(attrs.chutes),
         outcome=settled[0] if settled else None,
     )
 

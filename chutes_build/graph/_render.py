@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
+
 from ..core import GraphError
 from ._graph import BuildGraph
 from ._plan import Plan
@@ -27,19 +29,20 @@ def node_dicts(graph: BuildGraph, plan: Plan | None = None) -> list[dict[str, An
     status = plan.by_key() if plan else {}
     nodes = []
     for attrs in graph.nodes():
-        entry = status.get(attrs["key"])
+        entry = status.get(attrs.key)
+        plain = msgspec.to_builtins(attrs)
         node = {
-            "key": attrs["key"],
-            "kind": attrs["kind"],
-            "label": attrs["label"],
-            "deps": list(attrs["deps"]),
-            "chutes": list(attrs["chutes"]),
-            "text": attrs["text"],
+            "key": attrs.key,
+            "kind": attrs.kind,
+            "label": attrs.label,
+            "deps": list(attrs.deps),
+            "chutes": list(attrs.chutes),
+            "text": attrs.text,
             "status": entry.status if entry else "unknown",
             "reason": entry.reason if entry else "",
             "outcome": entry.outcome if entry else None,
         }
-        node.update((k, v) for k, v in attrs.items() if k not in node and k not in _SKIP)
+        node.update((k, v) for k, v in plain.items() if k not in node and k not in _SKIP)
         nodes.append(node)
     return nodes
 

@@ -108,7 +108,7 @@ def test_failed_build_shows_its_tail_and_logs_shows_the_rest(repo) -> None:
     assert "about-to-fail" in logs.stdout
     store = DiskStore(str(repo.root / ".cache"))
     graph = compile_workspace(find_workspace(str(repo.root)), None, store)
-    failed_top = graph.node(graph.resolve(f"{repo.prefix}-two:1"))["top"]
+    failed_top = graph.node(graph.resolve(f"{repo.prefix}-two:1")).top
     assert store.get_action(failed_top) is None
 
 

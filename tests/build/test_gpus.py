@@ -15,6 +15,7 @@ from chutes_build.engine._local_target import (
     plan_local,
 )
 from chutes_build.engine._orchestrate import BuildContext, Work
+from chutes_build.graph import DeployNode, ImageNode, LayerNode, NodeKind
 
 ROOT = "/tmp/ws-gpus"
 DEVICE = ["GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-00000000-0000-0000-0000-000000000000)"]
@@ -59,10 +60,11 @@ def test_nvidia_devices_keeps_only_gpu_lines(monkeypatch) -> None:
     assert nvidia_devices() == []
 
 
-def _deploy(template: str | None, chute: str) -> dict[str, Any]:
-    return {"chute": chute, "slot": chute, "image": "img-key", "image_ref": "t/img:1",
-            "file": "chutes/a.py", "attr": "chute",
-            "definition": {"standard_template": template}}  # fmt: skip
+def _deploy(template: str | None, chute: str) -> DeployNode:
+    return DeployNode(key=f"deploy-{chute}", label=chute, text=f"deploy {chute}", chute=chute,
+                      slot=chute, image="img-key", image_ref="t/img:1", file="chutes/a.py",
+                      attr="chute", username="t", uid="u", code={}, code_digest="",
+                      definition={"standard_template": template})  # fmt: skip
 
 
 def test_container_gpus_only_for_templates_on_a_gpu_host() -> None:
@@ -76,10 +78,15 @@ class _Graph:
 
     def __init__(self) -> None:
         self.nodes = {"deploy-v": _deploy("vllm", "v"), "deploy-p": _deploy(None, "p"),
-                      "img-key": {"top": "layer-key", "label": "t/img:1"},
-                      "layer-key": {"kind": "layer"}}  # fmt: skip
+                      "img-key": ImageNode(key="img-key", label="t/img:1", text="image",
+                                           username="t", name="img", tag="1", uid="u",
+                                           readme="", top="layer-key", base="base-key",
+                                           slot="image:t/img:1", inputs={}),
+                      "layer-key": LayerNode(key="layer-key", label="RUN x", text="RUN x",
+                                             parent="base-key", line="RUN x", instruction="RUN",
+                                             directive={}, inputs={})}  # fmt: skip
 
-    def node(self, key: str) -> dict[str, Any]:
+    def node(self, key: str) -> NodeKind:
         return self.nodes[key]
 
 

@@ -40,12 +40,12 @@ def test_bodies_match_the_client_for_cords_and_jobs(source):
     graph, live = _graph_and_live(source)
     for key in graph.keys("deploy"):
         attrs = graph.node(key)
-        code = (source / attrs["file"]).read_text()
-        module = attrs["file"].rsplit("/", 1)[-1][:-3]
-        uid = graph.node(attrs["image"])["uid"]
-        expected = deploy_body(live[attrs["chute"]], code=code, filename=f"{module}.py",
+        code = (source / attrs.file).read_text()
+        module = attrs.file.rsplit("/", 1)[-1][:-3]
+        uid = graph.node(attrs.image).uid
+        expected = deploy_body(live[attrs.chute], code=code, filename=f"{module}.py",
                                ref_str=f"{module}:chute")  # fmt: skip
-        assert deploy_body_for(attrs, uid, code, public=False) == expected, attrs["chute"]
+        assert deploy_body_for(attrs, uid, code, public=False) == expected, attrs.chute
 
 
 def test_remote_keys_depend_on_the_api_and_dockerfile_keeps_the_requested_base(source):

@@ -35,7 +35,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def build(tree) -> None:
     graph = compile_workspace(tree.workspace, None, tree.store)
     for key in graph.keys():
-        tree.store.put_action(key, ActionResult(kind=graph.node(key)["kind"]))
+        tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
     record_run(tree.store, graph)
 
 

@@ -14,14 +14,14 @@ APT = ".apt_install(['curl', 'git']).with_env('A', '1')"
 
 
 def by_label(graph: BuildGraph, kind: str) -> dict[str, dict]:
-    return {n["label"]: n for n in graph.nodes(kind)}
+    return {n.label: n for n in graph.nodes(kind)}
 
 
 def test_kinds_and_edges(tree):
     tree.write("chutes/a/chute_a.py", chute_file("alpha", APT + ".run_command('echo a')"))
     graph = tree.compile()
     assert not graph.errors
-    assert [n["kind"] for n in graph.nodes()] == [
+    assert [n.kind for n in graph.nodes()] == [
         "base",
         "layer",
         "layer",
@@ -30,19 +30,19 @@ def test_kinds_and_edges(tree):
         "deploy",
     ]
     deploy = graph.node(graph.keys("deploy")[0])
-    image = graph.node(deploy["image"])
-    assert deploy["deps"] == [image["key"]]
-    assert deploy["file"] == "chutes/a/chute_a.py" and deploy["attr"] == "chute"
-    assert (image["username"], image["name"], image["tag"]) == ("me", "alpha", "1")
-    assert image["chutes"] == ["alpha"]
-    assert graph.dockerfile(image["key"]) == (
+    image = graph.node(deploy.image)
+    assert list(deploy.deps) == [image.key]
+    assert deploy.file == "chutes/a/chute_a.py" and deploy.attr == "chute"
+    assert (image.username, image.name, image.tag) == ("me", "alpha", "1")
+    assert list(image.chutes) == ["alpha"]
+    assert graph.dockerfile(image.key) == (
         "FROM parachutes/python:3.12\nRUN apt-get -y install curl git\nENV A=1\nRUN echo a"
     )
-    chain = graph.chain(image["key"])
+    chain = graph.chain(image.key)
     for parent, child in zip(chain, chain[1:], strict=False):
-        assert graph.node(child)["parent"] == parent and graph.node(child)["deps"] == [parent]
+        assert graph.node(child).parent == parent and list(graph.node(child).deps) == [parent]
     assert graph.nx.number_of_edges() == 5
-    assert list(graph.nx.successors(image["key"])) == [deploy["key"]]
+    assert list(graph.nx.successors(image.key)) == [deploy.key]
 
 
 def test_identical_prefixes_share_nodes(tree):
@@ -57,8 +57,8 @@ def test_identical_prefixes_share_nodes(tree):
         "RUN echo a",
         "RUN echo b",
     ]
-    assert layers["ENV A=1"]["chutes"] == ["alpha", "beta"]
-    assert layers["RUN echo a"]["chutes"] == ["alpha"]
+    assert list(layers["ENV A=1"].chutes) == ["alpha", "beta"]
+    assert list(layers["RUN echo a"].chutes) == ["alpha"]
 
 
 def test_labels_and_image_names_are_not_in_layer_keys(tree):
@@ -66,8 +66,8 @@ def test_labels_and_image_names_are_not_in_layer_keys(tree):
     tree.write("chutes/b/chute_b.py", chute_file("beta", APT))
     graph = tree.compile()
     images = by_label(graph, "image")
-    assert images["me/alpha:1"]["top"] == images["me/beta:1"]["top"]
-    assert images["me/alpha:1"]["key"] != images["me/beta:1"]["key"]
+    assert images["me/alpha:1"].top == images["me/beta:1"].top
+    assert images["me/alpha:1"].key != images["me/beta:1"].key
 
 
 def test_base_substitution_is_in_the_key(tree):
@@ -76,9 +76,9 @@ def test_base_substitution_is_in_the_key(tree):
     tree.config('base-images = {"parachutes/python:3.12" = "local/python:3.12"}')
     after = tree.compile()
     base_before, base_after = before.node(before.keys("base")[0]), after.node(after.keys("base")[0])
-    assert base_after["line"] == "FROM local/python:3.12"
-    assert base_after["requested"] == "parachutes/python:3.12"
-    assert base_before["key"] != base_after["key"]
+    assert base_after.line == "FROM local/python:3.12"
+    assert base_after.requested == "parachutes/python:3.12"
+    assert base_before.key != base_after.key
     assert set(before.keys()).isdisjoint(after.keys())
 
 
@@ -87,13 +87,13 @@ def test_add_is_keyed_by_content_not_mtime(tree):
     tree.write("chutes/a/chute_a.py", chute_file("alpha", ".add('src', '/app/src')"))
     first = tree.compile()
     add = by_label(first, "layer")["ADD chutes/a/src /app/src"]
-    assert add["files"] == [
-        {"path": "chutes/a/src/model.py", "digest": add["files"][0]["digest"], "mode": 0o644}
+    assert list(add.files) == [
+        {"path": "chutes/a/src/model.py", "digest": add.files[0]["digest"], "mode": 0o644}
     ]
     os.utime(tree.root / "chutes/a/src/model.py", (1, 1))
-    assert add["key"] in tree.compile()
+    assert add.key in tree.compile()
     tree.write("chutes/a/src/model.py", "weights = 2\n")
-    assert add["key"] not in tree.compile()
+    assert add.key not in tree.compile()
 
 
 def test_add_respects_ignore_files_and_excludes(tree):
@@ -105,10 +105,10 @@ def test_add_respects_ignore_files_and_excludes(tree):
         "chutes/a/chute_a.py", chute_file("alpha", ".add('src', '/app/', exclude=['src/tmp/**'])")
     )
     graph = tree.compile()
-    add = next(n for n in graph.nodes("layer") if n["instruction"] == "ADD")
-    assert [f["path"] for f in add["files"]] == ["chutes/a/src/model.py"]
+    add = next(n for n in graph.nodes("layer") if n.instruction == "ADD")
+    assert [f["path"] for f in add.files] == ["chutes/a/src/model.py"]
     tree.write("chutes/a/src/other.log", "more log")
-    assert add["key"] in tree.compile()
+    assert add.key in tree.compile()
 
 
 def test_add_line_uses_workspace_relative_paths(tree):
@@ -120,7 +120,7 @@ def test_add_line_uses_workspace_relative_paths(tree):
             "alpha", ".add('../../shared/data.txt', '/d/').add('*.py', '/app/', chown='1000:1000')"
         ),
     )
-    lines = [n["line"] for n in tree.compile().nodes("layer")]
+    lines = [n.line for n in tree.compile().nodes("layer")]
     assert lines == ["ADD shared/data.txt /d/", "ADD --chown=1000:1000 chutes/a/*.py /app/"]
 
 
@@ -134,7 +134,7 @@ def test_an_add_that_selects_nothing_any_more_is_a_compile_error(tree):
     assert [rel for rel, _ in graph.errors] == ["chutes/a/chute_a.py"]
     assert str(graph.errors[0][1]).startswith("chutes")
     assert "add() source 'src' selects no file" in str(graph.errors[0][1])
-    assert [n["label"] for n in graph.nodes("deploy")] == ["beta"]
+    assert [n.label for n in graph.nodes("deploy")] == ["beta"]
 
 
 def test_code_is_an_input_of_the_deploy_node_not_the_image(tree):
@@ -145,7 +145,7 @@ def test_code_is_an_input_of_the_deploy_node_not_the_image(tree):
     assert first.keys("image") == second.keys("image")
     assert first.keys("deploy") != second.keys("deploy")
     deploy = second.node(second.keys("deploy")[0])
-    assert set(deploy["code"]) == {"chutes/a/chute_a.py"}
+    assert set(deploy.code) == {"chutes/a/chute_a.py"}
 
 
 @pytest.mark.parametrize(
@@ -172,9 +172,9 @@ def test_prebuilt_image_has_no_image_node(tree):
         "chute = Chute(username='me', name='pre', image='chutes/vllm:0.9')\n",
     )
     graph = tree.compile()
-    assert [n["kind"] for n in graph.nodes()] == ["deploy"]
+    assert [n.kind for n in graph.nodes()] == ["deploy"]
     deploy = graph.node(graph.keys()[0])
-    assert deploy["image"] is None and deploy["image_ref"] == "chutes/vllm:0.9"
+    assert deploy.image is None and deploy.image_ref == "chutes/vllm:0.9"
 
 
 def test_one_image_name_defined_two_ways_is_an_error(tree):
@@ -207,7 +207,7 @@ def test_load_errors_are_collected_not_raised(tree):
     graph = tree.compile()
     assert [rel for rel, _ in graph.errors] == ["chutes/a/chute_a.py"]
     assert "RuntimeError: boom" in str(graph.errors[0][1])
-    assert [n["label"] for n in graph.nodes("deploy")] == ["beta"]
+    assert [n.label for n in graph.nodes("deploy")] == ["beta"]
 
 
 def test_find_and_resolve(tree):
@@ -243,5 +243,5 @@ def test_one_image_shared_by_two_chutes_is_one_node(tree):
     graph = tree.compile()
     assert not graph.errors
     (image,) = graph.nodes("image")
-    assert image["chutes"] == ["alpha", "beta"]
-    assert [graph.node(k)["image"] for k in graph.keys("deploy")] == [image["key"]] * 2
+    assert list(image.chutes) == ["alpha", "beta"]
+    assert [graph.node(k).image for k in graph.keys("deploy")] == [image.key] * 2

@@ -28,7 +28,7 @@ def monorepo(tree) -> None:
 
 
 def deploy_keys(graph) -> dict[str, str]:
-    return {n["label"]: n["key"] for n in graph.nodes("deploy")}
+    return {n.label: n.key for n in graph.nodes("deploy")}
 
 
 def test_warm_run_imports_nothing(tree):
@@ -43,7 +43,7 @@ def test_warm_run_imports_nothing(tree):
     assert warm.imported == []
     assert not {m for m in set(sys.modules) - modules if m.startswith(("_chute_", "lib"))}
     assert deploy_keys(warm) == deploy_keys(cold)
-    assert [n["key"] for n in warm.nodes()] == [n["key"] for n in cold.nodes()]
+    assert [n.key for n in warm.nodes()] == [n.key for n in cold.nodes()]
 
 
 def test_issue_3_editing_a_helper_invalidates_only_the_chutes_importing_it(tree):
@@ -55,12 +55,12 @@ def test_issue_3_editing_a_helper_invalidates_only_the_chutes_importing_it(tree)
     after = deploy_keys(warm)
     assert {name for name in cold if cold[name] != after[name]} == {"alpha", "beta"}
     alpha = warm.node(warm.resolve("alpha"))
-    assert set(alpha["code"]) == {
+    assert set(alpha.code) == {
         "chutes/alpha/chute_alpha.py",
         "lib/__init__.py",
         "lib/helpers.py",
     }
-    assert "RUN apt-get -y install curl git" in warm.dockerfile(alpha["image"])
+    assert "RUN apt-get -y install curl git" in warm.dockerfile(alpha.image)
 
 
 def test_editing_a_chute_file_reimports_only_that_file(tree):

@@ -64,7 +64,7 @@ def keys(tmp_path, directives, base_images=None) -> dict[str, str]:
         os.chmod(path, 0o755 if name.endswith(".sh") else 0o644)
     graph = compile_snapshots([snapshot(directives)], FileDigests(str(root)), base_images)
     assert not graph.errors
-    return {f"{n['kind']} {n['label']}": n["key"] for n in graph.nodes()}
+    return {f"{n.kind} {n.label}": n.key for n in graph.nodes()}
 
 
 def test_golden_image_keys(tmp_path):

@@ -19,8 +19,8 @@ def _images_only(tree, graph) -> None:
     from chutes_build.cache import ActionResult
 
     for key in graph.keys():
-        if graph.node(key)["kind"] != "deploy":
-            tree.store.put_action(key, ActionResult(kind=graph.node(key)["kind"]))
+        if graph.node(key).kind != "deploy":
+            tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
 
 
 def _setup(tree):

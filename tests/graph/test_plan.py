@@ -13,7 +13,7 @@ IMAGE = ".apt_install(['curl']).add('src', '/app/src').run_command('echo a')"
 def build_everything(tree, graph) -> None:
     """What the build step does: write each node's result, then record the graph it ran."""
     for key in graph.keys():
-        tree.store.put_action(key, ActionResult(kind=graph.node(key)["kind"]))
+        tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
     record_run(tree.store, graph)
 
 

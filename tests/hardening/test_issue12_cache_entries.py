@@ -44,7 +44,7 @@ def build_all(tree) -> list[str]:
     graph = compile_workspace(tree.workspace, None, tree.store)
     keys = list(graph.keys())
     for key in keys:
-        tree.store.put_action(key, ActionResult(kind=graph.node(key)["kind"]))
+        tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
     return keys
 
 
