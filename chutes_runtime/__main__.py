@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="log when the event loop stalls this long (0: off)")  # fmt: skip
     p.add_argument("--warn-interval", type=float, default=10.0, metavar="SECONDS",
                    help="log a repeated warning at most once per interval")  # fmt: skip
+    p.add_argument("--reuse-port", action="store_true",
+                   help="bind with SO_REUSEPORT, so a replacement server can start beside it")
     p.add_argument("--dev-job-data-path", default=None, help="dev: run a job with this JSON")
     p.add_argument("--dev-job-method", default=None, help="dev: the job's name")
     return p
@@ -130,6 +132,7 @@ def parse_settings(argv: list[str], env: dict[str, str]) -> Settings:
         warn_interval_s=args.warn_interval,
         job_data_path=args.dev_job_data_path,
         job_method=args.dev_job_method,
+        reuse_port=args.reuse_port,
     )
 
 

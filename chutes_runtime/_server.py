@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -74,7 +75,8 @@ class Runtime:
         if settings.dev and self.job is None:
             self.switch = AppSwitch(app, settings, code_root(settings.target))
         self.server = uvicorn.Server(_config(self.switch or app, settings))
-        task = asyncio.ensure_future(self.server.serve())
+        sockets = [_reuse_port_socket(settings)] if settings.reuse_port else None
+        task = asyncio.ensure_future(self.server.serve(sockets=sockets))
         while not self.server.started and not task.done():
             await asyncio.sleep(0.02)
         watchdog = self._watch() if self.server.started else None
@@ -103,6 +105,26 @@ class Runtime:
     def stop(self) -> None:
         if self.server is not None:
             self.server.should_exit = True
+
+
+def _reuse_port_socket(settings: Settings) -> socket.socket:
+    """The listening socket, bound with ``SO_REUSEPORT``: Linux lets a second server of
+    the same user bind the port too, and spreads new connections over both."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:  # as uvicorn words it: the local target's health fix reads it
+        sock.close()
+        reason = (exc.strerror or str(exc)).lower()
+        log.error("error while attempting to bind on address %s: %s", address, reason)
+        raise SystemExit(1) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _config(app: RuntimeApp | AppSwitch, settings: Settings) -> uvicorn.Config:

@@ -52,6 +52,9 @@ class Settings(msgspec.Struct, kw_only=True):
     job_method: str | None = None
     #: dev mode: how long a code reload's import may take before it is answered 504
     reload_timeout_s: float = 30.0
+    #: Bind the port with ``SO_REUSEPORT``: a replacement server (the local target's next
+    #: container of this chute) listens beside this one until this one stops.
+    reuse_port: bool = False
 
     def pool_size(self, concurrency: int) -> int:
         return self.threads or max(4, concurrency + 1)

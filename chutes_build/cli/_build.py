@@ -73,6 +73,10 @@ NO_CACHE = typer.Option(
     False, "--no-cache", help="Build the selected chutes without BuildKit's cache and without "
     "cached results (implies --force).",
 )
+WATCH = typer.Option(
+    False, "--watch", help="Then watch the workspace: reload a saved chute's code in its "
+    "container, rebuild and replace a chute whose image changed (local target; Ctrl-C stops).",
+)
 RUNTIME = typer.Option(
     None,
     "--runtime",
@@ -212,7 +216,7 @@ def up(
     builder: str = BUILDER, accept_fee: bool = ACCEPT_FEE, public: bool = PUBLIC,
     runtime: str = RUNTIME, strict: bool = STRICT, warm: bool = WARM,
     registry: str = REGISTRY, builders: str = BUILDERS, dry_run: bool = DRY_RUN,
-    force: bool = FORCE, no_cache: bool = NO_CACHE,
+    force: bool = FORCE, no_cache: bool = NO_CACHE, watch: bool = WATCH,
 ) -> None:  # fmt: skip
     """Build what changed and deploy the chutes whose inputs changed (here, or on chutes.ai)."""
     _check_target(target, ("local", "chutes"))
@@ -226,6 +230,11 @@ def up(
                          builders=builders, accept_fee=accept_fee, public=public,
                          runtime=runtime, warm=warm, dry_run=dry_run, force=force,
                          no_cache=no_cache)  # fmt: skip
+    if watch:
+        from ._watch import check_watch, watch_up
+
+        check_watch(target)
+        return watch_up(paths, options, as_json, strict)
     _execute(paths, options, as_json, strict)
 
 

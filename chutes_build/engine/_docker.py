@@ -169,6 +169,16 @@ class DockerClient:
             if "No such container" not in str(exc):
                 raise
 
+    async def rename_container(self, name: str, new_name: str) -> None:
+        await self._run(["rename", name, new_name], DeployError)
+
+    async def stop_container(self, name: str, timeout: int) -> None:
+        try:
+            await self._run(["stop", "--time", str(timeout), name], DeployError)
+        except DeployError as exc:
+            if "No such container" not in str(exc):
+                raise
+
     async def container_log(self, name: str, lines: int) -> str:
         proc = await self._quiet(["logs", "--tail", str(lines), name], merge=True)
         return proc.stdout.decode(errors="replace") if proc.returncode == 0 else ""

@@ -263,6 +263,24 @@ class ApiDocker:
     async def _remove_containers(self, names: list[str]) -> None:
         await each(names, self._forget)
 
+    async def rename_container(self, name: str, new_name: str) -> None:
+        await self._call("rename_container", name, new_name)
+
+    async def _rename_container(self, name: str, new_name: str) -> None:
+        await self._ask("POST", f"/containers/{name}/rename", ok=(204,),
+                        params={"name": new_name})  # fmt: skip
+
+    async def stop_container(self, name: str, timeout: int) -> None:
+        await self._call("stop_container", name, timeout)
+
+    async def _stop_container(self, name: str, timeout: int) -> None:
+        try:
+            await self._ask("POST", f"/containers/{name}/stop", ok=(204, 304),
+                            params={"t": str(timeout)})  # fmt: skip
+        except Refused as exc:
+            if exc.status != 404:
+                raise
+
     # -- logs ---------------------------------------------------------------------------
 
     async def _logs(self, name: str, params: dict[str, str]) -> tuple[str, str]:

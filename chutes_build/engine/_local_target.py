@@ -4,8 +4,9 @@ A chute runs from its **runtime image**: the chute's image plus the runtime laye
 runtime stage copied onto it, see ``_runtime_stage``), cached like any layer under
 ``chutes-build/runtime:<key>``.
 The chute's code is not baked in: the workspace is mounted read-only at
-``/workspace``, so a code-only edit changes the deploy key, restarts that one
-container and builds nothing. Containers use ``--network=host`` and a stable port
+``/workspace``, so a code-only edit changes the deploy key, replaces that one
+container (the old one serves until the new one is healthy, see ``_swap``) and builds
+nothing. Containers use ``--network=host`` and a stable port
 per chute (``port_base`` plus an assignment kept in the store, so adding a chute
 never moves the others; a port something else holds moves, see ``_ports``).
 Labels carry the workspace, the chute's slot and name, the deploy key, the runtime key
@@ -52,6 +53,7 @@ from ._ports import assign_ports
 from ._runtime_layer import RUNTIME_PREFIX, PythonInfo, probe_python, runtime_wheels, wheel_digests
 from ._runtime_pins import sdk_packages
 from ._runtime_stage import runtime_key, runtime_request, runtime_stage
+from ._swap import fresh_connections, replace_container
 
 __all__ = [
     "GPU_TEMPLATES",
@@ -180,10 +182,9 @@ class _Planner:
                     return None
                 if await _adopt(self.opts, chute):
                     return old.id
-            if chute.old:
-                await remove_containers(ctx.docker, [c.name for c in chute.old])
             _faults.hit("deploy.before-start")
-            container = await _start(ctx, self.opts, chute, runtime)
+            container = await replace_container(ctx.docker, chute.name, chute.old,
+                                                lambda: _start(ctx, self.opts, chute, runtime))
             _faults.hit("deploy.started")
             chute.row["state"] = "restarted" if old is not None else "started"
             return container
@@ -238,7 +239,7 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
     attrs, root = chute.attrs, ctx.graph.root
     command = [f"{RUNTIME_PREFIX}/bin/python", "-m", "chutes_runtime",
                f"{MOUNT}/{attrs.file}:{attrs.attr}", "--dev", "--host", "127.0.0.1",
-               "--port", str(chute.port)]  # fmt: skip
+               "--port", str(chute.port), "--reuse-port"]  # fmt: skip
     labels = {L_WORKSPACE: scope_id(root), L_SLOT: _slot(attrs), L_CHUTE: attrs.chute,
               L_DEPLOY: chute.key, L_RUNTIME: runtime, L_PORT: str(chute.port)}  # fmt: skip
     container = await run_container(
@@ -248,7 +249,8 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
     )  # fmt: skip
     try:
         await wait_http(chute.row["url"] + HEALTH_PATH, timeout=opts.health_timeout,
-                        alive=lambda: _running(ctx, chute.name), expect=chute.expect)  # fmt: skip
+                        alive=lambda: _running(ctx, chute.name), expect=chute.expect,
+                        transport=fresh_connections())  # fmt: skip
     except DeployError as exc:
         # Its log goes into the message; the container goes, so the next `up` retries.
         log = await container_log(ctx.docker, chute.name, LOG_LINES)

@@ -111,6 +111,14 @@ class DockerEngine(Protocol):
         """Stop and remove ``names`` (missing ones are fine)."""
         ...
 
+    async def rename_container(self, name: str, new_name: str) -> None:
+        """Give container ``name`` the name ``new_name``."""
+        ...
+
+    async def stop_container(self, name: str, timeout: int) -> None:
+        """Stop ``name`` gracefully (killed after ``timeout`` s; a missing one is fine)."""
+        ...
+
     async def container_log(self, name: str, lines: int) -> str:
         """The last ``lines`` lines of the container's output ("" when it is gone)."""
         ...

@@ -239,6 +239,18 @@ class FakeDocker:
             if found is not None:
                 del self.containers_by_name[found.name]
 
+    async def rename_container(self, name: str, new_name: str) -> None:
+        self.calls.append(("rename_container", name, new_name))
+        found = self.containers_by_name.pop(name)
+        found.name = new_name
+        self.containers_by_name[new_name] = found
+
+    async def stop_container(self, name: str, timeout: int) -> None:
+        self.calls.append(("stop_container", name, timeout))
+        found = self._find(name)
+        if found is not None:
+            found.state = "exited"
+
     async def container_log(self, name: str, lines: int) -> str:
         self.calls.append(("container_log", name, lines))
         found = self._find(name)
