@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,9 +31,28 @@ from ._outcome import ERROR_500, Unencodable, encoded, send_http_exception, send
 from ._passthrough import serve_passthrough
 from ._settings import Settings
 
-__all__ = ["PlainFraming", "Route", "RuntimeApp"]
+__all__ = ["PlainFraming", "Route", "RuntimeApp", "serve_lifespan"]
 
 log = logging.getLogger("chutes_runtime")
+
+
+async def serve_lifespan(
+    receive: Any, send: Any, startup: Callable[[], Awaitable[None]],
+    shutdown: Callable[[], Awaitable[None]],
+) -> None:
+    """One ASGI lifespan: ``startup()``, whose failure is reported to the server (which
+    then stops) rather than raised, then ``shutdown()`` when the server stops."""
+    await receive()
+    try:
+        await startup()
+    except Exception as exc:
+        log.exception("startup hook failed")
+        await send({"type": "lifespan.startup.failed", "message": f"startup hook failed: {exc!r}"})
+        return
+    await send({"type": "lifespan.startup.complete"})
+    await receive()
+    await shutdown()
+    await send({"type": "lifespan.shutdown.complete"})
 
 _MSGPACK = (b"application/msgpack", b"application/x-msgpack", b"application/vnd.msgpack")
 
@@ -304,19 +324,7 @@ class RuntimeApp:
 
     # ---------------------------------------------------------------- lifespan
     async def _lifespan(self, receive: Any, send: Any) -> None:
-        await receive()
-        try:
-            await self.startup()
-        except Exception as exc:
-            log.exception("startup hook failed")
-            await send(
-                {"type": "lifespan.startup.failed", "message": f"startup hook failed: {exc!r}"}
-            )
-            return
-        await send({"type": "lifespan.startup.complete"})
-        await receive()
-        await self.shutdown()
-        await send({"type": "lifespan.shutdown.complete"})
+        await serve_lifespan(receive, send, self.startup, self.shutdown)
 
     async def startup(self) -> None:
         """Start the time-limit sweep and run the startup hooks (their error propagates)."""

@@ -38,7 +38,7 @@ import msgspec
 
 from chutes_build.core import ChutesBuildError
 
-from ._app import RuntimeApp
+from ._app import RuntimeApp, serve_lifespan
 from ._codefiles import (
     CodeFile,
     PathRefused,
@@ -106,23 +106,15 @@ class AppSwitch:
             await self._lifespan(receive, send)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
-        await receive()
-        try:
-            await self.current.app.startup()
-        except Exception as exc:
-            log.exception("startup hook failed")
-            await send(
-                {"type": "lifespan.startup.failed", "message": f"startup hook failed: {exc!r}"}
-            )
-            return
-        await send({"type": "lifespan.startup.complete"})
-        await receive()
+        await serve_lifespan(receive, send, self.current.app.startup, self._shutdown)
+
+    async def _shutdown(self) -> None:
+        """Cancel the retiring generations, then run the current app's shutdown hooks."""
         retiring = list(self._retiring)
         for task in retiring:
             task.cancel()
         await asyncio.gather(*retiring, return_exceptions=True)
         await self.current.app.shutdown()
-        await send({"type": "lifespan.shutdown.complete"})
 
     def swap(self, app: RuntimeApp) -> int:
         """Serve ``app`` from the next request on; the old one retires when idle."""
