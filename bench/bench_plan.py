@@ -264,12 +264,12 @@ FAKE_BUILD = r"""
 import sys
 from chutes_build.workspace._workspace import find_workspace
 from chutes_build.cache import ActionResult, DiskStore, default_cache_dir
-from chutes_build.graph import compile_workspace, record_run
+from chutes_build.graph import compile_workspace, record_run, result_key
 workspace = find_workspace(sys.argv[1])
 with DiskStore(default_cache_dir(workspace.config.cache_dir, workspace.root)) as store:
     graph = compile_workspace(workspace, None, store)
     for key in graph.keys():
-        store.put_action(key, ActionResult(kind=graph.node(key).kind))
+        store.put_action(result_key(graph.node(key)), ActionResult(kind=graph.node(key).kind))
     record_run(store, graph)
 """
 

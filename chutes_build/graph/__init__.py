@@ -5,7 +5,8 @@ nodes (frozen msgspec structs tagged by ``kind``, see :mod:`._nodes`): ``graph.n
 is a :class:`BaseNode`, :class:`LayerNode`, :class:`ImageNode` or :class:`DeployNode`;
 ``graph.keys()`` lists keys in build order and ``graph.nx`` is the same graph as a
 ``networkx.DiGraph`` (an edge ``a -> b``: ``b`` uses ``a``'s result). Every node has
-``key``, ``kind``, ``label``, ``text``, ``deps`` (input keys, in order), ``chutes``
+``key``, ``kind``, ``label``, ``text``, ``deps`` (input keys, in order), ``after``
+(nodes run first that are not inputs: a chute's runtime layer and logo), ``chutes``
 (the chutes that use it) and ``names``; ``inputs_of(node)`` gives what ``why``
 compares. ``graph.slots()`` says where each node sits (``deploy:user/name``,
 ``image:user/name:tag``, ``layer:user/name:tag#depth``), which is how a node is
@@ -19,6 +20,8 @@ matched with its predecessor in the last recorded run.
 - ``image``: ``username``, ``name``, ``tag``, ``uid``, ``readme``, ``top`` (key of the
   last layer), ``base``, ``logo``; ``graph.chain(key)`` lists the layers base-first
   and ``graph.dockerfile(key)`` joins their lines.
+- ``runtime``: ``image`` (the image node it is built on); the local target runs chutes
+  from it. ``logo``: ``path`` and ``digest``; the chutes target uploads it.
 - ``deploy``: ``chute``, ``username``, ``uid``, ``file`` (workspace-relative), ``attr``,
   ``image`` (image node key, ``None`` for a prebuilt image), ``image_ref``, ``code``
   (``{path: digest}`` of the chute file and its local imports), ``code_digest``,
@@ -39,7 +42,18 @@ from ._evaluate import Evaluation, evaluate, evaluation_key
 from ._graph import KINDS, BuildGraph
 from ._keys import digest_of, node_key
 from ._load import compile_workspace, evaluate_workspace
-from ._nodes import BaseNode, DeployNode, ImageNode, LayerNode, Node, NodeKind
+from ._nodes import (
+    BaseNode,
+    DeployNode,
+    ImageNode,
+    LayerNode,
+    LogoNode,
+    Node,
+    NodeKind,
+    RuntimeNode,
+    logo_key,
+    runtime_key,
+)
 from ._plan import (
     InputChange,
     NodePlan,
@@ -50,6 +64,9 @@ from ._plan import (
     outcome_key,
     plan,
     record_run,
+    result_key,
+    runtime_result_key,
+    used_by,
 )
 from ._render import FORMATS, node_dicts, render
 from ._select import Picked, known_chute_names, select_files
@@ -67,12 +84,14 @@ __all__ = [
     "ImageSnapshot",
     "InputChange",
     "LayerNode",
+    "LogoNode",
     "Node",
     "NodeKind",
     "NodePlan",
     "Picked",
     "Plan",
     "RecordedGraph",
+    "RuntimeNode",
     "compile_snapshots",
     "compile_workspace",
     "digest_of",
@@ -83,11 +102,16 @@ __all__ = [
     "inputs_of",
     "known_chute_names",
     "last_run",
+    "logo_key",
     "node_dicts",
     "node_key",
     "outcome_key",
     "plan",
     "record_run",
+    "result_key",
     "render",
+    "runtime_key",
+    "runtime_result_key",
     "select_files",
+    "used_by",
 ]

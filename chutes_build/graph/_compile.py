@@ -22,7 +22,17 @@ from ..definitions import DEFAULT_BASE_IMAGE, Add, Directive, From, select_files
 from ..workspace import ChuteSnapshot, FileSnapshot, ImageSnapshot, plain
 from ._graph import BuildGraph
 from ._keys import digest_of, node_key
-from ._nodes import BaseNode, DeployNode, ImageNode, LayerNode
+from ._nodes import (
+    BaseNode,
+    DeployNode,
+    ImageNode,
+    LayerNode,
+    LogoNode,
+    NodeKind,
+    RuntimeNode,
+    logo_key,
+    runtime_key,
+)
 
 __all__ = ["compile_snapshots", "inputs_of"]
 
@@ -174,10 +184,28 @@ class _Compiler:
         inputs = {"top": top, **payload, "readme": "digest:" + digest_of(image.readme)}
         if logo:
             inputs["logo"] = logo["digest"]
+        after = (self.logo_node(logo, chute),) if logo else ()
         self.graph.add(ImageNode(key=key, label=label, text=f"image {label}", deps=(top,),
-                                 names=(label, f"{image.name}:{image.tag}"), uid=image.uid,
-                                 readme=image.readme, top=top, base=chain[0].key, logo=logo,
-                                 inputs=inputs, slot=f"image:{label}", **payload))  # fmt: skip
+                                 after=after, names=(label, f"{image.name}:{image.tag}"),
+                                 uid=image.uid, readme=image.readme, top=top, base=chain[0].key,
+                                 logo=logo, inputs=inputs, slot=f"image:{label}",
+                                 **payload))  # fmt: skip
+        self.users.setdefault(key, set()).add(chute)
+        runtime = runtime_key(key)
+        self.graph.add(RuntimeNode(key=runtime, label=f"runtime {label}",
+                                   text=f"runtime layer on {label}",
+                                   deps=(key,), image=key, slot=f"runtime:{label}",
+                                   names=(f"runtime:{label}",), inputs={"image": key}))  # fmt: skip
+        self.users.setdefault(runtime, set()).add(chute)
+        return key
+
+    def logo_node(self, logo: dict[str, str], chute: str) -> str:
+        """Add the node of ``logo`` (once per content); return its key."""
+        key = logo_key(logo["digest"])
+        self.graph.add(LogoNode(key=key, label=logo["path"], text=f"logo {logo['path']}",
+                                path=logo["path"], digest=logo["digest"],
+                                slot=f"logo:{logo['path']}", names=(logo["path"],),
+                                inputs={"digest": logo["digest"]}))  # fmt: skip
         self.users.setdefault(key, set()).add(chute)
         return key
 
@@ -199,8 +227,11 @@ class _Compiler:
             keyed["logo"] = logo["digest"]
         key = node_key("deploy", keyed, deps)
         image_ref = chute.image_ref or self.graph.node(image_key).label
+        after = (runtime_key(image_key),) if image_key else ()
+        after += (self.logo_node(logo, chute.name),) if logo else ()
         self.graph.add(DeployNode(
-            key=key, label=chute.name, text=f"deploy {slot}", deps=deps, chute=chute.name,
+            key=key, label=chute.name, text=f"deploy {slot}", deps=deps, after=after,
+            chute=chute.name,
             username=chute.username, uid=chute.uid, file=snap.rel, attr=chute.attr,
             image=image_key, image_ref=image_ref, code=code, code_digest=digest_of(code),
             definition=body, logo=logo, slot=f"deploy:{slot}",
@@ -244,7 +275,7 @@ def _deploy_body(chute: ChuteSnapshot) -> dict[str, Any]:
             "hooks": chute.hooks, "node_selector": chute.node_selector}  # fmt: skip
 
 
-def inputs_of(node: BaseNode | LayerNode | ImageNode | DeployNode) -> dict[str, str]:
+def inputs_of(node: NodeKind) -> dict[str, str]:
     """A node's inputs by name, as ``why`` compares them (a deploy node's are made here)."""
     if not isinstance(node, DeployNode):
         return node.inputs

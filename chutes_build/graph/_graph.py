@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ..core import ChutesBuildError, GraphError
-from ._nodes import BaseNode, DeployNode, ImageNode, LayerNode, NodeKind
+from ._nodes import BaseNode, DeployNode, ImageNode, LayerNode, LogoNode, NodeKind, RuntimeNode
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "BuildGraph", "no_gc_pauses"]
 
 #: Node kinds in build order.
-KINDS = ("base", "layer", "image", "deploy")
+KINDS = ("base", "layer", "logo", "image", "runtime", "deploy")
 _RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -53,7 +53,7 @@ class BuildGraph:
         order."""
         found = self._nodes.get(node.key)
         if found is None:
-            for dep in node.deps:
+            for dep in (*node.deps, *node.after):
                 if dep not in self._nodes:
                     raise GraphError(f"node {node.key[:12]} depends on unknown node {dep[:12]}")
             found = self._nodes[node.key] = node
@@ -70,7 +70,7 @@ class BuildGraph:
     def _link(self, key: str) -> None:
         node = self._nodes[key]
         self._nx.add_node(key, node=node)
-        for dep in node.deps:
+        for dep in (*node.deps, *node.after):
             self._nx.add_edge(dep, key)
 
     @property
@@ -126,7 +126,7 @@ class BuildGraph:
         """Keys of the nodes that take ``key`` as an input."""
         if self._nx is not None:
             return list(self._nx.successors(key))
-        return [k for k, node in self._nodes.items() if key in node.deps]
+        return [k for k, node in self._nodes.items() if key in node.deps or key in node.after]
 
     def nodes(self, kind: str | None = None) -> Iterator[NodeKind]:
         for key in self.keys(kind):
@@ -134,10 +134,11 @@ class BuildGraph:
 
     def slots(self) -> dict[str, list[str]]:
         """Where each node sits, stable across edits: ``deploy:user/name``,
-        ``image:user/name:tag`` and ``layer:user/name:tag#depth`` (base = depth 0)."""
+        ``image:user/name:tag``, ``runtime:user/name:tag``, ``logo:path`` and
+        ``layer:user/name:tag#depth`` (base = depth 0)."""
         found: dict[str, list[str]] = {}
         for key, node in self._nodes.items():
-            if isinstance(node, DeployNode):
+            if isinstance(node, DeployNode | RuntimeNode | LogoNode):
                 found.setdefault(key, []).append(node.slot)
             elif isinstance(node, ImageNode):
                 found.setdefault(key, []).append(node.slot)

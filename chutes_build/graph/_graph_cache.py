@@ -32,7 +32,7 @@ from ._nodes import NodeKind
 
 __all__ = ["cached_compile"]
 
-_FORMAT = 2  # 2: typed nodes, stored in their tagged plain form
+_FORMAT = 3  # 2: typed nodes, stored in their tagged plain form; 3: runtime and logo nodes
 _ENCODE = msgspec.msgpack.Encoder()
 
 

@@ -1,9 +1,11 @@
 """The nodes of the build graph: one frozen, tagged msgspec struct per kind.
 
 Every node has a ``key`` (its content key), a ``kind`` (the tag: ``base``, ``layer``,
-``image``, ``deploy``), a ``label`` and ``text`` for people, ``deps`` (the keys of its
-inputs, in order), ``chutes`` (the chutes that use it) and ``names`` (what
-``graph.find`` matches besides the key). Each kind adds its own fields; readers
+``image``, ``runtime``, ``logo``, ``deploy``), a ``label`` and ``text`` for people,
+``deps`` (the keys of its inputs, in order), ``after`` (nodes a target runs first that
+are not inputs of the key: the runtime layer a local chute starts from, the logo an
+upload shows), ``chutes`` (the chutes that use it) and ``names`` (what ``graph.find``
+matches besides the key). Each kind adds its own fields; readers
 (plan, why, render, the scheduler and the targets) read them as attributes, so a
 typo is an error where it is made, not a ``KeyError`` at run time.
 ``msgspec.to_builtins(node)`` is the node's plain form (``kind`` included), which
@@ -16,7 +18,20 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["BaseNode", "DeployNode", "ImageNode", "LayerNode", "Node", "NodeKind"]
+from ._keys import node_key
+
+__all__ = [
+    "BaseNode",
+    "DeployNode",
+    "ImageNode",
+    "LayerNode",
+    "LogoNode",
+    "Node",
+    "NodeKind",
+    "RuntimeNode",
+    "logo_key",
+    "runtime_key",
+]
 
 
 class Node(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
@@ -26,6 +41,7 @@ class Node(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
     label: str
     text: str
     deps: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
     chutes: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
 
@@ -89,4 +105,36 @@ class DeployNode(Node, frozen=True, kw_only=True, tag="deploy"):
     slot: str
 
 
-NodeKind = BaseNode | LayerNode | ImageNode | DeployNode
+class RuntimeNode(Node, frozen=True, kw_only=True, tag="runtime"):
+    """The runtime layer of image ``image``: the cord server and its packages copied onto
+    it, which the local target runs a chute from. Its key is the image's; what else it is
+    built from (the image's Python, the runtime's wheels, dev or production mode) is
+    resolved when it is built, and the target records the result under the node's key
+    and those conditions."""
+
+    image: str
+    slot: str
+    inputs: dict[str, str]
+
+
+class LogoNode(Node, frozen=True, kw_only=True, tag="logo"):
+    """A logo file (workspace-relative ``path``, content ``digest``), uploaded once per
+    platform API by the chutes target before the images and chutes that show it."""
+
+    path: str
+    digest: str
+    slot: str
+    inputs: dict[str, str]
+
+
+NodeKind = BaseNode | LayerNode | ImageNode | RuntimeNode | LogoNode | DeployNode
+
+
+def runtime_key(image_key: str) -> str:
+    """The key of image ``image_key``'s runtime node."""
+    return node_key("runtime", {}, (image_key,))
+
+
+def logo_key(digest: str) -> str:
+    """The key of the logo node of the logo with content ``digest``."""
+    return node_key("logo", {"digest": digest}, ())

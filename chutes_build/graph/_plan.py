@@ -7,7 +7,11 @@ running it (``needs-gpu``: a template chute on a machine without a GPU;
 ``prebuilt``: a prebuilt image reference the local target cannot run) has the
 status ``outcome``: the target records it under :func:`outcome_key`, the node's key
 plus the conditions the outcome holds under (the target, whether a GPU is usable),
-so it stops holding as soon as the inputs or the conditions change.
+so it stops holding as soon as the inputs or the conditions change. A runtime node's
+result is recorded the same way (:func:`runtime_result_key`: its key plus dev or
+production mode), since what it is built from besides its image is resolved when it is
+built. Nodes a target does not use are left out of its plan: the local target uploads
+no logo, the chutes target builds no runtime layer (its platform builds the image).
 To say *why*, the builder records each graph it ran
 (:func:`record_run`); the planner finds the node that held the same place
 last time (the same chute, the same image, the same layer depth) and
@@ -37,6 +41,9 @@ __all__ = [
     "outcome_key",
     "plan",
     "record_run",
+    "result_key",
+    "runtime_result_key",
+    "used_by",
 ]
 
 _VERSION = 1
@@ -74,7 +81,7 @@ class NodePlan(msgspec.Struct, kw_only=True):
     key: str
     kind: str
     label: str
-    status: str  # cached | dirty | outcome
+    status: str  # cached | dirty | outcome (| unused, from explain only)
     reason: str
     reasons: list[str]
     chutes: list[str]
@@ -114,6 +121,29 @@ def outcome_key(key: str, conditions: Mapping[str, Any]) -> str:
     """Where a target records the outcome of node ``key`` under ``conditions`` (e.g.
     ``{"target": "local", "gpu": False}``): another input or condition is another key."""
     return node_key("outcome", dict(conditions), (key,))
+
+
+def runtime_result_key(key: str, production: bool) -> str:
+    """Where the local target records runtime node ``key``'s result in dev or production
+    mode."""
+    return outcome_key(key, {"target": "local", "runtime": "production" if production else "dev"})
+
+
+def result_key(node: NodeKind, production: bool = False) -> str:
+    """Where the local target records ``node``'s result: under its key, or for a runtime
+    node under :func:`runtime_result_key`."""
+    if node.kind == "runtime":
+        return runtime_result_key(node.key, production)
+    return node.key
+
+
+def used_by(kind: str, target: str) -> bool:
+    """Whether a target (``local`` or ``chutes``) runs nodes of ``kind``."""
+    return kind != ("logo" if target == "local" else "runtime")
+
+
+def _target(conditions: Mapping[str, Any] | None) -> str:
+    return str((conditions or {}).get("target", "local"))
 
 
 def last_run(store: Store, root: str) -> RecordedGraph | None:
@@ -308,7 +338,8 @@ def _recorded_outcome(
     """``(outcome, note)`` a target recorded for this deploy node under ``conditions``."""
     if conditions is None or attrs.kind != "deploy":
         return None
-    result, _why = store.read_action(outcome_key(attrs.key, conditions), touch=False)
+    held = {name: conditions[name] for name in ("target", "gpu") if name in conditions}
+    result, _why = store.read_action(outcome_key(attrs.key, held), touch=False)
     if result is None or "outcome" not in result.outputs:
         return None
     return result.outputs["outcome"], result.outputs.get("note", "")
@@ -320,7 +351,12 @@ def _node_plan(
     explainer: _Explainer,
     conditions: Mapping[str, Any] | None = None,
 ) -> NodePlan:
-    result, why = store.read_action(attrs.key, touch=False)  # verified, as `up` reads it
+    if not used_by(attrs.kind, _target(conditions)):
+        why = f"not used by the {_target(conditions)} target"
+        return NodePlan(key=attrs.key, kind=attrs.kind, label=attrs.label, status="unused",
+                        reason=why, reasons=[why], chutes=list(attrs.chutes))  # fmt: skip
+    key = result_key(attrs, bool((conditions or {}).get("production")))
+    result, why = store.read_action(key, touch=False)  # verified, as `up` reads it
     store.count("ac", result is not None)
     cached, settled = result is not None, None
     if not cached and not why:
@@ -345,7 +381,9 @@ def _node_plan(
 def plan(graph: BuildGraph, store: Store, conditions: Mapping[str, Any] | None = None) -> Plan:
     """Every node of ``graph`` in build order, cached, dirty or settled by an outcome, with
     the reason; ``conditions`` (the target and what it depends on, e.g. ``{"target": "local",
-    "gpu": False}``) selects the outcomes that hold (None: none is read)."""
-    explainer = _Explainer(graph, store)
-    nodes = [_node_plan(attrs, store, explainer, conditions) for attrs in graph.nodes()]
+    "gpu": False, "production": False}``) selects the outcomes and runtime results that
+    hold (None: no outcome is read, the runtime in dev mode)."""
+    explainer, target = _Explainer(graph, store), _target(conditions)
+    nodes = [_node_plan(attrs, store, explainer, conditions) for attrs in graph.nodes()
+             if used_by(attrs.kind, target)]  # fmt: skip
     return Plan(nodes=nodes)

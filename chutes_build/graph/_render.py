@@ -36,6 +36,7 @@ def node_dicts(graph: BuildGraph, plan: Plan | None = None) -> list[dict[str, An
             "kind": attrs.kind,
             "label": attrs.label,
             "deps": list(attrs.deps),
+            "after": list(attrs.after),
             "chutes": list(attrs.chutes),
             "text": attrs.text,
             "status": entry.status if entry else "unknown",
@@ -91,7 +92,8 @@ def _quote(text: str) -> str:
 
 
 def _dot(nodes: list[dict[str, Any]]) -> str:
-    shapes = {"base": "cylinder", "layer": "box", "image": "box3d", "deploy": "component"}
+    shapes = {"base": "cylinder", "layer": "box", "image": "box3d", "deploy": "component",
+              "runtime": "box3d", "logo": "note"}  # fmt: skip
     colors = {"cached": "palegreen", "dirty": "khaki", "outcome": "lightblue", "unknown": "white"}
     lines = [
         "digraph chutes_build {",
@@ -105,6 +107,7 @@ def _dot(nodes: list[dict[str, Any]]) -> str:
         )
     for n in nodes:
         lines.extend(f"  {_quote(dep)} -> {_quote(n['key'])};" for dep in n["deps"])
+        lines.extend(f"  {_quote(dep)} -> {_quote(n['key'])} [style=dashed];" for dep in n["after"])
     return "\n".join([*lines, "}"])
 
 
@@ -125,6 +128,7 @@ def _mermaid(nodes: list[dict[str, Any]]) -> str:
         lines.append(f'  {ids[n["key"]]}{left}"{label}"{right}')
     for n in nodes:
         lines.extend(f"  {ids[dep]} --> {ids[n['key']]}" for dep in n["deps"])
+        lines.extend(f"  {ids[dep]} -.-> {ids[n['key']]}" for dep in n["after"])
     fills = {"cached": "#c8f7c5", "dirty": "#fbe7a1", "outcome": "#bfdbfe"}
     for status, fill in fills.items():
         members = [ids[n["key"]] for n in nodes if n["status"] == status]

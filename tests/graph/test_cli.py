@@ -8,7 +8,7 @@ import pytest
 
 from chutes_build.cache import ActionResult, DiskStore
 from chutes_build.cli import main
-from chutes_build.graph import compile_workspace, record_run
+from chutes_build.graph import compile_workspace, record_run, result_key
 
 from .conftest import chute_file
 
@@ -35,7 +35,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def build(tree) -> None:
     graph = compile_workspace(tree.workspace, None, tree.store)
     for key in graph.keys():
-        tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
+        tree.store.put_action(result_key(node := graph.node(key)), ActionResult(kind=node.kind))
     record_run(tree.store, graph)
 
 

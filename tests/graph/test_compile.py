@@ -27,6 +27,7 @@ def test_kinds_and_edges(tree):
         "layer",
         "layer",
         "image",
+        "runtime",
         "deploy",
     ]
     deploy = graph.node(graph.keys("deploy")[0])
@@ -41,8 +42,12 @@ def test_kinds_and_edges(tree):
     chain = graph.chain(image.key)
     for parent, child in zip(chain, chain[1:], strict=False):
         assert graph.node(child).parent == parent and list(graph.node(child).deps) == [parent]
-    assert graph.nx.number_of_edges() == 5
-    assert list(graph.nx.successors(image.key)) == [deploy.key]
+    assert graph.nx.number_of_edges() == 7  # ... image -> runtime -> deploy, image -> deploy
+    runtime = graph.node(graph.keys("runtime")[0])
+    assert runtime.image == image.key and list(runtime.deps) == [image.key]
+    assert list(deploy.after) == [runtime.key] and runtime.key not in deploy.deps
+    assert sorted(graph.nx.successors(image.key)) == sorted([deploy.key, runtime.key])
+    assert list(graph.nx.successors(runtime.key)) == [deploy.key]
 
 
 def test_identical_prefixes_share_nodes(tree):

@@ -8,7 +8,15 @@ import msgspec
 import pytest
 
 from chutes_build.core import GraphError
-from chutes_build.graph import BaseNode, DeployNode, ImageNode, LayerNode, NodeKind
+from chutes_build.graph import (
+    BaseNode,
+    DeployNode,
+    ImageNode,
+    LayerNode,
+    LogoNode,
+    NodeKind,
+    RuntimeNode,
+)
 
 from .test_plan import setup
 
@@ -16,7 +24,8 @@ from .test_plan import setup
 def test_issue_14_every_node_is_a_typed_struct_of_its_kind(tree):
     setup(tree)
     graph = tree.compile()
-    kinds = {BaseNode: "base", LayerNode: "layer", ImageNode: "image", DeployNode: "deploy"}
+    kinds = {BaseNode: "base", LayerNode: "layer", ImageNode: "image", DeployNode: "deploy",
+             RuntimeNode: "runtime", LogoNode: "logo"}  # fmt: skip
     for node in graph.nodes():
         assert kinds[type(node)] == node.kind
     (deploy,) = [n for n in graph.nodes("deploy") if n.chute == "alpha"]

@@ -7,7 +7,7 @@ import json
 import re
 
 from chutes_build.engine import local_conditions, record_outcomes
-from chutes_build.graph import explain, plan, record_run, render
+from chutes_build.graph import explain, plan, record_run, render, result_key
 
 from .conftest import chute_file
 from .test_plan import IMAGE
@@ -20,7 +20,7 @@ def _images_only(tree, graph) -> None:
 
     for key in graph.keys():
         if graph.node(key).kind != "deploy":
-            tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
+            tree.store.put_action(result_key(node := graph.node(key)), ActionResult(kind=node.kind))
 
 
 def _setup(tree):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chutes_build.cache import ActionResult
-from chutes_build.graph import explain, last_run, plan, record_run
+from chutes_build.graph import explain, last_run, plan, record_run, result_key
 
 from .conftest import chute_file
 
@@ -13,7 +13,7 @@ IMAGE = ".apt_install(['curl']).add('src', '/app/src').run_command('echo a')"
 def build_everything(tree, graph) -> None:
     """What the build step does: write each node's result, then record the graph it ran."""
     for key in graph.keys():
-        tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
+        tree.store.put_action(result_key(node := graph.node(key)), ActionResult(kind=node.kind))
     record_run(tree.store, graph)
 
 
@@ -57,6 +57,7 @@ def test_directive_change_names_the_directive_and_the_upstream(tree):
     assert reasons(tree) == {
         "RUN echo b": "directive changed: 'RUN echo a' -> 'RUN echo b'",
         "me/alpha:1": "upstream layer 'RUN echo b' changed",
+        "runtime me/alpha:1": "upstream image 'me/alpha:1' changed",
         "alpha": "chutes/a/chute_a.py changed; upstream image 'me/alpha:1' changed",
     }
 

@@ -45,13 +45,16 @@ def test_dot_is_a_digraph_with_every_edge(graph):
     text = render(graph, "dot", graph.plan)
     assert text.startswith("digraph chutes_build {") and text.endswith("}")
     assert text.count(" -> ") == graph.nx.number_of_edges()
+    assert text.count("style=dashed") == sum(len(n.after) for _, n in graph.items()) > 0
     assert '"layer: RUN echo \\"<a>\\""' in text
 
 
 def test_mermaid_escapes_labels(graph):
     text = render(graph, "mermaid", graph.plan)
     assert text.startswith("flowchart BT")
-    assert text.count(" --> ") == graph.nx.number_of_edges()
+    after = sum(len(n.after) for _, n in graph.items())
+    assert text.count(" --> ") + text.count(" -.-> ") == graph.nx.number_of_edges()
+    assert text.count(" -.-> ") == after > 0
     assert "RUN echo #quot;&lt;a&gt;#quot;" in text
     assert "class " in text and "dirty" in text
 

@@ -17,7 +17,7 @@ import re
 import pytest
 
 from chutes_build.cache import ACTION_VERSION, ActionResult, DiskStore, MemoryStore
-from chutes_build.graph import compile_workspace
+from chutes_build.graph import compile_workspace, result_key
 from tests.graph.conftest import Tree, chute_file
 from tests.hardening._issue12 import cli as run_cli
 
@@ -40,12 +40,14 @@ def cli(tree, *args: str) -> tuple[int, str, str]:
     return run_cli(tree.root, *args)
 
 
-def build_all(tree) -> list[str]:
+def build_all(tree) -> dict[str, str]:
+    """Write every node's result; ``{entry key: node key}`` (a runtime node's result is
+    recorded under a key of its own)."""
     graph = compile_workspace(tree.workspace, None, tree.store)
-    keys = list(graph.keys())
-    for key in keys:
-        tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
-    return keys
+    entries = {result_key(graph.node(key)): key for key in graph.keys()}
+    for entry, key in entries.items():
+        tree.store.put_action(entry, ActionResult(kind=graph.node(key).kind))
+    return entries
 
 
 def truncate(path: str) -> None:
@@ -104,20 +106,21 @@ def test_issue_12_plan_reports_a_damaged_entry_as_a_corrupt_dirty_node(ws) -> No
     keys = build_all(ws)
     code, out, _ = cli(ws, "plan", "--json")
     assert code == 0 and json.loads(out)["summary"]["dirty"] == 0
-    how = damage_all(ws, keys)
+    how = damage_all(ws, list(keys))
     assert len(set(how.values())) == len(DAMAGE) + 1, how
     code, out, err = cli(ws, "plan", "--json")
     assert code == 0, err[-2000:]
     nodes = {n["key"]: n for n in json.loads(out)["nodes"]}
-    assert set(nodes) == set(keys)
-    for key, node in nodes.items():
-        assert node["status"] == "dirty", (how[key], node)
-        assert re.match(r"^corrupt entry \(.+\): it is rebuilt$", node["reason"]), (how[key], node)
+    assert set(nodes) == set(keys.values())
+    for entry, key in keys.items():
+        node = nodes[key]
+        assert node["status"] == "dirty", (how[entry], node)
+        assert re.match(r"^corrupt entry \(.+\): it is rebuilt$", node["reason"]), (how[entry], node)
 
 
 def test_issue_12_cache_verify_and_plan_name_the_same_entries_and_never_hang(ws) -> None:
     keys = build_all(ws)
-    how = damage_all(ws, keys)
+    how = damage_all(ws, list(keys))
     code, out, err = cli(ws, "cache", "verify", "--json")
     assert code == 1, err[-2000:]
     bad = {row["name"]: row["why"] for row in json.loads(out)["corrupt"]}
@@ -134,13 +137,13 @@ def test_issue_12_cache_verify_and_plan_name_the_same_entries_and_never_hang(ws)
         assert re.match(expected, bad[key]), (kind, bad[key])
     code, out, _ = cli(ws, "plan", "--json")
     plan = {n["key"]: n["reason"] for n in json.loads(out)["nodes"]}
-    for key in keys:
-        assert plan[key] == f"corrupt entry ({bad[key]}): it is rebuilt", (how[key], plan[key])
+    for entry, key in keys.items():
+        assert plan[key] == f"corrupt entry ({bad[entry]}): it is rebuilt", (how[entry], plan[key])
 
 
 def test_issue_12_gc_removes_what_sits_in_an_entrys_place(ws) -> None:
     keys = build_all(ws)
-    damage_all(ws, keys)
+    damage_all(ws, list(keys))
     code, out, err = cli(ws, "cache", "gc", "--max-size", "0", "--json")
     assert code == 0, err[-2000:]
     left = [e for e in ws.store.entries() if e.area == "ac"]
