@@ -160,7 +160,7 @@ async def follow_instance_logs(client: Any, chute: str, as_json: bool) -> int:
             for instance_id in instances:
                 nursery.start_soon(one, instance_id)
     except BaseExceptionGroup as group:
-        from ._pipeline import first_error as _first_error
+        from ..engine import first_error as _first_error
 
         first = _first_error(group)
         if first is None:

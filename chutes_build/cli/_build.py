@@ -27,10 +27,10 @@ from ._common import (
     warnings_json,
 )
 from ._graph import open_store, print_json
-from ._pipeline import Session, check_runtime, docker_client, run_pipeline
+from ._pipeline import run_pipeline
 
 if TYPE_CHECKING:
-    from ..engine import RunOptions
+    from ..engine import RunOptions, Session
 
 JOBS = typer.Option(4, "--jobs", "-j", help="Builds (and container starts) run at once.")
 KEEP_GOING = typer.Option(
@@ -94,6 +94,8 @@ def _session(paths: list[str] | None, strict: bool = False) -> Session:
     report_warnings(graph.warnings)
     for _rel, error in graph.errors:
         err_console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+    from ..engine import Session
+
     return Session(workspace, store, graph)
 
 
@@ -222,8 +224,9 @@ def up(
     _check_target(target, ("local", "chutes"))
     if warm:
         _check_target(target, ("chutes",))
+    from ..engine import RunOptions, check_runtime
+
     check_runtime(runtime)
-    from ..engine import RunOptions
 
     options = RunOptions(deploy=True, target=target, jobs=jobs, keep_going=keep_going,
                          network=network, builder=builder, registry=registry,
@@ -250,7 +253,7 @@ def down(paths: list[str] = PATHS, target: str = TARGET, as_json: bool = JSON) -
     """Stop and remove the workspace's local chute containers (only PATHS' chutes if given)."""
     import trio
 
-    from ..engine import down_local
+    from ..engine import down_local, open_docker
 
     _check_target(target)
     session = _session(paths) if paths else None
@@ -258,7 +261,7 @@ def down(paths: list[str] = PATHS, target: str = TARGET, as_json: bool = JSON) -
     names = [a.chute for a in session.graph.nodes("deploy")] if session else None
 
     async def run():
-        return await down_local(await docker_client(None, True, store), workspace.root, names)
+        return await down_local(await open_docker(None, True, store), workspace.root, names)
 
     store = open_store(workspace)
     with store, _workspace_lock(store, workspace):

@@ -46,15 +46,17 @@ def _compile(paths: list[str] | None, store: Store | None = None, strict: bool =
     return workspace, store, graph
 
 
-def local_conditions() -> dict:
-    """What the local target's recorded outcomes depend on (see ``engine.local_conditions``);
-    the engine is imported only when a GPU may be in use, so a plain ``plan`` stays light."""
+def local_conditions(workspace) -> dict:
+    """What the local target's recorded outcomes and runtime layers depend on (see
+    ``engine.local_conditions``); the engine is imported only when a GPU may be in use,
+    so a plain ``plan`` stays light."""
+    production = workspace.config.runtime_production
     if os.environ.get("CHUTES_BUILD_LOCAL_GPU") != "1":
-        return {"target": "local", "gpu": False}
+        return {"target": "local", "gpu": False, "production": production}
     from ..engine import has_gpu
     from ..engine import local_conditions as conditions
 
-    return conditions(has_gpu(dict(os.environ)))
+    return conditions(has_gpu(dict(os.environ)), production)
 
 
 def _report(graph) -> int:
@@ -72,9 +74,9 @@ def graph(
 
     if fmt not in FORMATS:
         raise GraphError(f"unknown graph format {fmt!r}", fix=f"use one of: {', '.join(FORMATS)}")
-    _, store, built = _compile(paths, strict=strict)
+    workspace, store, built = _compile(paths, strict=strict)
     with store:
-        planned = plan(built, store, local_conditions())
+        planned = plan(built, store, local_conditions(workspace))
         text = render(built, fmt, planned, title=f"chutes-build: {os.path.basename(built.root)}")
     failed = _report(built)
     if output:
@@ -106,7 +108,7 @@ def plan(
     if target == "chutes":
         return _plan_chutes(workspace, store, built, as_json)
     with store:
-        result = make_plan(built, store, local_conditions())
+        result = make_plan(built, store, local_conditions(workspace))
     failed = _report(built)
     if as_json:
         nodes = [
@@ -167,7 +169,8 @@ def _outcomes(summary) -> str:
     counts: dict[str, int] = {}
     for outcome in summary["chute_outcomes"].values():
         counts[outcome] = counts.get(outcome, 0) + 1
-    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    shown = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    return f"{len(summary['chute_outcomes'])} chute(s): {shown}"
 
 
 def why(
@@ -181,10 +184,10 @@ def why(
     """Explain one node input by input: what changed since the last recorded run."""
     from ..graph import explain
 
-    _, store, built = _compile(paths, strict=strict)
+    workspace, store, built = _compile(paths, strict=strict)
     _report(built)
     with store:
-        node, changes = explain(built, built.resolve(target), store, local_conditions())
+        node, changes = explain(built, built.resolve(target), store, local_conditions(workspace))
     if as_json:
         warnings = warnings_json(built.warnings, built.root)
         print_json({"node": _plain(node), "inputs": [_plain(c) for c in changes],
@@ -203,6 +206,8 @@ def why(
         console.print("cached: nothing to do")
     elif node.status == "outcome":
         console.print(f"{escape(node.reason)} (recorded by `up`; nothing to do)")
+    elif node.status == "unused":
+        console.print(f"{escape(node.reason)}: `plan --target chutes` shows its state")
     else:
         console.print(f"dirty: {escape(node.reason)}")
 

@@ -46,7 +46,7 @@ def container_logs(chute: str, follow: bool, tail: int | None) -> None:
     import trio
 
     from ..engine import chute_containers, stream_container_log
-    from ._pipeline import docker_client as _docker
+    from ..engine import open_docker as _docker
 
     workspace = find_workspace(None)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

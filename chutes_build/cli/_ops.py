@@ -28,8 +28,8 @@ def ps(as_json: bool = JSON) -> None:
     import trio
 
     from ..engine import local_status
+    from ..engine import open_docker as _docker
     from ._graph import open_store
-    from ._pipeline import docker_client as _docker
 
     workspace = find_workspace(None)
 
@@ -65,8 +65,8 @@ def clean(dry_run: bool = DRY_RUN, as_json: bool = JSON) -> None:
     import trio
 
     from ..engine import clean_tags, unreferenced_tags
+    from ..engine import open_docker as _docker
     from ._graph import open_store
-    from ._pipeline import docker_client as _docker
 
     workspace = find_workspace(None)
 

@@ -1,4 +1,10 @@
-"""Builders: BuildKit through a docker client, the local and chutes targets, the shared cache.
+"""The engine: one ``run(session, target, options)`` for every target, BuildKit through a
+docker client, the local and chutes targets, the scheduler.
+
+``run`` yields typed events (``NodeEvent``, ``LogLine``, ``EngineAssigned``, ``Warm``)
+and, last, ``Finished`` with the summary; a ``Target`` (``LocalTarget``,
+``ChutesTarget``; ``target_for(name)``) connects, plans ``Work`` (tasks keyed by graph
+node, run in the graph itself) and fills its rows of the summary.
 
 ``DockerEngine`` is everything the engine asks of Docker (``DockerClient`` through
 the CLI, ``ApiDocker`` through the engine's socket, ``testing.FakeDocker`` in memory);
@@ -43,6 +49,7 @@ from ._orchestrate import (
     FAILED_LOGS,
     BuildContext,
     Segment,
+    Task,
     Work,
     image_summary,
     layer_tag,
@@ -56,9 +63,32 @@ from ._progress import make_progress
 from ._protocol import DockerEngine
 from ._registry import Registry, parse_registry
 from ._reload import ReloadFailure, ReloadResult, reload_code
+from ._run import (
+    EngineAssigned,
+    Event,
+    Finished,
+    LogLine,
+    NodeEvent,
+    Run,
+    Session,
+    Target,
+    Warm,
+    cache_summary,
+    run,
+    shared_cache,
+)
 from ._runtime_layer import IMAGE_PACKAGES, PythonInfo, package_files, project_wheel
 from ._status import local_status
 from ._swap import replace_container
+from ._targets import (
+    ChutesTarget,
+    LocalTarget,
+    check_runtime,
+    chutes_options,
+    first_error,
+    open_docker,
+    target_for,
+)
 from ._watch import (
     Broken,
     ChuteView,
@@ -85,13 +115,20 @@ __all__ = [
     "BuildResult",
     "ChuteView",
     "ChutesOptions",
+    "ChutesTarget",
     "CodeReloaded",
     "ContainerInfo",
     "DockerClient",
     "DockerEngine",
     "DryRunStore",
+    "EngineAssigned",
+    "Event",
     "Failed",
+    "Finished",
     "LocalOptions",
+    "LocalTarget",
+    "LogLine",
+    "NodeEvent",
     "Pool",
     "PythonInfo",
     "RecordingStore",
@@ -99,20 +136,28 @@ __all__ = [
     "ReloadFailed",
     "ReloadFailure",
     "ReloadResult",
+    "Run",
     "RunOptions",
     "SecretInContext",
     "Segment",
     "Served",
+    "Session",
     "SharedStats",
+    "Target",
+    "Task",
     "Updated",
+    "Warm",
     "WatchEvent",
     "WatchLoop",
     "WatchSteps",
     "Work",
     "api_wanted",
     "build",
+    "cache_summary",
+    "check_runtime",
     "chute_containers",
     "chute_views",
+    "chutes_options",
     "classify",
     "clean_tags",
     "connect_docker",
@@ -123,6 +168,7 @@ __all__ = [
     "engine_socket",
     "existing_images",
     "find_docker",
+    "first_error",
     "has_gpu",
     "image_summary",
     "known_runtimes",
@@ -133,6 +179,7 @@ __all__ = [
     "lookup_keys",
     "make_progress",
     "open_configured",
+    "open_docker",
     "open_pool",
     "orphans",
     "package_files",
@@ -148,12 +195,15 @@ __all__ = [
     "remove_containers",
     "remove_orphans",
     "replace_container",
+    "run",
     "run_container",
     "run_work",
     "runtime_tags",
     "schedule_chutes",
     "segments",
+    "shared_cache",
     "stream_container_log",
+    "target_for",
     "unreferenced_tags",
     "wait_http",
     "workspace_containers",

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import DeployError
 from ..definitions import NodeSelector
+
+if TYPE_CHECKING:
+    from ..graph import DeployNode
 
 __all__ = ["deploy_body_for", "deployment_fee"]
 
@@ -23,7 +26,7 @@ FILENAME_RE = re.compile(r"^[a-z][a-z0-9_]*\.py$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _refs(attrs: dict[str, Any]) -> tuple[str, str]:
+def _refs(attrs: DeployNode) -> tuple[str, str]:
     """``(filename, ref_str)`` as the platform requires them, or a clear error."""
     filename = os.path.basename(attrs.file)
     module, attr = filename[:-3], attrs.attr
@@ -47,7 +50,7 @@ def _refs(attrs: dict[str, Any]) -> tuple[str, str]:
 
 
 def deploy_body_for(
-    attrs: dict[str, Any], uid: str | None, code: str, *, public: bool, logo_id: str | None = None
+    attrs: DeployNode, uid: str | None, code: str, *, public: bool, logo_id: str | None = None
 ) -> dict[str, Any]:
     """The ``POST /chutes/`` body (every §4.2 field) of a deploy node: the platform's one
     body (``platform.deploy_body``) from the node's definition; ``uid`` is the image's
@@ -60,7 +63,7 @@ def deploy_body_for(
                        file=attrs.file)  # fmt: skip
 
 
-def deployment_fee(attrs: dict[str, Any]) -> float | None:
+def deployment_fee(attrs: DeployNode) -> float | None:
     """The estimated fee of deploying a new chute (None: no selector, or no estimate)."""
     selector = attrs.definition["node_selector"]
     if selector is None:

@@ -4,8 +4,8 @@
   (:func:`remote_tag`, within the platform's 33 characters), whose platform id is
   :func:`remote_uid`; a content change is then a new ``name:tag``, never a conflict.
 - A logo (``logo=`` of a chute or an image, keyed by its content digest) is uploaded
-  once per API (``POST /logos/``) by a ``logo:<digest>`` node the image and deploy
-  tasks wait for; its ``logo_id`` is recorded under :func:`remote_logo_key`.
+  once per API (``POST /logos/``) by the graph's logo node, which the image and deploy
+  nodes that show it run after; its ``logo_id`` is recorded under :func:`remote_logo_key`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import uuid
 from typing import Any
 
 from ..cache import ActionResult
+from ..graph import logo_key, node_key
 from ._orchestrate import BuildContext, Work
 
 __all__ = [
     "TAG_RE",
-    "logo_node",
     "logo_rows",
     "logo_task",
     "logos_of",
@@ -35,8 +35,6 @@ TARGET = "chutes"
 
 def remote_logo_key(digest: str, api_url: str) -> str:
     """Where the ``logo_id`` of a logo (by content digest) uploaded to ``api_url`` is recorded."""
-    from ..graph import node_key
-
     payload = {"target": TARGET, "api": api_url.rstrip("/"), "digest": digest}
     return node_key("remote-logo", payload, ())
 
@@ -83,12 +81,6 @@ def logo_rows(graph, store, api_url: str, dirty: set[str]) -> list[dict[str, Any
     return rows
 
 
-def logo_node(logo: dict[str, str] | None, work: Work) -> list[str]:
-    """The logo node a task waits for (none when the logo's id is known already)."""
-    node = f"logo:{logo['digest']}" if logo else None
-    return [node] if node in work.tasks else []
-
-
 def logo_task(ctx: BuildContext, client, work: Work, row: dict, logo_ids: dict[str, str]) -> None:
     """Add the upload of logo ``row`` (a :func:`logo_rows` row); its commit records the
     ``logo_id`` and puts it in ``logo_ids`` for the tasks that wait for it."""
@@ -106,4 +98,4 @@ def logo_task(ctx: BuildContext, client, work: Work, row: dict, logo_ids: dict[s
             kind="logo-chutes", outputs=outputs, created=time.time()))  # fmt: skip
         row.update(logo_id=logo_id, state="uploaded")
 
-    work.add(f"logo:{row['digest']}", f"upload logo {row['path']}", run, (), commit)
+    work.add(logo_key(row["digest"]), f"upload logo {row['path']}", run, commit)

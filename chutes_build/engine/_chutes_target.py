@@ -27,14 +27,13 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache import ActionResult
 from ..core import DeployError
 from ._chutes_body import deploy_body_for, deployment_fee
 from ._chutes_names import (
     TAG_RE,
-    logo_node,
     logo_rows,
     logo_task,
     logos_of,
@@ -44,6 +43,9 @@ from ._chutes_names import (
 )
 from ._context import context_files, expected_digests
 from ._orchestrate import BuildContext, Work
+
+if TYPE_CHECKING:
+    from ..graph import DeployNode
 
 __all__ = [
     "ChutesOptions",
@@ -154,7 +156,7 @@ class _RemoteImage:
         return self.dockerfile
 
 
-def _public(attrs: dict[str, Any], opts: ChutesOptions) -> bool:
+def _public(attrs: DeployNode, opts: ChutesOptions) -> bool:
     extra = attrs.definition["settings"].get("extra") or {}
     return opts.public or extra.get("public") is True
 
@@ -286,7 +288,7 @@ def _image_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row:
                                                    created=now))  # fmt: skip
         row.update(image_id=result.image_id, state="built" if result.created else "found")
 
-    work.add(node, f"remote build {attrs.label}", run, logo_node(logo, work), commit)
+    work.add(key, f"remote build {attrs.label}", run, commit)
 
 
 def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row: dict,
@@ -298,7 +300,6 @@ def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row
     uid = _remote_ref(ctx.graph, attrs.image, opts)[1] if attrs.image else None
     logo = attrs.logo
     body = deploy_body_for(attrs, uid, code, public=row["public"])  # checked before any upload
-    node = f"deploy:{row['key']}"
 
     async def run():
         from ..platform import deploy_checked
@@ -324,11 +325,10 @@ def _deploy_task(ctx: BuildContext, client, opts: ChutesOptions, work: Work, row
                              ActionResult(kind="deploy-chutes-id", outputs=outputs))  # fmt: skip
         row.update(state="updated" if row["action"] == "update" else "created", **outputs)
 
-    deps = [f"image:{attrs.image}"] if attrs.image else []
-    work.add(node, f"deploy {attrs.chute}", run, deps + logo_node(logo, work), commit)
+    work.add(row["key"], f"deploy {attrs.chute}", run, commit)
 
 
-def _explained(exc: DeployError, attrs: dict[str, Any]) -> DeployError:
+def _explained(exc: DeployError, attrs: DeployNode) -> DeployError:
     """The platform's error, with the chute named and, for a 409, what it means here."""
     status = getattr(exc, "status", None)
     if status == 402:
@@ -356,13 +356,13 @@ def schedule_chutes(
             row["state"] = row["action"]
     for row in planned["images"]:
         if row["action"] == "cached":
-            work.skip(f"image:{row['key']}", f"remote build {row['image']}")
+            work.skip(row["key"], f"remote build {row['image']}")
             row["state"] = "cached"
         else:
             _image_task(ctx, client, opts, work, row, logo_ids)
     for row in planned["chutes"]:
         if row["action"] == "unchanged":
-            work.skip(f"deploy:{row['key']}", f"deploy {row['chute']}")
+            work.skip(row["key"], f"deploy {row['chute']}")
             row["state"] = "unchanged"
         else:
             _deploy_task(ctx, client, opts, work, row, logo_ids)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..graph import DeployNode
 
 __all__ = ["GPU_TEMPLATES", "container_gpus", "has_gpu", "nvidia_devices"]
 
@@ -35,7 +38,7 @@ def has_gpu(env: dict[str, str], devices: Callable[[], list[str]] = nvidia_devic
     return bool(devices())
 
 
-def container_gpus(attrs: dict[str, Any], gpu: bool) -> str | None:
+def container_gpus(attrs: DeployNode, gpu: bool) -> str | None:
     """``--gpus``' value for a deploy node: ``all`` for a template chute on a GPU host."""
     template = attrs.definition.get("standard_template")
     return "all" if gpu and template in GPU_TEMPLATES else None

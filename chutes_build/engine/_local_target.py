@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache import ActionResult, scope_id
 from ..cache import faults as _faults
 from ..core import DeployError
+from ..graph import runtime_key, runtime_result_key
 from ._containers import container_log, list_containers, remove_containers, run_container, wait_http
 from ._docker import existing_images
 from ._gpus import GPU_TEMPLATES, container_gpus, has_gpu, nvidia_devices
@@ -52,8 +53,12 @@ from ._orchestrate import BuildContext, Work, build_logged, top_ref
 from ._ports import assign_ports
 from ._runtime_layer import RUNTIME_PREFIX, PythonInfo, probe_python, runtime_wheels, wheel_digests
 from ._runtime_pins import sdk_packages
-from ._runtime_stage import runtime_key, runtime_request, runtime_stage
+from ._runtime_stage import runtime_key as resolved_runtime_key
+from ._runtime_stage import runtime_request, runtime_stage
 from ._swap import fresh_connections, replace_container
+
+if TYPE_CHECKING:
+    from ..graph import DeployNode
 
 __all__ = [
     "GPU_TEMPLATES",
@@ -109,13 +114,13 @@ async def _known_runtime(
     if (python.tag, sdk) not in memo:
         wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
         memo[python.tag, sdk] = wheel_digests(wheels)
-    return runtime_key(image, python, memo[python.tag, sdk])
+    return resolved_runtime_key(image, python, memo[python.tag, sdk])
 
 
 @dataclass
 class _Chute:
     key: str
-    attrs: dict[str, Any]
+    attrs: DeployNode
     name: str
     port: int
     row: dict[str, Any]
@@ -132,11 +137,15 @@ class _Planner:
 
     def runtime_task(self, image: str, known: str | None) -> None:
         ctx, opts, work = self.ctx, self.opts, self.work
-        node, top = f"runtime:{image}", top_ref(ctx.graph, image)
+        rkey, top = runtime_key(image), top_ref(ctx.graph, image)
+        node, label = f"runtime:{rkey}", f"runtime layer {ctx.graph.node(image).label}"
+        record = runtime_result_key(rkey, opts.runtime_production)
         cached = known and f"{RUNTIME_REPO}:{known}" in work.existing
         if cached and not ctx.rerun and _recorded(ctx.store, known):
             self.runtimes[image] = known
-            work.skip(node, f"runtime layer {ctx.graph.node(image).label}")
+            work.skip(rkey, label)
+            if not _recorded(ctx.store, record):  # so `plan` shows it cached
+                _record_runtime(ctx, record, known, work.existing[f"{RUNTIME_REPO}:{known}"])
             return
 
         async def run():
@@ -145,11 +154,12 @@ class _Planner:
             python = await probe_python(ctx.docker, top, work.existing[top], ctx.store)
             sdk = sdk_packages(ctx.graph, image)
             wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
-            key = runtime_key(image, python, wheel_digests(wheels))
+            key = resolved_runtime_key(image, python, wheel_digests(wheels))
             tag = f"{RUNTIME_REPO}:{key}"
             self.runtimes[image] = key
             if not ctx.rerun and await _reusable(ctx, key, tag):  # else: built again
-                return None
+                found = await existing_images(ctx.docker, [tag])
+                return key, found.get(tag, ""), None, None
             stage = await runtime_stage(ctx, node, top, python, wheels)
             request = replace(runtime_request(top, stage, tag, ctx.network),
                               no_cache=ctx.no_cache)  # fmt: skip
@@ -160,15 +170,15 @@ class _Planner:
             return key, result.image_id, digest, started
 
         def commit(value) -> None:
-            if value is not None:
-                key, image_id, digest, started = value
+            key, image_id, digest, started = value
+            if digest is not None:  # built in this run
                 outputs = {"tag": f"{RUNTIME_REPO}:{key}", "image_id": image_id}
                 ctx.store.put_action(key, ActionResult(
                     kind="runtime", outputs=outputs, logs=(digest,), created=time.time(),
                     duration=time.time() - started))  # fmt: skip
+            _record_runtime(ctx, record, key, image_id)
 
-        work.add(node, f"runtime layer {ctx.graph.node(image).label}", run,
-                 [f"image:{image}"], commit)  # fmt: skip
+        work.add(rkey, label, run, commit)
 
     def deploy_task(self, chute: _Chute) -> None:
         ctx, work, image = self.ctx, self.work, chute.attrs.image
@@ -196,8 +206,14 @@ class _Planner:
                 ctx.store.put_action(chute.key, ActionResult(
                     kind="deploy-local", outputs=outputs, created=time.time()))  # fmt: skip
 
-        work.add(f"deploy:{chute.key}", f"run {chute.attrs.chute}", run,
-                 [f"runtime:{image}"], commit)  # fmt: skip
+        work.add(chute.key, f"run {chute.attrs.chute}", run, commit)
+
+
+def _record_runtime(ctx: BuildContext, record: str, key: str, image_id: str) -> None:
+    """The runtime node's result: the runtime layer it resolved to (``plan`` reads it)."""
+    outputs = {"tag": f"{RUNTIME_REPO}:{key}", "image_id": image_id, "runtime": key}
+    ctx.store.put_action(record, ActionResult(kind="runtime-node", outputs=outputs,
+                                              created=time.time()))  # fmt: skip
 
 
 async def _reusable(ctx: BuildContext, key: str, tag: str) -> bool:
@@ -264,7 +280,7 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
     return container
 
 
-def _slot(attrs: dict[str, Any]) -> str:
+def _slot(attrs: DeployNode) -> str:
     """``username/name``: the chute's identity in the workspace (its deploy slot)."""
     return attrs.slot.removeprefix("deploy:")
 
@@ -331,7 +347,7 @@ def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) ->
                    note=f"{template} template: needs a GPU to run")  # fmt: skip
         return row
     image = attrs.image
-    if f"runtime:{image}" not in planner.work.labels:
+    if image not in planner.runtimes and runtime_key(image) not in planner.work.tasks:
         planner.runtime_task(image, known.get(image))
     runtime = planner.runtimes.get(image)
     if (runtime is not None and not planner.ctx.rerun and _matches(chute, runtime)

@@ -5,10 +5,12 @@ chain of layers built as one BuildKit build, starting ``FROM`` the nearest usabl
 ancestor (a layer whose tag ``chutes-build/layer:<key>`` exists, or the base) and
 ending at a layer that must carry a tag of its own: the top of an image, or a
 branch point (a layer several needed nodes build on). Siblings then start from the
-branch point's tag, so shared layers are built once. Segments are scheduled with
-:func:`~chutes_build.engine._scheduler.run_dag`: a segment depends on the segment
-it starts from; an image node (``docker tag`` of its top layer as ``name:tag``)
-depends on the segment of its top layer.
+branch point's tag, so shared layers are built once. A segment is the task of its
+end layer's node, an image's task (``docker tag`` of its top layer as ``name:tag``)
+that of the image node, and :func:`run_work` runs them in the build graph itself with
+:func:`~chutes_build.engine._scheduler.run_dag`: the layers inside a segment are no
+tasks, so a segment waits for the segment it starts from and an image for the
+segment of its top layer through the graph's own edges.
 
 Trust is checked once: every tag a cached result names is looked up in one
 ``docker image ls`` call; a result whose tag is gone is rebuilt. Results reach the
@@ -22,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
@@ -34,9 +36,13 @@ from ._context import context_files, expected_digests
 from ._docker import existing_images
 from ._protocol import DockerEngine
 
+if TYPE_CHECKING:
+    from ..graph import ImageNode
+
 __all__ = [
     "BuildContext",
     "Segment",
+    "Task",
     "Work",
     "build_logged",
     "image_ref",
@@ -63,7 +69,7 @@ def top_ref(graph, image_key: str) -> str:
     return top.ref if top.kind == "base" else layer_tag(graph.node(image_key).top)
 
 
-def image_ref(attrs: dict[str, Any]) -> str:
+def image_ref(attrs: ImageNode) -> str:
     """The local tag of an image node: ``name:tag``, as the SDK's local build tags it."""
     return f"{attrs.name}:{attrs.tag}"
 
@@ -91,33 +97,47 @@ class Segment:
     layers: list[str]
     parent: str
     after: str | None  # the segment this one starts from, when it is built in this run
+    # (the graph's edges order them; kept to say what a segment builds on)
+
+
+@dataclass
+class Task:
+    """What running one graph node does: ``run`` the work, then ``commit`` its result
+    (only after success, see the scheduler)."""
+
+    label: str
+    run: Callable[[], Awaitable[Any]]
+    commit: Callable[[Any], None] | None = None
 
 
 @dataclass
 class Work:
-    """The nodes of one run: a DAG of tasks keyed by ``kind:key`` ids."""
+    """What one run does to the graph's nodes: the tasks to run, by node key, and the
+    nodes found up to date. The DAG the tasks run in is the graph itself: a node that is
+    no task counts as done, and a task waits for every task upstream of it."""
 
-    tasks: dict[str, Callable[[], Awaitable[Any]]] = field(default_factory=dict)
-    commits: dict[str, Callable[[Any], None]] = field(default_factory=dict)
-    deps: dict[str, list[str]] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    cached: list[str] = field(default_factory=list)
+    graph: Any
+    tasks: dict[str, Task] = field(default_factory=dict)
+    cached: dict[str, str] = field(default_factory=dict)  # key -> label
     existing: dict[str, str] = field(default_factory=dict)
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     built: set[str] = field(default_factory=set)
-    done: set[str] = field(default_factory=set)  # ids of the nodes committed in this run
+    done: set[str] = field(default_factory=set)  # keys of the nodes committed in this run
 
-    def add(self, node: str, label: str, task, deps=(), commit=None) -> None:
-        self.tasks[node] = task
-        self.deps[node] = list(deps)
-        self.labels[node] = label
-        if commit is not None:
-            self.commits[node] = commit
+    def add(self, key: str, label: str, run, commit=None) -> None:
+        self.tasks[key] = Task(label, run, commit)
 
-    def skip(self, node: str, label: str) -> None:
-        """``node`` is up to date: shown as cached, nothing to run."""
-        self.cached.append(node)
-        self.labels[node] = label
+    def skip(self, key: str, label: str) -> None:
+        """Node ``key`` is up to date: shown as cached, nothing to run."""
+        self.cached[key] = label
+
+    def node_id(self, key: str) -> str:
+        """How events and summaries name node ``key``: ``kind:key``."""
+        return f"{self.graph.node(key).kind}:{key}"
+
+    def label(self, key: str) -> str:
+        task = self.tasks.get(key)
+        return task.label if task is not None else self.cached.get(key, key)
 
 
 # -- what is usable -------------------------------------------------------------------
@@ -230,7 +250,7 @@ async def build_logged(ctx: BuildContext, node: str, key: str, request: BuildReq
 
 
 def _segment_task(ctx: BuildContext, work: Work, seg: Segment):
-    node = f"layer:{seg.end}"
+    node = f"layer:{seg.end}"  # what the log lines of the build are shown under
 
     async def run():
         if ctx.pool is not None:
@@ -257,9 +277,8 @@ def _segment_task(ctx: BuildContext, work: Work, seg: Segment):
             _faults.hit("commit.layer")
         work.existing[layer_tag(seg.end)] = image_id
 
-    deps = [f"layer:{seg.after}"] if seg.after else []
     label = ctx.graph.node(seg.end).label
-    work.add(node, f"{len(seg.layers)} layer(s) ..{label}", run, deps, commit)
+    work.add(seg.end, f"{len(seg.layers)} layer(s) ..{label}", run, commit)
 
 
 def _image_task(ctx: BuildContext, work: Work, image: str) -> None:
@@ -278,8 +297,7 @@ def _image_task(ctx: BuildContext, work: Work, image: str) -> None:
         ctx.store.put_action(image, result)
         work.existing[ref] = image_id
 
-    deps = [f"layer:{attrs.top}"] if top == layer_tag(attrs.top) else []
-    work.add(f"image:{image}", f"image {attrs.label}", run, deps, commit)
+    work.add(image, f"image {attrs.label}", run, commit)
 
 
 def _record_bases(ctx: BuildContext, image_keys: list[str], existing: dict[str, str]) -> None:
@@ -304,7 +322,7 @@ async def plan_work(
     refs = {r.outputs["tag"] for r in results.values() if "tag" in r.outputs}
     refs |= {graph.node(k).ref for k in _needed_layers(graph, image_keys)
              if graph.node(k).kind == "base"}  # fmt: skip
-    work = Work()
+    work = Work(graph)
     wanted = sorted(refs | set(extra_refs))
     if ctx.pool is not None:
         work.existing = await ctx.pool.existing(graph, wanted)
@@ -324,49 +342,43 @@ async def plan_work(
         fresh = fresh and not ctx.rerun
         work.images[image] = {"ref": image_ref(attrs), "layer": top}
         if fresh:
-            work.skip(f"image:{image}", f"image {attrs.label}")
+            work.skip(image, f"image {attrs.label}")
         else:
             _image_task(ctx, work, image)
     return work
 
 
 async def run_work(work: Work, *, jobs: int, keep_going: bool, on_event=None):
-    """Run ``work``'s tasks with the trio scheduler; commits run only after success.
+    """Run ``work``'s tasks in the graph with the trio scheduler; commits run only after
+    success. ``on_event`` gets the scheduler's events, which name nodes by key.
 
-    Returns the scheduler's outcome (``outcome.failed`` holds the failures), or
+    Returns the scheduler's outcome (``outcome.failed`` holds the failures, by key), or
     ``None`` when there was nothing to run.
 
     With nothing to run, the cached nodes are reported without the scheduler (importing
     networkx alone costs a no-op ``up`` a fifth of a second).
     """
     if not work.tasks:
-        for node in work.cached:
+        for key in work.cached:
             if on_event is not None:
-                on_event(_CachedEvent(node))
+                on_event(_CachedEvent(key))
         return None
-    import networkx as nx
-
     from ._scheduler import DagFailed, run_dag
 
-    dag = nx.DiGraph()
-    dag.add_nodes_from(work.tasks)
-    for node, deps in work.deps.items():
-        dag.add_edges_from((dep, node) for dep in deps if dep in work.tasks)
-
-    async def run_node(node: str):
-        return await work.tasks[node]()
+    async def run_node(key: str):
+        return await work.tasks[key].run()
 
     @trio.lowlevel.enable_ki_protection
-    def commit(node: str, value: Any) -> None:
+    def commit(key: str, value: Any) -> None:
         # Ctrl-C waits for the next checkpoint: a node's entries are written together.
-        if node in work.commits:
-            work.commits[node](value)
-        work.done.add(node)
+        if work.tasks[key].commit is not None:
+            work.tasks[key].commit(value)
+        work.done.add(key)
 
     try:
         return await run_dag(
-            dag, list(work.tasks), run_node, jobs=jobs, keep_going=keep_going, commit=commit,
-            on_event=on_event, cached=work.cached,
+            work.graph.nx, list(work.tasks), run_node, jobs=jobs, keep_going=keep_going,
+            commit=commit, on_event=on_event, cached=list(work.cached),
         )  # fmt: skip
     except DagFailed as exc:
         return exc.outcome
@@ -392,9 +404,8 @@ def image_summary(ctx: BuildContext, work: Work) -> list[dict[str, Any]]:
     for image, info in work.images.items():
         attrs = ctx.graph.node(image)
         built = any(k in work.built for k in ctx.graph.chain(image))
-        node = f"image:{image}"
         status = "built" if built else "cached"
-        if node in work.tasks and node not in work.done:
+        if image in work.tasks and image not in work.done:
             status = "failed"  # it, or a layer below it, failed or was cut short
         rows.append(
             {

@@ -3,7 +3,8 @@
 The local target cannot run a template chute on a machine without a GPU
 (``needs-gpu``) nor a chute on a prebuilt image reference (``prebuilt``). Such a
 chute is not dirty after ``up``: the outcome is recorded under
-``outcome_key(deploy key, conditions)``, so ``plan``, ``why`` and ``graph`` show it as
+``outcome_key(deploy key, conditions)`` (and its runtime layer's, which is not built
+for it), so ``plan``, ``why`` and ``graph`` show it as
 that outcome for exactly these inputs under exactly these conditions, and show the
 node dirty again once its inputs change or a GPU becomes usable.
 """
@@ -22,20 +23,27 @@ __all__ = ["OUTCOMES", "local_conditions", "record_outcomes"]
 OUTCOMES = ("needs-gpu", "prebuilt")
 
 
-def local_conditions(gpu: bool) -> dict[str, Any]:
-    """What the local target's outcomes depend on besides the node's own inputs."""
-    return {"target": "local", "gpu": gpu}
+def local_conditions(gpu: bool, production: bool = False) -> dict[str, Any]:
+    """What the local target's outcomes (``gpu``) and runtime layers (``production``)
+    depend on besides the nodes' own inputs."""
+    return {"target": "local", "gpu": gpu, "production": production}
 
 
-def record_outcomes(store: Store, rows: Iterable[dict[str, Any]], gpu: bool) -> int:
-    """Record the outcome of every row the local target settled; return how many."""
-    from ..graph import outcome_key
+def record_outcomes(
+    store: Store, rows: Iterable[dict[str, Any]], gpu: bool, graph: Any = None
+) -> int:
+    """Record the outcome of every row the local target settled; return how many. With
+    ``graph``, a settled chute's runtime layer (not built for it) gets the same outcome."""
+    from ..graph import outcome_key, runtime_key
 
-    conditions, count = local_conditions(gpu), 0
+    conditions, count = {"target": "local", "gpu": gpu}, 0
     for row in rows:
         if row.get("state") in OUTCOMES and row.get("key"):
             outputs = {"outcome": row["state"], "note": row.get("note") or ""}
             result = ActionResult(kind="outcome", outputs=outputs, created=time.time())
             store.put_action(outcome_key(row["key"], conditions), result)
+            image = graph.node(row["key"]).image if graph is not None else None
+            if image is not None:
+                store.put_action(outcome_key(runtime_key(image), conditions), result)
             count += 1
     return count

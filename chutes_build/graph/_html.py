@@ -105,7 +105,8 @@ def _plain_node(node: Mapping[str, Any]) -> dict[str, Any]:
         "key": key,
         "kind": kind,
         "label": str(node.get("label") or key[:12]),
-        "deps": _strings(node.get("deps", ())),
+        # what a node runs after (its runtime layer, its logo) is drawn as an input too
+        "deps": _strings(node.get("deps", ())) + _strings(node.get("after", ())),
         "chutes": _strings(node.get("chutes", ())),
         "text": str(node.get("text", "")),
         "status": status if status in _STATUSES else "unknown",

@@ -99,7 +99,8 @@ class Plan(msgspec.Struct, kw_only=True):
             counts[node.status] = counts.get(node.status, 0) + 1
         count = {status: sum(n.status == status for n in self.nodes) for status in _STATUSES}
         chutes = sorted({n.label for n in self.nodes if n.kind == "deploy" and n.status == "dirty"})
-        outcomes = {n.label: n.outcome for n in self.nodes if n.status == OUTCOME}
+        outcomes = {n.label: n.outcome for n in self.nodes
+                    if n.status == OUTCOME and n.kind == "deploy"}  # fmt: skip
         return {
             "nodes": len(self.nodes),
             "dirty": count["dirty"],
@@ -335,8 +336,9 @@ def explain(
 def _recorded_outcome(
     attrs: NodeKind, store: Store, conditions: Mapping[str, Any] | None
 ) -> tuple[str, str] | None:
-    """``(outcome, note)`` a target recorded for this deploy node under ``conditions``."""
-    if conditions is None or attrs.kind != "deploy":
+    """``(outcome, note)`` a target recorded for this deploy (or runtime) node under
+    ``conditions``."""
+    if conditions is None or attrs.kind not in ("deploy", "runtime"):
         return None
     held = {name: conditions[name] for name in ("target", "gpu") if name in conditions}
     result, _why = store.read_action(outcome_key(attrs.key, held), touch=False)

@@ -105,7 +105,8 @@ class _Store:
 
 
 async def _plan(gpu: bool) -> tuple[Work, dict[str, dict[str, Any]]]:
-    ctx, work = BuildContext(_Graph(), _Store(), None), Work()
+    graph = _Graph()
+    ctx, work = BuildContext(graph, _Store(), None), Work(graph)
     opts = LocalOptions(cache_dir="/nonexistent", gpu=gpu, port_base=31000)
     rows = await plan_local(ctx, opts, work, ["deploy-v", "deploy-p"], {}, containers=[])
     return work, {row["chute"]: row for row in rows}
@@ -114,20 +115,20 @@ async def _plan(gpu: bool) -> tuple[Work, dict[str, dict[str, Any]]]:
 async def test_without_a_gpu_template_chutes_stay_needs_gpu() -> None:
     work, rows = await _plan(gpu=False)
     assert rows["v"]["state"] == "needs-gpu" and rows["v"]["url"] is None
-    assert "deploy:deploy-v" not in work.tasks
-    assert rows["p"]["state"] is None and "deploy:deploy-p" in work.tasks
+    assert "deploy-v" not in work.tasks
+    assert rows["p"]["state"] is None and "deploy-p" in work.tasks
 
 
 async def test_with_a_gpu_template_chutes_start_with_gpus_all(monkeypatch) -> None:
     work, rows = await _plan(gpu=True)
-    assert rows["v"]["state"] is None and "deploy:deploy-v" in work.tasks
+    assert rows["v"]["state"] is None and "deploy-v" in work.tasks
     started: dict[str, Any] = {}
 
     async def run_container(docker, image, **options):
         started[options["name"]] = options
         return "id"
 
-    async def wait_http(url, timeout, alive=None, expect=None):
+    async def wait_http(url, timeout, alive=None, expect=None, transport=None):
         return None
 
     monkeypatch.setattr(_local_target, "run_container", run_container)

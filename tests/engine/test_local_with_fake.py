@@ -125,16 +125,16 @@ async def test_a_running_recorded_chute_is_unchanged_and_a_stale_one_redeploys(w
     work, rows = await _plan(workspace, opts)
     assert {rows["a"]["state"], rows["b"]["state"]} == {None}
     keys = {row["chute"]: row["key"] for row in rows.values()}
-    assert {f"deploy:{keys['a']}", f"deploy:{keys['b']}"} <= set(work.tasks)
-    assert not any(node.startswith("runtime:") for node in work.tasks)  # found, recorded
+    assert {keys["a"], keys["b"]} <= set(work.tasks)
+    assert not any(work.node_id(key).startswith("runtime:") for key in work.tasks)  # recorded
     port_a = int(rows["a"]["url"].rsplit(":", 1)[1])
     port_b = int(rows["b"]["url"].rsplit(":", 1)[1])
     _container(workspace, "t/a", keys["a"], port_a)
     _container(workspace, "t/b", "an-older-deploy-key", port_b)
     workspace.store.put_action(keys["a"], ActionResult(kind="deploy-local", outputs={}))
     work, rows = await _plan(workspace, opts)
-    assert rows["a"]["state"] == "unchanged" and f"deploy:{keys['a']}" not in work.tasks
-    assert rows["b"]["state"] is None and f"deploy:{keys['b']}" in work.tasks
+    assert rows["a"]["state"] == "unchanged" and keys["a"] not in work.tasks
+    assert rows["b"]["state"] is None and keys["b"] in work.tasks
 
 
 async def test_a_chute_that_never_answers_is_removed_with_the_error(workspace) -> None:
@@ -143,10 +143,9 @@ async def test_a_chute_that_never_answers_is_removed_with_the_error(workspace) -
     workspace.store.put_action(RUNTIME, ActionResult(kind="runtime", outputs={}))
     opts = LocalOptions(cache_dir=workspace.workdir, port_base=free_port(), health_timeout=0.3)
     work, rows = await _plan(workspace, opts)
-    node = f"deploy:{rows['a']['key']}"
     with pytest.raises(DeployError, match=r"^chute a \(container chutes-build-a-\w+\) did not "
                        r"become healthy: "):  # fmt: skip
-        await work.tasks[node]()
+        await work.tasks[rows["a"]["key"]].run()
     started = workspace.docker.called("run_container")
     assert started == [(f"chutes-build/runtime:{RUNTIME}", container_name(workspace.graph.root,
                                                                           "t/a"))]  # fmt: skip

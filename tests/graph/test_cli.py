@@ -61,7 +61,7 @@ def test_plan_json(ws, capsys):
 def test_plan_human(ws, capsys):
     build(ws)
     code, out, _ = run(capsys, "plan")
-    assert code == 0 and "7 nodes: 7 cached, 0 dirty" in out
+    assert code == 0 and "9 nodes: 9 cached, 0 dirty" in out
 
 
 def test_plan_reports_load_errors_and_fails(ws, capsys):
@@ -119,7 +119,7 @@ def test_cache_stats_and_gc(ws, capsys):
     run(capsys, "plan")
     code, out, _ = run(capsys, "cache", "stats", "--json")
     data = json.loads(out)
-    assert code == 0 and data["entries"]["ac"] == 7 and data["hit_rates"]["ac"] > 0
+    assert code == 0 and data["entries"]["ac"] == 9 and data["hit_rates"]["ac"] > 0
     code, out, _ = run(capsys, "cache", "gc", "--max-size", "0", "--json")
     assert code == 0 and json.loads(out)["kept"] == 0
     assert json.loads(run(capsys, "cache", "stats", "--json")[1])["total_bytes"] == 0

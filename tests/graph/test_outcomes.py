@@ -86,3 +86,25 @@ def test_issue_14_renderers_show_the_outcome_not_dirty(tree):
     assert "fillcolor=lightblue" in render(graph, "dot", result)
     assert "class " in render(graph, "mermaid", result)
     assert '"status": "outcome"' in render(graph, "html", result).replace('":"', '": "')
+
+
+def test_issue_14_a_settled_chutes_runtime_layer_is_settled_with_it(tree):
+    from chutes_build.cache import ActionResult
+
+    tree.write("chutes/a/src/model.py", "m = 1\n")
+    tree.write("chutes/a/helpers.py", "X = 1\n")
+    tree.write("chutes/a/chute_a.py", chute_file("alpha", IMAGE, imports="import helpers"))
+    graph = tree.compile()
+    for key in graph.keys():  # what `up` builds for a GPU chute here: its image, no runtime
+        if graph.node(key).kind not in ("deploy", "runtime"):
+            tree.store.put_action(key, ActionResult(kind=graph.node(key).kind))
+    rows = [{"key": k, "state": "needs-gpu", "note": "vllm template: needs a GPU to run"}
+            for k in graph.keys("deploy")]  # fmt: skip
+    before = plan(graph, tree.store, NO_GPU)
+    assert [n.kind for n in before.nodes if n.status == "dirty"] == ["runtime", "deploy"]
+    record_outcomes(tree.store, rows, gpu=False, graph=graph)
+    after = plan(graph, tree.store, NO_GPU)
+    assert after.summary["dirty"] == 0 and after.summary["outcomes"] == 2
+    assert after.summary["chute_outcomes"] == {"alpha": "needs-gpu"}
+    gpu = plan(graph, tree.store, local_conditions(gpu=True))
+    assert [n.kind for n in gpu.nodes if n.status == "dirty"] == ["runtime", "deploy"]

@@ -115,7 +115,8 @@ def test_issue_12_plan_reports_a_damaged_entry_as_a_corrupt_dirty_node(ws) -> No
     for entry, key in keys.items():
         node = nodes[key]
         assert node["status"] == "dirty", (how[entry], node)
-        assert re.match(r"^corrupt entry \(.+\): it is rebuilt$", node["reason"]), (how[entry], node)
+        reason = node["reason"]
+        assert re.match(r"^corrupt entry \(.+\): it is rebuilt$", reason), (how[entry], node)
 
 
 def test_issue_12_cache_verify_and_plan_name_the_same_entries_and_never_hang(ws) -> None:
