@@ -11,6 +11,7 @@ on first use: they bring httpx and trio, which a warm ``plan`` never needs.
 
 import importlib
 
+from ._action_index import verified_actions
 from ._atomic import free_space, human_size
 from ._digests import (
     RACY_NS,
@@ -91,4 +92,5 @@ __all__ = [
     "push",
     "remote_cache_from_env",
     "scope_id",
+    "verified_actions",
 ]

@@ -128,6 +128,18 @@ class DiskStore(Store):
         what = name.partition("/")[0] if area == "records" else area
         atomic_write(self._path(area, name), data, self._tmp, self.root, durable, what)
 
+    def _stamp(self, area: str, name: str) -> tuple[int, ...] | None:
+        try:
+            st = os.lstat(self._path(area, name))
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+    def _settled(self, stamp: tuple[int, ...], racy_ns: int) -> bool:
+        return time.time_ns() - stamp[2] >= racy_ns
+
     def _exists(self, area: str, name: str) -> bool:
         """A regular file holds the entry (what sits in its place otherwise is a miss)."""
         try:

@@ -6,6 +6,8 @@ read and write, so LRU eviction is deterministic in tests.
 
 from __future__ import annotations
 
+import xxhash
+
 from ._store import _COUNTERS, Entry, Store
 
 __all__ = ["MemoryStore"]
@@ -34,6 +36,14 @@ class MemoryStore(Store):
     def _write(self, area: str, name: str, data: bytes, durable: bool = True) -> None:
         self.data[(area, name)] = bytes(data)
         self._tick((area, name))
+
+    def _stamp(self, area: str, name: str) -> tuple[int, ...] | None:
+        """A digest of the entry's bytes: a test that edits ``data`` in place changes it."""
+        data = self.data.get((area, name))
+        return None if data is None else (xxhash.xxh3_64_intdigest(data), len(data))
+
+    def _settled(self, stamp: tuple[int, ...], racy_ns: int) -> bool:
+        return True
 
     def _exists(self, area: str, name: str) -> bool:
         return (area, name) in self.data

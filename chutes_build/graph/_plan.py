@@ -25,9 +25,9 @@ from typing import Any
 
 import msgspec
 
-from ..cache import Store, scope_id
+from ..cache import Store, scope_id, verified_actions
 from ._compile import inputs_of
-from ._graph import BuildGraph
+from ._graph import BuildGraph, no_gc_pauses
 from ._keys import node_key
 from ._nodes import NodeKind
 
@@ -352,13 +352,16 @@ def _node_plan(
     store: Store,
     explainer: _Explainer,
     conditions: Mapping[str, Any] | None = None,
+    verified: Container[str] = (),
 ) -> NodePlan:
+    """``verified``: result keys the batched check found verified (not read again)."""
     if not used_by(attrs.kind, _target(conditions)):
         why = f"not used by the {_target(conditions)} target"
         return NodePlan(key=attrs.key, kind=attrs.kind, label=attrs.label, status="unused",
                         reason=why, reasons=[why], chutes=list(attrs.chutes))  # fmt: skip
     key = result_key(attrs, bool((conditions or {}).get("production")))
-    result, why = store.read_action(key, touch=False)  # verified, as `up` reads it
+    # otherwise read and verified, as `up` reads it
+    result, why = (True, "") if key in verified else store.read_action(key, touch=False)
     store.count("ac", result is not None)
     cached, settled = result is not None, None
     if not cached and not why:
@@ -386,6 +389,10 @@ def plan(graph: BuildGraph, store: Store, conditions: Mapping[str, Any] | None =
     "gpu": False, "production": False}``) selects the outcomes and runtime results that
     hold (None: no outcome is read, the runtime in dev mode)."""
     explainer, target = _Explainer(graph, store), _target(conditions)
-    nodes = [_node_plan(attrs, store, explainer, conditions) for attrs in graph.nodes()
-             if used_by(attrs.kind, target)]  # fmt: skip
+    production = bool((conditions or {}).get("production"))
+    with no_gc_pauses():
+        used = [attrs for attrs in graph.nodes() if used_by(attrs.kind, target)]
+        keys = [result_key(attrs, production) for attrs in used]
+        verified = verified_actions(store, keys, scope_id(graph.root))
+        nodes = [_node_plan(attrs, store, explainer, conditions, verified) for attrs in used]
     return Plan(nodes=nodes)
