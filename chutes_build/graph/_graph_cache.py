@@ -32,7 +32,9 @@ from ._nodes import NodeKind
 
 __all__ = ["cached_compile"]
 
-_FORMAT = 3  # 2: typed nodes, stored in their tagged plain form; 3: runtime and logo nodes
+#: 2: typed nodes, stored in their tagged plain form; 3: runtime and logo nodes;
+#: 4: decoded as their kinds
+_FORMAT = 4
 _ENCODE = msgspec.msgpack.Encoder()
 
 
@@ -48,50 +50,12 @@ class _Selection(msgspec.Struct, frozen=True, array_like=True):
     escaping: list[str]
 
 
-class _Node(msgspec.Struct, array_like=True):
-    attrs: dict[str, Any]  # the node's plain form (``msgspec.to_builtins``, ``kind`` included)
-    #: attributes whose value is ``shared[index]``: one copy of what many nodes hold
-    shared: dict[str, int]
-
-
 class _Compiled(msgspec.Struct, array_like=True):
     version: int
     key: str
     reads: list[_Read]
     selections: list[_Selection]
-    shared: list[Any]
-    nodes: list[_Node]
-
-
-def _pack(graph: BuildGraph) -> tuple[list[Any], list[_Node]]:
-    """The graph's nodes, each value that several nodes hold (the files of an ``add()``
-    many chutes share, say) stored once. Values are told apart by a digest of their
-    encoding, so no second copy of the graph is held while packing."""
-    counts: dict[str, int] = {}
-    digests = []
-    plain = [msgspec.to_builtins(node) for _, node in graph.items()]
-    for attrs in plain:
-        found = {
-            name: xxhash.xxh3_128_hexdigest(_ENCODE.encode(value))
-            for name, value in attrs.items()
-            if isinstance(value, (list, dict)) and value
-        }
-        for digest in found.values():
-            counts[digest] = counts.get(digest, 0) + 1
-        digests.append(found)
-    shared: list[Any] = []
-    index: dict[str, int] = {}
-    nodes = []
-    for attrs, found in zip(plain, digests, strict=True):
-        refs = {}
-        for name, digest in found.items():
-            if counts[digest] > 1:
-                if digest not in index:
-                    index[digest] = len(shared)
-                    shared.append(attrs[name])
-                refs[name] = index[digest]
-        nodes.append(_Node({k: v for k, v in attrs.items() if k not in refs}, refs))
-    return shared, nodes
+    nodes: list[NodeKind]  # in the graph's insertion order, decoded straight into their kinds
 
 
 class _RecordingDigests:
@@ -131,13 +95,9 @@ def _holds(entry: _Compiled, digests: FileDigests, selections: SelectionCache) -
     return True
 
 
-def _graph_of(root: str, shared: list[Any], nodes: list[_Node]) -> BuildGraph:
+def _graph_of(root: str, nodes: list[NodeKind]) -> BuildGraph:
     graph = BuildGraph(root)
-    for node in nodes:
-        attrs = node.attrs
-        for name, index in node.shared.items():
-            attrs[name] = shared[index]
-        graph._nodes[attrs["key"]] = msgspec.convert(attrs, NodeKind)
+    graph._nodes = {node.key: node for node in nodes}
     return graph
 
 
@@ -164,7 +124,7 @@ def cached_compile(
         saved = store.load_struct("compiled", scope, _Compiled)
         fresh = saved is not None and saved.version == _FORMAT and saved.key == key
         if fresh and _holds(saved, digests, selections):
-            graph = _graph_of(digests.root, saved.shared, saved.nodes)
+            graph = _graph_of(digests.root, saved.nodes)
             graph.from_cache = True
             return graph
         recording, selections.calls = _RecordingDigests(digests), []
@@ -177,7 +137,7 @@ def cached_compile(
     if remember and not graph.errors:
         reads = [_Read(rel, d.digest, d.mode) for rel, d in sorted(recording.reads.items())]
         made = [_Selection(args, selected, escaping) for args, selected, escaping in calls]
-        shared, nodes = _pack(graph)
-        record = _Compiled(_FORMAT, key, reads, made, shared, nodes)
+        nodes = [node for _, node in graph.items()]
+        record = _Compiled(_FORMAT, key, reads, made, nodes)
         store.save_struct("compiled", scope, record)
     return graph
