@@ -18,6 +18,7 @@ the next run, which stores it, does not also do.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -32,10 +33,13 @@ from ._nodes import NodeKind
 
 __all__ = ["cached_compile"]
 
+log = logging.getLogger("chutes_build.cache")
+
 #: 2: typed nodes, stored in their tagged plain form; 3: runtime and logo nodes;
-#: 4: decoded as their kinds
+#: 4: decoded as their kinds, each ``files`` value once
 _FORMAT = 4
 _ENCODE = msgspec.msgpack.Encoder()
+_NO_FILES = -1
 
 
 class _Read(msgspec.Struct, frozen=True, array_like=True):
@@ -50,12 +54,27 @@ class _Selection(msgspec.Struct, frozen=True, array_like=True):
     escaping: list[str]
 
 
+class _Head(msgspec.Struct, array_like=True):
+    """The start of a stored graph: enough to tell whether the rest is worth decoding."""
+
+    version: int
+    key: str
+
+
 class _Compiled(msgspec.Struct, array_like=True):
     version: int
     key: str
     reads: list[_Read]
     selections: list[_Selection]
-    nodes: list[NodeKind]  # in the graph's insertion order, decoded straight into their kinds
+    #: each distinct ``files`` value (the files of an ``add()`` that many chutes share), once
+    files: list[tuple[dict[str, Any], ...]]
+    #: per node, the index of its ``files`` in ``files`` (``_NO_FILES``: it has none)
+    refs: list[int]
+    nodes: list[NodeKind]  # in the graph's insertion order, stored without their ``files``
+
+
+_HEAD = msgspec.msgpack.Decoder(_Head)
+_COMPILED = msgspec.msgpack.Decoder(_Compiled)
 
 
 class _RecordingDigests:
@@ -95,10 +114,51 @@ def _holds(entry: _Compiled, digests: FileDigests, selections: SelectionCache) -
     return True
 
 
-def _graph_of(root: str, nodes: list[NodeKind]) -> BuildGraph:
+def _pack(graph: BuildGraph) -> tuple[list, list[int], list[NodeKind]]:
+    """``(files, refs, nodes)`` of a :class:`_Compiled`: each ``files`` value stored once."""
+    files: list = []
+    index: dict[bytes, int] = {}
+    refs, nodes = [], []
+    for _, node in graph.items():
+        found = getattr(node, "files", ())
+        if not found:
+            refs.append(_NO_FILES)
+            nodes.append(node)
+            continue
+        refs.append(index.setdefault(_ENCODE.encode(found), len(index)))
+        if refs[-1] == len(files):
+            files.append(found)
+        nodes.append(msgspec.structs.replace(node, files=()))
+    return files, refs, nodes
+
+
+def _graph_of(root: str, saved: _Compiled) -> BuildGraph | None:
+    """The stored graph, its nodes' ``files`` put back (``None`` when the record is not
+    one this code wrote: a miss)."""
+    if len(saved.refs) != len(saved.nodes) or max(saved.refs, default=0) >= len(saved.files):
+        return None
     graph = BuildGraph(root)
-    graph._nodes = {node.key: node for node in nodes}
+    nodes = graph._nodes
+    for node, ref in zip(saved.nodes, saved.refs, strict=True):
+        if ref != _NO_FILES:
+            node = msgspec.structs.replace(node, files=saved.files[ref])
+        nodes[node.key] = node
     return graph
+
+
+def _load(store: Store, scope: str, key: str) -> _Compiled | None:
+    """The stored graph of ``key``; the rest of a record of another key is not decoded."""
+    payload = store.get_record("compiled", scope)
+    if payload is None:
+        return None
+    try:
+        head = _HEAD.decode(payload)
+        if head.version != _FORMAT or head.key != key:
+            return None
+        return _COMPILED.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        log.warning("cache: record compiled/%s is outdated or unreadable (%s); ignored", scope, exc)
+        return None
 
 
 def cached_compile(
@@ -121,10 +181,10 @@ def cached_compile(
     scope = scope_id(digests.root)
     key = graph_key(snapshots, digests.root, base_images, ignore)
     with using_selections(selections):
-        saved = store.load_struct("compiled", scope, _Compiled)
-        fresh = saved is not None and saved.version == _FORMAT and saved.key == key
-        if fresh and _holds(saved, digests, selections):
-            graph = _graph_of(digests.root, saved.nodes)
+        saved = _load(store, scope, key)
+        holds = saved is not None and _holds(saved, digests, selections)
+        graph = _graph_of(digests.root, saved) if holds else None
+        if graph is not None:
             graph.from_cache = True
             return graph
         recording, selections.calls = _RecordingDigests(digests), []
@@ -137,7 +197,6 @@ def cached_compile(
     if remember and not graph.errors:
         reads = [_Read(rel, d.digest, d.mode) for rel, d in sorted(recording.reads.items())]
         made = [_Selection(args, selected, escaping) for args, selected, escaping in calls]
-        nodes = [node for _, node in graph.items()]
-        record = _Compiled(_FORMAT, key, reads, made, nodes)
+        record = _Compiled(_FORMAT, key, reads, made, *_pack(graph))
         store.save_struct("compiled", scope, record)
     return graph
