@@ -39,16 +39,18 @@ def _load(store, scope: str) -> dict[str, tuple[int, ...]]:
     return saved.stamps
 
 
-def _check(store, key: str, known: tuple[int, ...] | None) -> tuple[bool, tuple[int, ...] | None]:
-    """``(verified, stamp to remember)`` of ``key``'s entry: the stamp is taken before
-    the entry is read, so a file replaced meanwhile is read again next time."""
-    stamp = store._stamp("ac", key) if hasattr(store, "_stamp") else None
-    if stamp is None:
-        return store.read_action(key, touch=False)[0] is not None, None
-    if stamp == known:
-        return True, stamp
+def _read(store, key: str, stamp: tuple[int, ...] | None) -> tuple[bool, tuple[int, ...] | None]:
+    """``(verified, stamp to remember)`` of an entry read and verified. ``stamp`` was
+    taken before the read, so a file replaced meanwhile is read again next time."""
     verified = store.read_action(key, touch=False)[0] is not None
-    return verified, stamp if verified and store._settled(stamp, RACY_NS) else None
+    settled = stamp is not None and verified and store._settled(stamp, RACY_NS)
+    return verified, stamp if settled else None
+
+
+def _stamps(store, keys: list[str]) -> list:
+    if hasattr(store, "_stamps"):
+        return store._stamps("ac", keys)
+    return [None] * len(keys)
 
 
 def verified_actions(store, keys: Iterable[str], scope: str) -> set[str]:
@@ -56,15 +58,19 @@ def verified_actions(store, keys: Iterable[str], scope: str) -> set[str]:
     verified (as ``store.read_action`` reads it), in one batch: through the index of
     workspace ``scope`` (see :func:`scope_id`), which is then brought up to date with
     ``store.put_record`` (a store that drops writes, as a dry run's, keeps it as it was)."""
+    keys = list(keys)
     index = _load(store, scope)
     verified, stamps = set(), {}
-    for key in keys:
-        ok, stamp = _check(store, key, index.get(key))
+    for key, stamp in zip(keys, _stamps(store, keys), strict=True):
+        if stamp is not None and stamp == index.get(key):
+            ok = True
+        else:
+            ok, stamp = _read(store, key, stamp)
         if ok:
             verified.add(key)
         if stamp is not None:
             stamps[key] = stamp
-    if any(index.get(key) != stamp for key, stamp in stamps.items()) or _dropped(index, stamps):
+    if _dropped(index, stamps) or any(index.get(key) != stamp for key, stamp in stamps.items()):
         store.put_record(
             _NAMESPACE, scope, msgspec.msgpack.encode(_Index(_VERSION, stamps)), durable=False
         )

@@ -128,14 +128,22 @@ class DiskStore(Store):
         what = name.partition("/")[0] if area == "records" else area
         atomic_write(self._path(area, name), data, self._tmp, self.root, durable, what)
 
-    def _stamp(self, area: str, name: str) -> tuple[int, ...] | None:
-        try:
-            st = os.lstat(self._path(area, name))
-        except OSError:
-            return None
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+    def _stamps(self, area: str, names: list[str]) -> list[tuple[int, ...] | None]:
+        """``(inode, size, mtime_ns, ctime_ns)`` of each regular file (one loop: a warm
+        plan stamps every node's entry)."""
+        lstat, regular, path = os.lstat, stat.S_ISREG, self._path
+        found: list[tuple[int, ...] | None] = []
+        for name in names:
+            try:
+                st = lstat(path(area, name))
+            except OSError:
+                found.append(None)
+                continue
+            if regular(st.st_mode):
+                found.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+            else:
+                found.append(None)
+        return found
 
     def _settled(self, stamp: tuple[int, ...], racy_ns: int) -> bool:
         return time.time_ns() - stamp[2] >= racy_ns

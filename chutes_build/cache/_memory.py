@@ -37,10 +37,10 @@ class MemoryStore(Store):
         self.data[(area, name)] = bytes(data)
         self._tick((area, name))
 
-    def _stamp(self, area: str, name: str) -> tuple[int, ...] | None:
-        """A digest of the entry's bytes: a test that edits ``data`` in place changes it."""
-        data = self.data.get((area, name))
-        return None if data is None else (xxhash.xxh3_64_intdigest(data), len(data))
+    def _stamps(self, area: str, names: list[str]) -> list[tuple[int, ...] | None]:
+        """A digest of each entry's bytes: a test that edits ``data`` in place changes it."""
+        found = [self.data.get((area, name)) for name in names]
+        return [None if d is None else (xxhash.xxh3_64_intdigest(d), len(d)) for d in found]
 
     def _settled(self, stamp: tuple[int, ...], racy_ns: int) -> bool:
         return True

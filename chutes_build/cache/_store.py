@@ -152,10 +152,10 @@ class Store(ABC):
     def flush_stats(self) -> None:
         """Persist this process's hit and miss counts (the disk store appends them)."""
 
-    def _stamp(self, area: str, name: str) -> tuple[int, ...] | None:
-        """What changes whenever the entry does (``None``: absent, or this store cannot
-        tell); see ``_action_index.py``."""
-        return None
+    def _stamps(self, area: str, names: list[str]) -> list[tuple[int, ...] | None]:
+        """For each entry, what changes whenever it does (``None``: absent, or this store
+        cannot tell); see ``_action_index.py``."""
+        return [None] * len(names)
 
     def _settled(self, stamp: tuple[int, ...], racy_ns: int) -> bool:
         """True when an entry of ``stamp`` was last modified ``racy_ns`` or more ago."""
