@@ -36,7 +36,8 @@ __all__ = ["cached_compile"]
 log = logging.getLogger("chutes_build.cache")
 
 #: 2: typed nodes, stored in their tagged plain form; 3: runtime and logo nodes;
-#: 4: decoded as their kinds, each ``files`` value once
+#: 4: decoded as their kinds, each ``files`` value once, the inputs made from a
+#: layer's files left out
 _FORMAT = 4
 _ENCODE = msgspec.msgpack.Encoder()
 _NO_FILES = -1
@@ -70,6 +71,8 @@ class _Compiled(msgspec.Struct, array_like=True):
     files: list[tuple[dict[str, Any], ...]]
     #: per node, the index of its ``files`` in ``files`` (``_NO_FILES``: it has none)
     refs: list[int]
+    #: per node, whether its ``file:`` inputs were left out, to be made from its files
+    derived: list[bool]
     nodes: list[NodeKind]  # in the graph's insertion order, stored without their ``files``
 
 
@@ -114,34 +117,60 @@ def _holds(entry: _Compiled, digests: FileDigests, selections: SelectionCache) -
     return True
 
 
-def _pack(graph: BuildGraph) -> tuple[list, list[int], list[NodeKind]]:
-    """``(files, refs, nodes)`` of a :class:`_Compiled`: each ``files`` value stored once."""
+def _file_inputs(files: tuple[dict[str, Any], ...]) -> dict[str, str] | None:
+    """The ``file:<path>`` inputs a layer with ``files`` has (``None``: not of that form)."""
+    try:
+        return {f"file:{f['path']}": f"{f['digest']}:{f['mode']:o}" for f in files}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _own_inputs(node: NodeKind, files: tuple) -> dict[str, str] | None:
+    """``node``'s inputs less those :func:`_file_inputs` makes again from its ``files``
+    (``None`` when they are not exactly those, last, in order: then all are stored)."""
+    inputs, derived = getattr(node, "inputs", None), _file_inputs(files)
+    if not isinstance(inputs, dict) or not derived or len(derived) > len(inputs):
+        return None
+    items = list(inputs.items())
+    own = dict(items[: len(items) - len(derived)])
+    if own.keys() & derived.keys() or items[len(own) :] != list(derived.items()):
+        return None
+    return own
+
+
+def _pack(graph: BuildGraph) -> tuple[list, list[int], list[bool], list[NodeKind]]:
+    """``(files, refs, derived, nodes)`` of a :class:`_Compiled`: each ``files`` value
+    stored once, and the inputs a node's files make again left out."""
     files: list = []
     index: dict[bytes, int] = {}
-    refs, nodes = [], []
+    refs, derived, nodes = [], [], []
     for _, node in graph.items():
         found = getattr(node, "files", ())
-        if not found:
-            refs.append(_NO_FILES)
-            nodes.append(node)
-            continue
-        refs.append(index.setdefault(_ENCODE.encode(found), len(index)))
-        if refs[-1] == len(files):
+        own = _own_inputs(node, found) if found else None
+        refs.append(index.setdefault(_ENCODE.encode(found), len(index)) if found else _NO_FILES)
+        derived.append(own is not None)
+        if found and refs[-1] == len(files):
             files.append(found)
-        nodes.append(msgspec.structs.replace(node, files=()))
-    return files, refs, nodes
+        if found:
+            trimmed = {} if own is None else {"inputs": own}
+            node = msgspec.structs.replace(node, files=(), **trimmed)
+        nodes.append(node)
+    return files, refs, derived, nodes
 
 
 def _graph_of(root: str, saved: _Compiled) -> BuildGraph | None:
-    """The stored graph, its nodes' ``files`` put back (``None`` when the record is not
-    one this code wrote: a miss)."""
-    if len(saved.refs) != len(saved.nodes) or max(saved.refs, default=0) >= len(saved.files):
+    """The stored graph, its nodes' ``files`` (and the inputs they make) put back
+    (``None`` when the record is not one this code wrote: a miss)."""
+    count, refs = len(saved.nodes), saved.refs
+    if {len(refs), len(saved.derived)} != {count} or max(refs, default=0) >= len(saved.files):
         return None
+    made = [_file_inputs(files) or {} for files in saved.files]
     graph = BuildGraph(root)
     nodes = graph._nodes
-    for node, ref in zip(saved.nodes, saved.refs, strict=True):
+    for node, ref, derived in zip(saved.nodes, refs, saved.derived, strict=True):
         if ref != _NO_FILES:
-            node = msgspec.structs.replace(node, files=saved.files[ref])
+            extra = {"inputs": {**node.inputs, **made[ref]}} if derived else {}
+            node = msgspec.structs.replace(node, files=saved.files[ref], **extra)
         nodes[node.key] = node
     return graph
 

@@ -43,6 +43,22 @@ def test_issue_16_chutes_that_add_one_folder_share_its_files_once_stored(tree):
     ]
     record = tree.store.load_struct("compiled", scope_id(str(tree.root)), _Compiled)
     assert len(record.files) == 1 and all(not getattr(n, "files", ()) for n in record.nodes)
+    stored = [n for n in record.nodes if n.kind == "layer" and n.line.startswith("ADD")]
+    assert stored and all(not any(k.startswith("file:") for k in n.inputs) for n in stored)
+    assert sum(k.startswith("file:") for k in first.inputs) == 2, "made again from the files"
+
+
+def test_issue_16_an_edited_added_file_changes_the_inputs_of_a_stored_graph(tree):
+    _, before = warm(shared_folder(tree))
+    (tree.root / "chutes/data/two.txt").write_text("changed")
+    after = tree.compile()
+    old, new = adds(before)[0].inputs, adds(after)[0].inputs
+    assert old["file:chutes/data/two.txt"] != new["file:chutes/data/two.txt"]
+    assert old["file:chutes/data/one.txt"] == new["file:chutes/data/one.txt"]
+    settle(tree.root)
+    tree.compile()
+    again = tree.compile()
+    assert again.from_cache and adds(again)[0].inputs == new
 
 
 def test_issue_16_a_stored_graph_whose_references_do_not_hold_is_a_miss(tree):
