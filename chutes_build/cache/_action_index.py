@@ -62,6 +62,8 @@ def verified_actions(store, keys: Iterable[str], scope: str) -> set[str]:
     index = _load(store, scope)
     verified, stamps = set(), {}
     for key, stamp in zip(keys, _stamps(store, keys), strict=True):
+        if stamp == ():  # no entry: nothing to read (the plan says why it is dirty)
+            continue
         if stamp is not None and stamp == index.get(key):
             ok = True
         else:

@@ -129,13 +129,16 @@ class DiskStore(Store):
         atomic_write(self._path(area, name), data, self._tmp, self.root, durable, what)
 
     def _stamps(self, area: str, names: list[str]) -> list[tuple[int, ...] | None]:
-        """``(inode, size, mtime_ns, ctime_ns)`` of each regular file (one loop: a warm
-        plan stamps every node's entry)."""
+        """``(inode, size, mtime_ns, ctime_ns)`` of each regular file, ``()`` where there
+        is none (one loop: a warm plan stamps every node's entry)."""
         lstat, regular, path = os.lstat, stat.S_ISREG, self._path
         found: list[tuple[int, ...] | None] = []
         for name in names:
             try:
                 st = lstat(path(area, name))
+            except (FileNotFoundError, NotADirectoryError):
+                found.append(())
+                continue
             except OSError:
                 found.append(None)
                 continue

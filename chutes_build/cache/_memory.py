@@ -40,7 +40,7 @@ class MemoryStore(Store):
     def _stamps(self, area: str, names: list[str]) -> list[tuple[int, ...] | None]:
         """A digest of each entry's bytes: a test that edits ``data`` in place changes it."""
         found = [self.data.get((area, name)) for name in names]
-        return [None if d is None else (xxhash.xxh3_64_intdigest(d), len(d)) for d in found]
+        return [() if d is None else (xxhash.xxh3_64_intdigest(d), len(d)) for d in found]
 
     def _settled(self, stamp: tuple[int, ...], racy_ns: int) -> bool:
         return True

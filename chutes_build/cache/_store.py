@@ -153,8 +153,8 @@ class Store(ABC):
         """Persist this process's hit and miss counts (the disk store appends them)."""
 
     def _stamps(self, area: str, names: list[str]) -> list[tuple[int, ...] | None]:
-        """For each entry, what changes whenever it does (``None``: absent, or this store
-        cannot tell); see ``_action_index.py``."""
+        """For each entry, what changes whenever it does: ``()`` when there is no entry,
+        ``None`` when this store cannot tell; see ``_action_index.py``."""
         return [None] * len(names)
 
     def _settled(self, stamp: tuple[int, ...], racy_ns: int) -> bool:
