@@ -192,7 +192,7 @@ class _Compiler:
                                  **payload))  # fmt: skip
         self.users.setdefault(key, set()).add(chute)
         runtime = runtime_key(key)
-        self.graph.add(RuntimeNode(key=runtime, label=f"runtime {label}",
+        self.graph.add(RuntimeNode(key=runtime, label=f"on {label}",
                                    text=f"runtime layer on {label}",
                                    deps=(key,), image=key, slot=f"runtime:{label}",
                                    names=(f"runtime:{label}",), inputs={"image": key}))  # fmt: skip

@@ -38,7 +38,8 @@ log = logging.getLogger("chutes_build.cache")
 #: 2: typed nodes, stored in their tagged plain form; 3: runtime and logo nodes;
 #: 4: decoded as their kinds, each ``files`` value once, the inputs made from a
 #: layer's files left out
-_FORMAT = 4
+#: 5: a runtime node is labelled "on <image>"
+_FORMAT = 5
 _ENCODE = msgspec.msgpack.Encoder()
 _NO_FILES = -1
 

@@ -88,7 +88,7 @@ def test_golden_image_keys(tmp_path):
         "layer ADD --chown=1000:1000 chutes/src /app/src": "a79c4df924774d789549c4a6cc876a0b",
         'layer ENTRYPOINT ["python", "-m", "app"]': "478c6b0adfcaf1e0d42c99e4d0ff029b",
         "image me/golden:1": "d75360076fd749f1ccf4f434f3825bfd",
-        "runtime runtime me/golden:1": "ba585d7e80a435799de00e75331dcd5f",
+        "runtime on me/golden:1": "ba585d7e80a435799de00e75331dcd5f",
         "deploy golden": "5e8ceeb76363c4d664e02796096ff10b",
     }
 
@@ -100,7 +100,7 @@ def test_golden_base_substitution(tmp_path):
         "base local/python:3.12": "251185557df72543425def8de45eb09d",
         "layer RUN true": "6886f967abedc3e9ace3a67716c747a6",
         "image me/golden:1": "47724d8a4ccdba6c24afcf208be82fcc",
-        "runtime runtime me/golden:1": "1c748d2b2104917e8f922e8b67c53e0e",
+        "runtime on me/golden:1": "1c748d2b2104917e8f922e8b67c53e0e",
         "deploy golden": "34a8bcda1bcf78015d325a1cf3d99113",
     }
 

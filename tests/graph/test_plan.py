@@ -57,7 +57,7 @@ def test_directive_change_names_the_directive_and_the_upstream(tree):
     assert reasons(tree) == {
         "RUN echo b": "directive changed: 'RUN echo a' -> 'RUN echo b'",
         "me/alpha:1": "upstream layer 'RUN echo b' changed",
-        "runtime me/alpha:1": "upstream image 'me/alpha:1' changed",
+        "on me/alpha:1": "upstream image 'me/alpha:1' changed",
         "alpha": "chutes/a/chute_a.py changed; upstream image 'me/alpha:1' changed",
     }
 
