@@ -4,11 +4,8 @@ has never seen (the ``Target`` protocol) as it takes the local one."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from chutes_build.cache import MemoryStore
 from chutes_build.core import BuildError
 from chutes_build.engine import (
     Finished,
@@ -22,35 +19,14 @@ from chutes_build.engine import (
     target_for,
 )
 from chutes_build.engine.testing import FakeDocker
-from chutes_build.graph import compile_workspace
-from chutes_build.workspace import find_workspace
 
-BASE = "chutes-build/busybox:latest"
-CHUTE = """\
-from chutes_build import Chute, Image
-
-image = Image(username="t", name="{name}", tag="1").from_base("{base}").run_command("echo {name}")
-chute = Chute(username="t", name="{name}", image=image)
-
-
-@chute.cord(public_api_path="/hello")
-async def hello(self, text: str) -> dict:
-    return {{"text": text}}
-"""
+from .test_local_with_fake import BASE, two_chutes
 
 
 @pytest.fixture
 def session(tmp_path, monkeypatch) -> Session:
     monkeypatch.delenv("CHUTES_BUILD_REMOTE_CACHE", raising=False)
-    (tmp_path / "chutes").mkdir()
-    (tmp_path / "pyproject.toml").write_text(
-        textwrap.dedent('[tool.chutes-build]\nchutes = ["chutes/*.py"]\n')
-    )
-    for name in ("a", "b"):
-        (tmp_path / "chutes" / f"{name}.py").write_text(CHUTE.format(name=name, base=BASE))
-    store = MemoryStore()
-    workspace = find_workspace(str(tmp_path))
-    return Session(workspace, store, compile_workspace(workspace, None, store))
+    return Session(*two_chutes(tmp_path))
 
 
 async def _events(session: Session, target, options: RunOptions) -> list:

@@ -53,16 +53,21 @@ async def hello(self, text: str) -> dict:
 """
 
 
-@pytest.fixture
-def workspace(tmp_path):
+def two_chutes(tmp_path):
+    """``(workspace, store, graph)`` of chutes ``a`` and ``b`` on ``BASE``, in memory."""
     (tmp_path / "chutes").mkdir()
     (tmp_path / "pyproject.toml").write_text(
         textwrap.dedent('[tool.chutes-build]\nchutes = ["chutes/*.py"]\nnetwork = "none"\n')
     )
     for name in ("a", "b"):
         (tmp_path / "chutes" / f"{name}.py").write_text(CHUTE.format(name=name, base=BASE))
-    store = MemoryStore()
-    graph = compile_workspace(find_workspace(str(tmp_path)), None, store)
+    store, workspace = MemoryStore(), find_workspace(str(tmp_path))
+    return workspace, store, compile_workspace(workspace, None, store)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    _workspace, store, graph = two_chutes(tmp_path)
     docker = FakeDocker()
     docker.add_image(BASE)
     return BuildContext(graph, store, docker, network="none", workdir=str(tmp_path))
