@@ -13,96 +13,121 @@ of Dockerfile lines as one build; ``existing_images`` asks the engine once which
 tags exist; the container helpers serve the local deploy target; ``reload_code``
 swaps a running chute's code in place. ``open_pool`` spreads segments over several
 engines that share a ``Registry`` as their layer store.
+
+Each name is imported from its module on first use (PEP 562 ``__getattr__``), so
+``settled_run``, the check that a no-op ``build`` or ``up`` has nothing to do, loads
+its own modules only: not trio, httpx or networkx.
 """
 
-from ..cache import RecordingStore, SharedStats
-from ._buildkit import BuildRequest, BuildResult, build
-from ._chutes_target import (
-    ChutesOptions,
-    lookup_keys,
-    plan_chutes,
-    record_rollback,
-    schedule_chutes,
-)
-from ._clean import clean_tags, unreferenced_tags
-from ._container_logs import chute_containers, stream_container_log
-from ._containers import ContainerInfo, list_containers, remove_containers, run_container, wait_http
-from ._context import SecretInContext, context_files
-from ._docker import DockerClient, docker_command, existing_images
-from ._docker_api import ApiDocker, api_wanted, connect_docker
-from ._docker_socket import engine_socket
-from ._find import find_docker
-from ._local_target import (
-    LocalOptions,
-    container_name,
-    down_local,
-    has_gpu,
-    known_runtimes,
-    orphans,
-    plan_local,
-    remove_orphans,
-    runtime_tags,
-    workspace_containers,
-)
-from ._options import DryRunStore, RunOptions
-from ._orchestrate import (
-    FAILED_LOGS,
-    BuildContext,
-    Segment,
-    Task,
-    Work,
-    image_summary,
-    layer_tag,
-    plan_work,
-    run_work,
-    segments,
-)
-from ._outcomes import OUTCOMES, local_conditions, record_outcomes
-from ._pool import Pool, open_configured, open_pool, pool_settings
-from ._progress import make_progress
-from ._protocol import DockerEngine
-from ._registry import Registry, parse_registry
-from ._reload import ReloadFailure, ReloadResult, reload_code
-from ._run import (
-    EngineAssigned,
-    Event,
-    Finished,
-    LogLine,
-    NodeEvent,
-    Run,
-    Session,
-    Target,
-    Warm,
-    cache_summary,
-    run,
-    shared_cache,
-)
-from ._runtime_layer import IMAGE_PACKAGES, PythonInfo, package_files, project_wheel
-from ._status import local_status
-from ._swap import replace_container
-from ._targets import (
-    ChutesTarget,
-    LocalTarget,
-    check_runtime,
-    chutes_options,
-    first_error,
-    open_docker,
-    target_for,
-)
-from ._watch import (
-    Broken,
-    ChuteView,
-    CodeReloaded,
-    Failed,
-    ReloadFailed,
-    Served,
-    Updated,
-    WatchEvent,
-    WatchLoop,
-    WatchSteps,
-    chute_views,
-    classify,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "ApiDocker": "._docker_api",
+    "Broken": "._watch",
+    "BuildContext": "._orchestrate",
+    "BuildRequest": "._buildkit",
+    "BuildResult": "._buildkit",
+    "ChuteView": "._watch",
+    "ChutesOptions": "._chutes_target",
+    "ChutesTarget": "._targets",
+    "CodeReloaded": "._watch",
+    "ContainerInfo": "._containers",
+    "DockerClient": "._docker",
+    "DockerEngine": "._protocol",
+    "DryRunStore": "._options",
+    "EngineAssigned": "._run",
+    "Event": "._run",
+    "FAILED_LOGS": "._orchestrate",
+    "Failed": "._watch",
+    "Finished": "._run",
+    "IMAGE_PACKAGES": "._runtime_layer",
+    "LocalOptions": "._local_target",
+    "LocalTarget": "._targets",
+    "LogLine": "._run",
+    "NodeEvent": "._run",
+    "OUTCOMES": "._outcomes",
+    "Pool": "._pool",
+    "PythonInfo": "._runtime_layer",
+    "RecordingStore": "..cache",
+    "Registry": "._registry",
+    "ReloadFailed": "._watch",
+    "ReloadFailure": "._reload",
+    "ReloadResult": "._reload",
+    "Run": "._run",
+    "RunOptions": "._options",
+    "SecretInContext": "._context",
+    "Segment": "._orchestrate",
+    "Served": "._watch",
+    "Session": "._run",
+    "SharedStats": "..cache",
+    "Target": "._run",
+    "Task": "._orchestrate",
+    "Updated": "._watch",
+    "Warm": "._run",
+    "WatchEvent": "._watch",
+    "WatchLoop": "._watch",
+    "WatchSteps": "._watch",
+    "Work": "._orchestrate",
+    "api_wanted": "._docker_api",
+    "build": "._buildkit",
+    "cache_summary": "._run",
+    "check_runtime": "._targets",
+    "chute_containers": "._container_logs",
+    "chute_views": "._watch",
+    "chutes_options": "._targets",
+    "classify": "._watch",
+    "clean_tags": "._clean",
+    "connect_docker": "._docker_api",
+    "container_name": "._local_target",
+    "context_files": "._context",
+    "docker_command": "._docker",
+    "down_local": "._local_target",
+    "engine_socket": "._docker_socket",
+    "existing_images": "._docker",
+    "find_docker": "._find",
+    "first_error": "._targets",
+    "has_gpu": "._local_target",
+    "image_summary": "._orchestrate",
+    "known_runtimes": "._local_target",
+    "layer_tag": "._orchestrate",
+    "list_containers": "._containers",
+    "local_conditions": "._outcomes",
+    "local_status": "._status",
+    "lookup_keys": "._chutes_target",
+    "make_progress": "._progress",
+    "open_configured": "._pool",
+    "open_docker": "._targets",
+    "open_pool": "._pool",
+    "orphans": "._local_target",
+    "package_files": "._runtime_layer",
+    "parse_registry": "._registry",
+    "plan_chutes": "._chutes_target",
+    "plan_local": "._local_target",
+    "plan_work": "._orchestrate",
+    "pool_settings": "._pool",
+    "project_wheel": "._runtime_layer",
+    "record_outcomes": "._outcomes",
+    "record_rollback": "._chutes_target",
+    "reload_code": "._reload",
+    "remove_containers": "._containers",
+    "remove_orphans": "._local_target",
+    "replace_container": "._swap",
+    "run": "._run",
+    "run_container": "._containers",
+    "run_work": "._orchestrate",
+    "runtime_tags": "._local_target",
+    "schedule_chutes": "._chutes_target",
+    "segments": "._orchestrate",
+    "shared_cache": "._run",
+    "stream_container_log": "._container_logs",
+    "target_for": "._targets",
+    "unreferenced_tags": "._clean",
+    "wait_http": "._containers",
+    "workspace_containers": "._local_target",
+}
 
 __all__ = [
     "FAILED_LOGS",
@@ -208,3 +233,16 @@ __all__ = [
     "wait_http",
     "workspace_containers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import trio
 
+from ._decide import container_info as info
 from ._docker import failure_fix
-from ._protocol import ContainerInfo
 
 __all__ = ["Refused", "create_body", "demux", "each", "error", "info", "message"]
 
@@ -85,15 +85,6 @@ def error(kind: type[Exception], words: Sequence[str], exc: Refused) -> Exceptio
     detail = f"Error response from daemon: {exc.message}"
     return kind(f"`docker {' '.join(words)}` failed (HTTP {exc.status}): {detail}",
                 fix=failure_fix(detail, words))  # fmt: skip
-
-
-def info(row: dict[str, Any], keys: Sequence[str]) -> ContainerInfo:
-    labels = row.get("Labels") or {}
-    if keys:
-        labels = {key: labels[key] for key in keys if labels.get(key)}
-    names = row.get("Names") or [""]
-    return ContainerInfo(id=row["Id"], name=names[0].lstrip("/"), image=row.get("Image", ""),
-                         state=row.get("State", ""), labels=dict(labels))  # fmt: skip
 
 
 def create_body(

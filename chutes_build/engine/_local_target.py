@@ -34,6 +34,15 @@ from ..cache import faults as _faults
 from ..core import DeployError
 from ..graph import runtime_key, runtime_result_key
 from ._containers import container_log, list_containers, remove_containers, run_container, wait_http
+from ._decide import (
+    RUNTIME_REPO,
+    container_matches,
+    held_ports,
+    known_runtime,
+    orphans,
+    recorded,
+    slot_of,
+)
 from ._docker import existing_images
 from ._gpus import GPU_TEMPLATES, container_gpus, has_gpu, nvidia_devices
 from ._local_ids import (
@@ -51,9 +60,15 @@ from ._local_ids import (
 )
 from ._orchestrate import BuildContext, Work, build_logged, top_ref
 from ._ports import assign_ports
-from ._runtime_layer import RUNTIME_PREFIX, PythonInfo, probe_python, runtime_wheels, wheel_digests
+from ._runtime_layer import (
+    RUNTIME_PREFIX,
+    collect_wheels,
+    probe_python,
+    runtime_wheels,
+    wheel_digests,
+)
+from ._runtime_layer import runtime_key as resolved_runtime_key
 from ._runtime_pins import sdk_packages
-from ._runtime_stage import runtime_key as resolved_runtime_key
 from ._runtime_stage import runtime_request, runtime_stage
 from ._swap import fresh_connections, replace_container
 
@@ -72,21 +87,15 @@ __all__ = [
     "orphans",
     "plan_local",
     "remove_orphans",
+    "runtime_keys",
     "runtime_tags",
     "workspace_containers",
 ]
 
-RUNTIME_REPO = "chutes-build/runtime"
 MOUNT = "/workspace"
 HEALTH_PATH = "/_ping"
 DEPLOY_ENV = "CHUTES_BUILD_DEPLOY_KEY"
 LOG_LINES, LOG_SHOWN = 200, 30  # a failed start's log: read for the fix, shown
-
-
-def _recorded(store, key: str) -> bool:
-    """A verified result exists for ``key``: a damaged entry is no record (so the chute is
-    adopted or redeployed and recorded again, and ``plan`` agrees afterwards)."""
-    return store.get_action(key) is not None
 
 
 @dataclass
@@ -98,23 +107,6 @@ class LocalOptions:
     gpu: bool = False
     health_timeout: float = 60.0
     runtime_production: bool = False
-
-
-async def _known_runtime(
-    ctx: BuildContext, opts: LocalOptions, image: str, memo: dict[tuple, dict[str, str]]
-) -> str | None:
-    """The runtime layer's key when it can be told without the engine (probe cached)."""
-    top = ctx.store.get_action(ctx.graph.node(image).top)
-    image_id = top.outputs.get("image_id", "") if top else ""
-    python = ctx.store.load_struct("python-probe", image_id.rpartition(":")[2][:64] or "-",
-                                   PythonInfo)  # fmt: skip
-    if python is None:
-        return None
-    sdk = sdk_packages(ctx.graph, image)
-    if (python.tag, sdk) not in memo:
-        wheels = await runtime_wheels(opts.cache_dir, python, opts.runtime_production, sdk)
-        memo[python.tag, sdk] = wheel_digests(wheels)
-    return resolved_runtime_key(image, python, memo[python.tag, sdk])
 
 
 @dataclass
@@ -141,10 +133,10 @@ class _Planner:
         node, label = f"runtime:{rkey}", f"runtime layer {ctx.graph.node(image).label}"
         record = runtime_result_key(rkey, opts.runtime_production)
         cached = known and f"{RUNTIME_REPO}:{known}" in work.existing
-        if cached and not ctx.rerun and _recorded(ctx.store, known):
+        if cached and not ctx.rerun and recorded(ctx.store, known):
             self.runtimes[image] = known
             work.skip(rkey, label)
-            if not _recorded(ctx.store, record):  # so `plan` shows it cached
+            if not recorded(ctx.store, record):  # so `plan` shows it cached
                 _record_runtime(ctx, record, known, work.existing[f"{RUNTIME_REPO}:{known}"])
             return
 
@@ -187,7 +179,7 @@ class _Planner:
         async def run():
             runtime = self.runtimes[image]
             if old is not None and not ctx.rerun and _matches(chute, runtime):
-                if _recorded(ctx.store, chute.key):
+                if recorded(ctx.store, chute.key):
                     chute.row["state"] = "unchanged"
                     return None
                 if await _adopt(self.opts, chute):
@@ -219,23 +211,15 @@ def _record_runtime(ctx: BuildContext, record: str, key: str, image_id: str) -> 
 async def _reusable(ctx: BuildContext, key: str, tag: str) -> bool:
     """Whether the runtime layer ``key`` is here, or pulled from the pool's registry
     (another machine built it)."""
-    if _recorded(ctx.store, key) and (await existing_images(ctx.docker, [tag])):
+    if recorded(ctx.store, key) and (await existing_images(ctx.docker, [tag])):
         return True
     return ctx.pool is not None and ctx.store.has_action(key) and await ctx.pool.pull(tag)
 
 
 def _matches(chute: _Chute, runtime: str | None) -> bool:
     """Whether the chute's one container runs what it should, where it should."""
-    if len(chute.old) != 1:
-        return False
-    info, labels = chute.old[0], chute.old[0].labels
-    return (
-        info.state == "running"
-        and info.name == chute.name
-        and labels.get(L_DEPLOY) == chute.key
-        and labels.get(L_RUNTIME) == runtime
-        and labels.get(L_PORT) == str(chute.port)
-    )
+    return len(chute.old) == 1 and container_matches(chute.old[0], chute.name, chute.key,
+                                                     runtime, chute.port)  # fmt: skip
 
 
 async def _adopt(opts: LocalOptions, chute: _Chute) -> bool:
@@ -256,7 +240,7 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
     command = [f"{RUNTIME_PREFIX}/bin/python", "-m", "chutes_runtime",
                f"{MOUNT}/{attrs.file}:{attrs.attr}", "--dev", "--host", "127.0.0.1",
                "--port", str(chute.port), "--reuse-port"]  # fmt: skip
-    labels = {L_WORKSPACE: scope_id(root), L_SLOT: _slot(attrs), L_CHUTE: attrs.chute,
+    labels = {L_WORKSPACE: scope_id(root), L_SLOT: slot_of(attrs), L_CHUTE: attrs.chute,
               L_DEPLOY: chute.key, L_RUNTIME: runtime, L_PORT: str(chute.port)}  # fmt: skip
     container = await run_container(
         ctx.docker, f"{RUNTIME_REPO}:{runtime}", name=chute.name, command=command,
@@ -278,11 +262,6 @@ async def _start(ctx: BuildContext, opts: LocalOptions, chute: _Chute, runtime: 
             fix=_unhealthy_fix(chute, f"{exc.message}\n{log}"),
         ) from None
     return container
-
-
-def _slot(attrs: DeployNode) -> str:
-    """``username/name``: the chute's identity in the workspace (its deploy slot)."""
-    return attrs.slot.removeprefix("deploy:")
 
 
 def _unhealthy_fix(chute: _Chute, evidence: str) -> str:
@@ -319,14 +298,14 @@ async def plan_local(
     if containers is None:
         containers = await workspace_containers(ctx.docker, root)
     nodes = {key: graph.node(key) for key in deploy_keys}
-    by_slot = containers_by_slot(containers, {_slot(a): a.chute for a in nodes.values()})
-    held = _held_ports(nodes.values(), by_slot)
+    by_slot = containers_by_slot(containers, {slot_of(a): a.chute for a in nodes.values()})
+    held = held_ports(nodes.values(), by_slot)
     ports, moves = assign_ports(ctx.store, root, [a.slot for a in nodes.values()],
                                 opts.port_base, held)  # fmt: skip
     planner, rows = _Planner(ctx, opts, work), []
     for key, attrs in nodes.items():
-        chute = _Chute(key, attrs, container_name(root, _slot(attrs)), ports[attrs.slot],
-                       {}, by_slot.get(_slot(attrs), []))  # fmt: skip
+        chute = _Chute(key, attrs, container_name(root, slot_of(attrs)), ports[attrs.slot],
+                       {}, by_slot.get(slot_of(attrs), []))  # fmt: skip
         if attrs.slot in moves:
             chute.row["note"] = moves[attrs.slot].note()
         rows.append(_plan_one(planner, chute, known))
@@ -351,26 +330,11 @@ def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) ->
         planner.runtime_task(image, known.get(image))
     runtime = planner.runtimes.get(image)
     if (runtime is not None and not planner.ctx.rerun and _matches(chute, runtime)
-            and _recorded(planner.ctx.store, chute.key)):  # fmt: skip
+            and recorded(planner.ctx.store, chute.key)):  # fmt: skip
         row["state"] = "unchanged"
     else:
         planner.deploy_task(chute)
     return row
-
-
-def _chute_slots(graph) -> dict[str, str]:
-    return {_slot(attrs): attrs.chute for attrs in graph.nodes("deploy")}
-
-
-def _held_ports(nodes, by_slot: dict[str, list]) -> dict[str, int | None]:
-    """The port each chute's one running container listens on (``None``: not labelled)."""
-    held: dict[str, int | None] = {}
-    for attrs in nodes:
-        running = [c for c in by_slot.get(_slot(attrs), []) if c.state == "running"]
-        if len(running) == 1:
-            port = running[0].labels.get(L_PORT, "")
-            held[attrs.slot] = int(port) if port.isdigit() else None
-    return held
 
 
 async def workspace_containers(docker, root: str) -> list:
@@ -383,25 +347,32 @@ async def known_runtimes(
 ) -> dict[str, str | None]:
     """``{image key: runtime key}`` where it is known before the engine is asked, so the
     runtime tags join the one existence check (``runtime_tags``)."""
+    import trio
+
+    return await trio.to_thread.run_sync(
+        runtime_keys, ctx.store, ctx.graph, opts.cache_dir, opts.runtime_production, deploy_keys
+    )
+
+
+def runtime_keys(
+    store, graph, cache_dir: str, production: bool, deploy_keys: list[str]
+) -> dict[str, str | None]:
+    """:func:`known_runtimes`, sync: the Python probes are recorded, the wheels cached."""
     found: dict[str, str | None] = {}
     memo: dict[tuple, dict[str, str]] = {}
+
+    def wheels(python, sdk):
+        return collect_wheels(cache_dir, python, production, sdk)
+
     for key in deploy_keys:
-        image = ctx.graph.node(key).image
+        image = graph.node(key).image
         if image is not None and image not in found:
-            found[image] = await _known_runtime(ctx, opts, image, memo)
+            found[image] = known_runtime(store, graph, image, memo, wheels)
     return found
 
 
 def runtime_tags(known: dict[str, str | None]) -> list[str]:
     return [f"{RUNTIME_REPO}:{key}" for key in known.values() if key]
-
-
-def orphans(root: str, graph, containers: list) -> list:
-    """This workspace's containers whose chute is no longer in ``graph`` (a full ``up``
-    removes them: the chute was deleted or renamed)."""
-    wanted = _chute_slots(graph)
-    by_slot = containers_by_slot(containers, wanted)
-    return [c for slot, found in by_slot.items() if slot not in wanted for c in found]
 
 
 async def remove_orphans(ctx: BuildContext, found: list, dry_run: bool = False) -> list[dict]:

@@ -33,6 +33,7 @@ from ..cache import faults as _faults
 from ..core import BuildError
 from ._buildkit import BuildRequest, build
 from ._context import context_files, expected_digests
+from ._decide import image_fresh, layer_usable
 from ._docker import existing_images
 from ._protocol import DockerEngine
 
@@ -158,13 +159,6 @@ def _needed_layers(graph, image_keys: list[str]) -> list[str]:
         for key in graph.chain(image):
             seen.setdefault(key, None)
     return list(seen)
-
-
-def _usable(result: ActionResult | None, existing: dict[str, str]) -> bool:
-    if result is None or "tag" not in result.outputs:
-        return False
-    found = existing.get(result.outputs["tag"])
-    return found is not None and found == result.outputs.get("image_id", found)
 
 
 # -- segments -----------------------------------------------------------------------------
@@ -329,17 +323,17 @@ async def plan_work(
     else:
         work.existing = await existing_images(ctx.docker, wanted)
     _record_bases(ctx, image_keys, work.existing)
-    usable = set() if ctx.rerun else {k for k in layers if _usable(results.get(k), work.existing)}
+    usable = set() if ctx.rerun else {k for k in layers
+                                       if layer_usable(results.get(k), work.existing)}
     found = segments(graph, image_keys, usable)
     _missing_bases(graph, found, image_keys, work.existing)
     for seg in sorted(found.values(), key=lambda s: len(s.layers)):
         _segment_task(ctx, work, seg)
     for image in image_keys:
         attrs = graph.node(image)
-        fresh = attrs.top not in found and _usable(results.get(image), work.existing)
         top = top_ref(graph, image)
-        fresh = fresh and work.existing.get(image_ref(attrs)) == work.existing.get(top)
-        fresh = fresh and not ctx.rerun
+        fresh = not ctx.rerun and attrs.top not in found
+        fresh = fresh and image_fresh(results.get(image), work.existing, image_ref(attrs), top)
         work.images[image] = {"ref": image_ref(attrs), "layer": top}
         if fresh:
             work.skip(image, f"image {attrs.label}")

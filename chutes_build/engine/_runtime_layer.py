@@ -41,7 +41,6 @@ import tempfile
 import zipfile
 
 import msgspec
-import trio
 
 from ..cache import Store, hash_file
 from ..core import BuildError, __version__
@@ -53,11 +52,14 @@ __all__ = [
     "RUNTIME_DEPS",
     "RUNTIME_PREFIX",
     "PythonInfo",
+    "collect_wheels",
     "probe_python",
     "production_pins",
     "project_wheel",
+    "runtime_key",
     "runtime_wheels",
     "sdk_pins",
+    "stage_key",
     "wheel_digests",
 ]
 
@@ -357,24 +359,51 @@ def _collect(cache_dir: str, python: PythonInfo, production: bool, sdk: tuple[st
     return {os.path.basename(p): p for p in paths}
 
 
-async def runtime_wheels(
+def collect_wheels(
     cache_dir: str, python: PythonInfo, production: bool = False, sdk: tuple[str, ...] = ()
 ) -> dict[str, str]:
     """``{file name: path}`` of every wheel the runtime layer installs for ``python``
     (with ``production``, production mode's wheels too; with ``sdk``, those of the
-    ``sdk`` extra's packages the chutes import, see ``_runtime_pins.sdk_packages``)."""
+    ``sdk`` extra's packages the chutes import, see ``_runtime_pins.sdk_packages``);
+    fetched once into ``cache_dir``, then read from there."""
+    try:
+        return _collect(cache_dir, python, production, sdk)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise disk_full(os.path.join(cache_dir, "wheels")) from None
+        raise
 
-    def collect() -> dict[str, str]:
-        try:
-            return _collect(cache_dir, python, production, sdk)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise disk_full(os.path.join(cache_dir, "wheels")) from None
-            raise
 
-    return await trio.to_thread.run_sync(collect)
+async def runtime_wheels(
+    cache_dir: str, python: PythonInfo, production: bool = False, sdk: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """:func:`collect_wheels` in a worker thread."""
+    import trio
+
+    return await trio.to_thread.run_sync(collect_wheels, cache_dir, python, production, sdk)
 
 
 def wheel_digests(wheels: dict[str, str]) -> dict[str, str]:
     """``{file name: content digest}``: what the runtime layer's key holds."""
     return {name: hash_file(path) for name, path in sorted(wheels.items())}
+
+
+#: Changes whenever what a stage holds, or where, changes (so old stages are not reused).
+_LAYOUT = "target-lib+launcher/1"
+
+
+def stage_key(python: PythonInfo, digests: dict[str, str]) -> str:
+    """The key of the stage for ``python`` and the wheels of ``digests``."""
+    from ..graph import node_key
+
+    payload = {"python": python.tag, "impl": python.impl, "wheels": dict(sorted(digests.items())),
+               "prefix": RUNTIME_PREFIX, "layout": _LAYOUT}  # fmt: skip
+    return node_key("runtime-stage", payload)
+
+
+def runtime_key(image_key: str, python: PythonInfo, digests: dict[str, str]) -> str:
+    """The key of ``image_key``'s runtime layer: the image plus the stage copied onto it."""
+    from ..graph import node_key
+
+    payload = {"stage": stage_key(python, digests), "prefix": RUNTIME_PREFIX}
+    return node_key("runtime", payload, (image_key,))

@@ -29,7 +29,7 @@ from ..cache import ActionResult
 from ._buildkit import BuildRequest
 from ._docker import existing_images
 from ._orchestrate import BuildContext, build_logged
-from ._runtime_layer import RUNTIME_PREFIX, PythonInfo, wheel_digests
+from ._runtime_layer import RUNTIME_PREFIX, PythonInfo, runtime_key, stage_key, wheel_digests
 
 __all__ = [
     "LAUNCHER",
@@ -42,29 +42,10 @@ __all__ = [
 ]
 
 STAGE_REPO = "chutes-build/runtime-stage"
-#: Changes whenever what a stage holds, or where, changes (so old stages are not reused).
-_LAYOUT = "target-lib+launcher/1"
 LIB = f"{RUNTIME_PREFIX}/lib"
 #: ``bin/python``: the image's python3 with the runtime's packages first.
 LAUNCHER = ("#!/bin/sh", f'PYTHONPATH="{LIB}${{PYTHONPATH:+:$PYTHONPATH}}" exec python3 "$@"')
 _locks: dict[str, trio.Lock] = {}
-
-
-def stage_key(python: PythonInfo, digests: dict[str, str]) -> str:
-    """The key of the stage for ``python`` and the wheels of ``digests``."""
-    from ..graph import node_key
-
-    payload = {"python": python.tag, "impl": python.impl, "wheels": dict(sorted(digests.items())),
-               "prefix": RUNTIME_PREFIX, "layout": _LAYOUT}  # fmt: skip
-    return node_key("runtime-stage", payload)
-
-
-def runtime_key(image_key: str, python: PythonInfo, digests: dict[str, str]) -> str:
-    """The key of ``image_key``'s runtime layer: the image plus the stage copied onto it."""
-    from ..graph import node_key
-
-    payload = {"stage": stage_key(python, digests), "prefix": RUNTIME_PREFIX}
-    return node_key("runtime", payload, (image_key,))
 
 
 def stage_request(

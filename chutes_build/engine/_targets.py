@@ -14,6 +14,7 @@ from typing import Any
 from ..core import BuildError, ChutesBuildError, DeployError
 from ..graph import logo_key
 from ._chutes_target import ChutesOptions, lookup_keys, plan_chutes, schedule_chutes
+from ._decide import probe_name
 from ._local_target import (
     LocalOptions,
     has_gpu,
@@ -61,13 +62,6 @@ def first_error(group: BaseExceptionGroup) -> ChutesBuildError | None:
 # -- local ----------------------------------------------------------------------------------
 
 
-def _probe_name(builder: str | None) -> str:
-    from ..cache import blob_digest
-
-    seen = f"{os.environ.get('CHUTES_BUILD_DOCKER')}|{builder}|{os.environ.get('PATH')}"
-    return blob_digest(seen.encode())
-
-
 async def open_docker(builder: str | None, for_up: bool, store=None):
     """The docker client; a probe's answer is kept in the store (it costs a real build),
     so a no-op run asks the engine only what it must."""
@@ -77,7 +71,7 @@ async def open_docker(builder: str | None, for_up: bool, store=None):
 
     api = api_wanted(os.environ)
     if store is not None:
-        known = store.load_struct("docker-client", _probe_name(builder), list[str])
+        known = store.load_struct("docker-client", probe_name(builder), list[str])
         if known and os.access(known[0], os.X_OK):
             return connect_docker(DockerClient(known[0], known[1], builder), api=api)
     try:
@@ -91,7 +85,7 @@ async def open_docker(builder: str | None, for_up: bool, store=None):
             "missing); `chutes-build run FILE.py:CHUTE --dev` serves a chute without one",
         ) from None
     if store is not None:
-        store.save_struct("docker-client", _probe_name(builder), [client.path, client.mode])
+        store.save_struct("docker-client", probe_name(builder), [client.path, client.mode])
     return connect_docker(client, api=api)
 
 
@@ -158,7 +152,7 @@ class LocalTarget:
             if error is None:
                 raise
             if _engine_gone(error):
-                session.store.save_struct("docker-client", _probe_name(options.builder), [])
+                session.store.save_struct("docker-client", probe_name(options.builder), [])
                 await open_docker(options.builder, options.deploy)  # says what is wrong
             raise error from None
         work = found["work"]
