@@ -126,8 +126,8 @@ def _workspace_lock(store, workspace: Workspace):
 
 def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict: bool) -> None:
     import msgspec
-    import trio
 
+    from ..engine import settled_run
     from ..graph import record_run
 
     session = _session(paths, strict)
@@ -140,12 +140,12 @@ def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict
     lock = _workspace_lock(session.store, session.workspace) if deploy else contextlib.nullcontext()
     with session.store, lock:
         try:
-            summary = trio.run(run_pipeline, session, options, as_json)
-        except BaseExceptionGroup as group:
-            interrupted, rest = group.split(KeyboardInterrupt)
-            if interrupted is None:
-                raise
-            raise KeyboardInterrupt from rest
+            settled = settled_run(session, options, os.environ)  # nothing to do: no engine run
+            if settled is not None:
+                summary = settled.summary
+                _show_cached(settled.cached, as_json, options.target)
+            else:
+                summary = _full_run(session, options, as_json)
         finally:
             if not options.dry_run:
                 record_run(session.store, session.graph)
@@ -155,6 +155,37 @@ def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict
     _render(summary, as_json, options.deploy, options.target)
     if summary["failed"] or session.graph.errors:
         raise typer.Exit(1)
+
+
+def _full_run(session: Session, options: RunOptions, as_json: bool) -> dict[str, Any]:
+    import trio
+
+    try:
+        return trio.run(run_pipeline, session, options, as_json)
+    except BaseExceptionGroup as group:
+        interrupted, rest = group.split(KeyboardInterrupt)
+        if interrupted is None:
+            raise
+        raise KeyboardInterrupt from rest
+
+
+def _show_cached(cached: list[tuple[str, str]], as_json: bool, target: str) -> None:
+    """What the progress display of a run that ran nothing shows: its cached nodes."""
+    if not cached:
+        return
+    if as_json:
+        sys.stdout.write("".join(json.dumps({"event": "cached", "node": node, "label": label})
+                                 + "\n" for node, label in cached))  # fmt: skip
+        sys.stdout.flush()
+        return
+    from ..engine import make_progress
+
+    progress = make_progress(dict(cached), False, console)
+    for node, _label in cached:
+        progress.state[node] = "cached"
+    console.print(progress)
+    if target == "local":
+        console.print()
 
 
 def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "orphans",
     "probe_name",
     "recorded",
+    "runtime_keys",
     "slot_of",
 ]
 
@@ -141,3 +142,23 @@ def orphans(root: str, graph, containers: list) -> list:
     wanted = {slot_of(attrs): attrs.chute for attrs in graph.nodes("deploy")}
     by_slot = containers_by_slot(containers, wanted)
     return [c for slot, found in by_slot.items() if slot not in wanted for c in found]
+
+
+def runtime_keys(
+    store, graph, cache_dir: str, production: bool, deploy_keys: list[str]
+) -> dict[str, str | None]:
+    """``{image key: runtime key}`` (``None`` where its Python probe is not recorded) of
+    the images of ``deploy_keys``; the wheels are fetched into ``cache_dir`` once."""
+    found: dict[str, str | None] = {}
+    memo: dict[tuple, dict[str, str]] = {}
+
+    def wheels(python, sdk):
+        from ._runtime_layer import collect_wheels
+
+        return collect_wheels(cache_dir, python, production, sdk)
+
+    for key in deploy_keys:
+        image = graph.node(key).image
+        if image is not None and image not in found:
+            found[image] = known_runtime(store, graph, image, memo, wheels)
+    return found

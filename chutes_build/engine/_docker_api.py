@@ -24,21 +24,13 @@ import trio
 
 from ..core import BuildError, DeployError
 from ._docker import DockerClient, failure_fix, log_error, wanted_refs
-from ._docker_socket import engine_socket
+from ._docker_socket import api_wanted, engine_socket
 from ._docker_wire import Refused, create_body, demux, each, error, info, message
 from ._protocol import ContainerInfo, DockerEngine, normal_ref, split_ref
 
 __all__ = ["ApiDocker", "api_wanted", "connect_docker"]
 
 _BASE = "http://docker"
-
-
-def api_wanted(env: Mapping[str, str]) -> bool:
-    """Whether queries go to the engine's socket: ``$CHUTES_BUILD_DOCKER_API`` (``1`` or
-    ``0``), else yes unless ``$CHUTES_BUILD_DOCKER`` names a client, which may reach an
-    engine of its own (a wrapper that sets ``DOCKER_HOST``, say): then the client answers."""
-    value = env.get("CHUTES_BUILD_DOCKER_API", "")
-    return value == "1" if value in ("0", "1") else not env.get("CHUTES_BUILD_DOCKER")
 
 
 def connect_docker(client: DockerClient, *, api: bool = True) -> DockerEngine:

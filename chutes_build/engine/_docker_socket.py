@@ -15,7 +15,7 @@ import os
 import stat
 from collections.abc import Mapping
 
-__all__ = ["DEFAULT_SOCKET", "engine_socket"]
+__all__ = ["DEFAULT_SOCKET", "api_wanted", "engine_socket"]
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 
@@ -66,3 +66,11 @@ def engine_socket(env: Mapping[str, str]) -> str | None:
         return DEFAULT_SOCKET if _is_socket(DEFAULT_SOCKET) else None
     path = host.removeprefix("unix://")
     return path if host.startswith("unix://") and _is_socket(path) else None
+
+
+def api_wanted(env: Mapping[str, str]) -> bool:
+    """Whether queries go to the engine's socket: ``$CHUTES_BUILD_DOCKER_API`` (``1`` or
+    ``0``), else yes unless ``$CHUTES_BUILD_DOCKER`` names a client, which may reach an
+    engine of its own (a wrapper that sets ``DOCKER_HOST``, say): then the client answers."""
+    value = env.get("CHUTES_BUILD_DOCKER_API", "")
+    return value == "1" if value in ("0", "1") else not env.get("CHUTES_BUILD_DOCKER")

@@ -38,9 +38,9 @@ from ._decide import (
     RUNTIME_REPO,
     container_matches,
     held_ports,
-    known_runtime,
     orphans,
     recorded,
+    runtime_keys,
     slot_of,
 )
 from ._docker import existing_images
@@ -62,7 +62,6 @@ from ._orchestrate import BuildContext, Work, build_logged, top_ref
 from ._ports import assign_ports
 from ._runtime_layer import (
     RUNTIME_PREFIX,
-    collect_wheels,
     probe_python,
     runtime_wheels,
     wheel_digests,
@@ -87,7 +86,6 @@ __all__ = [
     "orphans",
     "plan_local",
     "remove_orphans",
-    "runtime_keys",
     "runtime_tags",
     "workspace_containers",
 ]
@@ -352,23 +350,6 @@ async def known_runtimes(
     return await trio.to_thread.run_sync(
         runtime_keys, ctx.store, ctx.graph, opts.cache_dir, opts.runtime_production, deploy_keys
     )
-
-
-def runtime_keys(
-    store, graph, cache_dir: str, production: bool, deploy_keys: list[str]
-) -> dict[str, str | None]:
-    """:func:`known_runtimes`, sync: the Python probes are recorded, the wheels cached."""
-    found: dict[str, str | None] = {}
-    memo: dict[tuple, dict[str, str]] = {}
-
-    def wheels(python, sdk):
-        return collect_wheels(cache_dir, python, production, sdk)
-
-    for key in deploy_keys:
-        image = graph.node(key).image
-        if image is not None and image not in found:
-            found[image] = known_runtime(store, graph, image, memo, wheels)
-    return found
 
 
 def runtime_tags(known: dict[str, str | None]) -> list[str]:

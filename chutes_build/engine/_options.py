@@ -9,11 +9,12 @@ too and builds without BuildKit's own cache.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-__all__ = ["DryRunStore", "RunOptions"]
+__all__ = ["DryRunStore", "RunOptions", "Session"]
 
 
 class RunOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,3 +66,12 @@ class DryRunStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+@dataclass
+class Session:
+    """A compiled workspace: what every run reads."""
+
+    workspace: Any
+    store: Any
+    graph: Any

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import trio
 
 from ..cache import RecordingStore, pull, push
-from ._options import DryRunStore, RunOptions
+from ._options import DryRunStore, RunOptions, Session
 from ._orchestrate import Work, run_work
 
 __all__ = [
@@ -45,15 +45,6 @@ __all__ = [
     "run",
     "shared_cache",
 ]
-
-
-@dataclass
-class Session:
-    """A compiled workspace: what every run reads."""
-
-    workspace: Any
-    store: Any
-    graph: Any
 
 
 # -- events ---------------------------------------------------------------------------------
