@@ -170,7 +170,8 @@ def record_run(store: Store, graph: BuildGraph) -> None:
     live = set(slots.values())
     nodes = {k: v for k, v in nodes.items() if k in live}
     record = RecordedGraph(version=_VERSION, root=graph.root, nodes=nodes, slots=slots)
-    store.save_struct("graph", scope_id(graph.root), record)
+    if record != previous:  # a run that changed nothing writes (and fsyncs) nothing
+        store.save_struct("graph", scope_id(graph.root), record)
 
 
 # -- explaining ----------------------------------------------------------------------
