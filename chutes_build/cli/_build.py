@@ -143,7 +143,7 @@ def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict
             settled = settled_run(session, options, os.environ)  # nothing to do: no engine run
             if settled is not None:
                 summary = settled.summary
-                _show_cached(settled.cached, as_json, options.target)
+                _show_cached(settled.cached, as_json)
             else:
                 summary = _full_run(session, options, as_json)
         finally:
@@ -169,7 +169,7 @@ def _full_run(session: Session, options: RunOptions, as_json: bool) -> dict[str,
         raise KeyboardInterrupt from rest
 
 
-def _show_cached(cached: list[tuple[str, str]], as_json: bool, target: str) -> None:
+def _show_cached(cached: list[tuple[str, str]], as_json: bool) -> None:
     """What the progress display of a run that ran nothing shows: its cached nodes."""
     if not cached:
         return
@@ -183,9 +183,7 @@ def _show_cached(cached: list[tuple[str, str]], as_json: bool, target: str) -> N
     progress = make_progress(dict(cached), False, console)
     for node, _label in cached:
         progress.state[node] = "cached"
-    console.print(progress)
-    if target == "local":
-        console.print()
+    console.print(progress)  # as the live view's last frame and the line after it
 
 
 def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -> None:

@@ -75,7 +75,7 @@ _PUBLIC = {
     "api_wanted": "._docker_socket",
     "build": "._buildkit",
     "cache_summary": "._run",
-    "check_runtime": "._targets",
+    "check_runtime": "._options",
     "chute_containers": "._container_logs",
     "chute_views": "._watch",
     "chutes_options": "._targets",

@@ -14,7 +14,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["DryRunStore", "RunOptions", "Session"]
+from ..core import BuildError
+
+__all__ = ["DryRunStore", "RunOptions", "Session", "check_runtime"]
 
 
 class RunOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,3 +77,9 @@ class Session:
     workspace: Any
     store: Any
     graph: Any
+
+
+def check_runtime(option: str | None) -> None:
+    """``--runtime`` is dev, production or not given."""
+    if option not in (None, "dev", "production"):
+        raise BuildError(f"unknown runtime {option!r}", fix="use --runtime dev or production")

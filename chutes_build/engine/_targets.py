@@ -25,6 +25,7 @@ from ._local_target import (
     runtime_tags,
     workspace_containers,
 )
+from ._options import check_runtime
 from ._orchestrate import BuildContext, Work, image_summary, plan_work
 from ._outcomes import record_outcomes
 from ._run import EngineAssigned, LogLine, Run, Warm
@@ -194,11 +195,6 @@ class LocalTarget:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run
                 row["state"] = "failed" if row["key"] in failed else "skipped"
         summary["chutes"] = self.rows
-
-
-def check_runtime(option: str | None) -> None:
-    if option not in (None, "dev", "production"):
-        raise BuildError(f"unknown runtime {option!r}", fix="use --runtime dev or production")
 
 
 def _production(option: str | None, workspace) -> bool:
