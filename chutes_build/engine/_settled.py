@@ -98,7 +98,7 @@ def _gate(session, options, env: Mapping[str, str]) -> str:
 
 
 class _Connection:
-    """HTTP/1.1 requests over the engine's unix socket: ``GET``, one after the other.
+    """An HTTP/1.1 connection to the engine's unix socket for ``GET`` requests.
     (http.client would do, but costs a no-op run a tenth of its time to import.)"""
 
     def __init__(self, path: str) -> None:
@@ -111,10 +111,13 @@ class _Connection:
             self.sock.close()
             raise
 
-    def get(self, path: str, params: dict[str, str]) -> Any:
-        """The JSON body of ``GET path?params``; any status but 200 is work for the full run."""
+    def send(self, path: str, params: dict[str, str]) -> None:
+        """Ask ``GET path?params`` (the answer is read by :meth:`receive`)."""
         self.sock.sendall(f"GET {path}?{urlencode(params)} HTTP/1.1\r\nHost: docker\r\n"
                           "Accept: application/json\r\n\r\n".encode())  # fmt: skip
+
+    def receive(self) -> Any:
+        """The JSON body of the answer; any status but 200 is work for the full run."""
         head = self._until(b"\r\n\r\n").decode("latin-1").split("\r\n")
         status = head[0].split(" ", 2)
         headers = dict(line.lower().split(": ", 1) for line in head[1:] if ": " in line)
@@ -157,18 +160,21 @@ class _Connection:
 
 
 def _listings(path: str, repos: list[str], labels: list[str] | None):
-    """The images of ``repos`` and (``labels`` given) the containers carrying them."""
-    connection = _Connection(path)
+    """The images of ``repos`` and (``labels`` given) the containers carrying them: two
+    connections, so the engine answers both at once."""
+    asks = [("/images/json", {"filters": json.dumps({"reference": repos})})]
+    if labels is not None:
+        asks.append(("/containers/json", {"all": "1", "filters": json.dumps({"label": labels})}))
+    connections: list[_Connection] = []
     try:
-        images = connection.get("/images/json",
-                                {"filters": json.dumps({"reference": repos})}) if repos else []
-        containers = None
-        if labels is not None:
-            containers = connection.get("/containers/json",
-                                        {"all": "1", "filters": json.dumps({"label": labels})})
+        for ask in asks:
+            connections.append(_Connection(path))
+            connections[-1].send(*ask)
+        answers = [connection.receive() for connection in connections]
     finally:
-        connection.close()
-    return images, containers
+        for connection in connections:
+            connection.close()
+    return answers[0] if repos else [], answers[1] if labels is not None else None
 
 
 # -- the decisions ------------------------------------------------------------------------------
