@@ -41,9 +41,16 @@ def record_outcomes(
         if row.get("state") in OUTCOMES and row.get("key"):
             outputs = {"outcome": row["state"], "note": row.get("note") or ""}
             result = ActionResult(kind="outcome", outputs=outputs, created=time.time())
-            store.put_action(outcome_key(row["key"], conditions), result)
             image = graph.node(row["key"]).image if graph is not None else None
-            if image is not None:
-                store.put_action(outcome_key(runtime_key(image), conditions), result)
+            keys = [row["key"]] + ([runtime_key(image)] if image is not None else [])
+            for key in keys:
+                _record(store, outcome_key(key, conditions), result)
             count += 1
     return count
+
+
+def _record(store: Store, key: str, result: ActionResult) -> None:
+    """Write ``result`` unless the same outcome is recorded (a no-op ``up`` writes nothing)."""
+    found, _why = store.read_action(key, touch=False)
+    if found is None or found.kind != result.kind or found.outputs != result.outputs:
+        store.put_action(key, result)

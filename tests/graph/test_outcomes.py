@@ -108,3 +108,20 @@ def test_issue_14_a_settled_chutes_runtime_layer_is_settled_with_it(tree):
     assert after.summary["chute_outcomes"] == {"alpha": "needs-gpu"}
     gpu = plan(graph, tree.store, local_conditions(gpu=True))
     assert [n.kind for n in gpu.nodes if n.status == "dirty"] == ["runtime", "deploy"]
+
+
+def test_issue_16_recording_the_same_outcome_again_writes_nothing(tree):
+    from chutes_build.graph import outcome_key
+
+    graph = _setup(tree)
+    key = outcome_key(graph.keys("deploy")[0], {"target": "local", "gpu": False})
+    first, _ = tree.store.read_action(key, touch=False)
+    rows = [{"key": k, "state": "needs-gpu", "note": "vllm template: needs a GPU to run"}
+            for k in graph.keys("deploy")]  # fmt: skip
+    record_outcomes(tree.store, rows, gpu=False, graph=graph)
+    again, _ = tree.store.read_action(key, touch=False)
+    assert again.created == first.created
+    rows[0]["note"] = "another note"
+    record_outcomes(tree.store, rows, gpu=False, graph=graph)
+    changed, _ = tree.store.read_action(key, touch=False)
+    assert changed.outputs["note"] == "another note"
