@@ -16,7 +16,7 @@ import msgspec
 
 from ..core import BuildError
 
-__all__ = ["DryRunStore", "RunOptions", "Session", "check_runtime"]
+__all__ = ["DryRunStore", "RunOptions", "Session", "check_runtime", "runtime_production"]
 
 
 class RunOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,3 +83,10 @@ def check_runtime(option: str | None) -> None:
     """``--runtime`` is dev, production or not given."""
     if option not in (None, "dev", "production"):
         raise BuildError(f"unknown runtime {option!r}", fix="use --runtime dev or production")
+
+
+def runtime_production(option: str | None, workspace: Any) -> bool:
+    """Whether the runtime layer carries production mode: ``--runtime``, else the
+    workspace's ``runtime`` setting."""
+    check_runtime(option)
+    return workspace.config.runtime_production if option is None else option == "production"

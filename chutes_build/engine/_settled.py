@@ -40,6 +40,7 @@ from ._decide import (
 from ._docker_socket import api_wanted, engine_socket
 from ._gpus import GPU_TEMPLATES, has_gpu
 from ._local_ids import L_WORKSPACE, LABEL_KEYS, container_name, containers_by_slot
+from ._options import runtime_production
 from ._outcomes import record_outcomes
 from ._ports import settle_ports
 
@@ -245,16 +246,10 @@ def _image_row(plan: _Plan, image: str, chain: list[str], results: dict) -> dict
             "layer": top_ref, "status": "cached"}  # fmt: skip
 
 
-def _production(options, workspace) -> bool:
-    if options.runtime is None:
-        return workspace.config.runtime_production
-    return options.runtime == "production"
-
-
 def _runtimes(session, options) -> dict[str, str | None]:
     store, graph = session.store, session.graph
-    return runtime_keys(store, graph, store.location, _production(options, session.workspace),
-                        graph.keys("deploy"))  # fmt: skip
+    production = runtime_production(options.runtime, session.workspace)
+    return runtime_keys(store, graph, store.location, production, graph.keys("deploy"))
 
 
 def _ports(store, root: str, slots: list[str], base: int, held) -> dict[str, int]:
@@ -274,7 +269,7 @@ def _chute_rows(plan: _Plan, known: dict[str, str | None], containers: list) -> 
     by_slot = containers_by_slot(containers, {slot_of(a): a.chute for a in nodes.values()})
     ports = _ports(store, root, [a.slot for a in nodes.values()],
                    session.workspace.config.port_base, held_ports(nodes.values(), by_slot))
-    production, seen, rows = _production(plan.options, session.workspace), set(), []
+    production, seen, rows = runtime_production(plan.options.runtime, session.workspace), set(), []
     for key, attrs in nodes.items():
         row = {"chute": attrs.chute, "key": key, "image": attrs.image_ref,
                "url": f"http://127.0.0.1:{ports[attrs.slot]}", "state": None}  # fmt: skip

@@ -25,7 +25,7 @@ from ._local_target import (
     runtime_tags,
     workspace_containers,
 )
-from ._options import check_runtime
+from ._options import runtime_production
 from ._orchestrate import BuildContext, Work, image_summary, plan_work
 from ._outcomes import record_outcomes
 from ._run import EngineAssigned, LogLine, Run, Warm
@@ -33,7 +33,6 @@ from ._run import EngineAssigned, LogLine, Run, Warm
 __all__ = [
     "ChutesTarget",
     "LocalTarget",
-    "check_runtime",
     "chutes_options",
     "first_error",
     "open_docker",
@@ -136,7 +135,7 @@ class LocalTarget:
             cache_dir=session.store.location, gpu=self.gpu,
             port_base=session.workspace.config.port_base,
             health_timeout=float(os.environ.get("CHUTES_BUILD_HEALTH_TIMEOUT", "60")),
-            runtime_production=_production(options.runtime, session.workspace),
+            runtime_production=runtime_production(options.runtime, session.workspace),
         )  # fmt: skip
         known = await known_runtimes(ctx, local, deploys) if options.deploy else {}
 
@@ -195,11 +194,6 @@ class LocalTarget:
             if row["state"] is None:  # its build or start failed, or a failure stopped the run
                 row["state"] = "failed" if row["key"] in failed else "skipped"
         summary["chutes"] = self.rows
-
-
-def _production(option: str | None, workspace) -> bool:
-    check_runtime(option)
-    return workspace.config.runtime_production if option is None else option == "production"
 
 
 # -- chutes ---------------------------------------------------------------------------------
