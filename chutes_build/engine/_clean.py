@@ -13,8 +13,8 @@ relies on still exists and rebuilds what is missing. Images in use by a containe
 from __future__ import annotations
 
 from ..cache import Store
+from ._decide import LAYER_REPO
 from ._local_target import RUNTIME_REPO
-from ._orchestrate import LAYER_REPO
 from ._protocol import DockerEngine
 from ._runtime_stage import STAGE_REPO
 

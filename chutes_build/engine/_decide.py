@@ -14,26 +14,71 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ._gpus import GPU_TEMPLATES
 from ._local_ids import L_DEPLOY, L_PORT, L_RUNTIME, containers_by_slot
 from ._protocol import ContainerInfo, normal_ref
 
 __all__ = [
+    "LAYER_REPO",
     "RUNTIME_REPO",
+    "chute_row",
     "container_info",
     "container_matches",
     "held_ports",
     "image_fresh",
+    "image_ref",
     "image_refs",
+    "image_row",
     "known_runtime",
+    "layer_tag",
     "layer_usable",
     "orphans",
     "probe_name",
     "recorded",
     "runtime_keys",
     "slot_of",
+    "top_ref",
 ]
 
+LAYER_REPO = "chutes-build/layer"
 RUNTIME_REPO = "chutes-build/runtime"
+
+
+def layer_tag(key: str) -> str:
+    return f"{LAYER_REPO}:{key}"
+
+
+def top_ref(graph, image_key: str) -> str:
+    """The reference of an image's top: its last layer's tag, or the base's own reference
+    for an image that is only ``from_base(...)`` (no layer of its own to tag)."""
+    top = graph.node(graph.node(image_key).top)
+    return top.ref if top.kind == "base" else layer_tag(graph.node(image_key).top)
+
+
+def image_ref(attrs: Any) -> str:
+    """The local tag of an image node: ``name:tag``, as the SDK's local build tags it."""
+    return f"{attrs.name}:{attrs.tag}"
+
+
+def image_row(attrs: Any, layer: str, status: str) -> dict[str, Any]:
+    """An image's row of a run's summary: built on ``layer`` (its top's reference)."""
+    return {"key": attrs.key, "image": attrs.label, "chutes": attrs.chutes,
+            "ref": image_ref(attrs), "layer": layer, "status": status}  # fmt: skip
+
+
+def chute_row(attrs: Any, port: int, gpu: bool) -> dict[str, Any]:
+    """A chute's row of ``up``'s summary: ``state`` ``prebuilt`` or ``needs-gpu`` when the
+    local target cannot run it here, else ``None`` (decided by the run)."""
+    row = {"chute": attrs.chute, "key": attrs.key, "image": attrs.image_ref,
+           "url": f"http://127.0.0.1:{port}", "state": None}  # fmt: skip
+    template = attrs.definition.get("standard_template")
+    if attrs.image is None:
+        row.update(state="prebuilt", url=None,
+                   note="prebuilt image reference: not built or run locally")  # fmt: skip
+    elif template in GPU_TEMPLATES and not gpu:
+        row.update(state="needs-gpu", url=None,
+                   note=f"{template} template: needs a GPU to run")  # fmt: skip
+    return row
 
 
 def recorded(store, key: str) -> bool:

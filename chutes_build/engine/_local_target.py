@@ -36,6 +36,7 @@ from ..graph import runtime_key, runtime_result_key
 from ._containers import container_log, list_containers, remove_containers, run_container, wait_http
 from ._decide import (
     RUNTIME_REPO,
+    chute_row,
     container_matches,
     held_ports,
     orphans,
@@ -311,17 +312,9 @@ async def plan_local(
 
 
 def _plan_one(planner: _Planner, chute: _Chute, known: dict[str, str | None]) -> dict:
-    attrs, opts, row = chute.attrs, planner.opts, chute.row
-    row.update({"chute": attrs.chute, "key": chute.key, "image": attrs.image_ref,
-                "url": f"http://127.0.0.1:{chute.port}", "state": None})  # fmt: skip
-    template = attrs.definition.get("standard_template")
-    if attrs.image is None:
-        row.update(state="prebuilt", url=None,
-                   note="prebuilt image reference: not built or run locally")  # fmt: skip
-        return row
-    if template in GPU_TEMPLATES and not opts.gpu:
-        row.update(state="needs-gpu", url=None,
-                   note=f"{template} template: needs a GPU to run")  # fmt: skip
+    attrs, row = chute.attrs, chute.row
+    row.update(chute_row(attrs, chute.port, planner.opts.gpu))
+    if row["state"] is not None:  # prebuilt, needs-gpu: settled here without running
         return row
     image = attrs.image
     if image not in planner.runtimes and runtime_key(image) not in planner.work.tasks:

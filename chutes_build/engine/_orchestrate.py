@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 
@@ -33,12 +33,9 @@ from ..cache import faults as _faults
 from ..core import BuildError
 from ._buildkit import BuildRequest, build
 from ._context import context_files, expected_digests
-from ._decide import image_fresh, layer_usable
+from ._decide import image_fresh, image_ref, image_row, layer_tag, layer_usable, top_ref
 from ._docker import existing_images
 from ._protocol import DockerEngine
-
-if TYPE_CHECKING:
-    from ..graph import ImageNode
 
 __all__ = [
     "BuildContext",
@@ -55,24 +52,7 @@ __all__ = [
     "top_ref",
 ]
 
-LAYER_REPO = "chutes-build/layer"
 FAILED_LOGS = "failed-build"
-
-
-def layer_tag(key: str) -> str:
-    return f"{LAYER_REPO}:{key}"
-
-
-def top_ref(graph, image_key: str) -> str:
-    """The reference of an image's top: its last layer's tag, or the base's own reference
-    for an image that is only ``from_base(...)`` (no layer of its own to tag)."""
-    top = graph.node(graph.node(image_key).top)
-    return top.ref if top.kind == "base" else layer_tag(graph.node(image_key).top)
-
-
-def image_ref(attrs: ImageNode) -> str:
-    """The local tag of an image node: ``name:tag``, as the SDK's local build tags it."""
-    return f"{attrs.name}:{attrs.tag}"
 
 
 @dataclass
@@ -401,14 +381,5 @@ def image_summary(ctx: BuildContext, work: Work) -> list[dict[str, Any]]:
         status = "built" if built else "cached"
         if image in work.tasks and image not in work.done:
             status = "failed"  # it, or a layer below it, failed or was cut short
-        rows.append(
-            {
-                "key": image,
-                "image": attrs.label,
-                "chutes": attrs.chutes,
-                "ref": info["ref"],
-                "layer": info["layer"],
-                "status": status,
-            }
-        )
+        rows.append(image_row(attrs, info["layer"], status))
     return rows

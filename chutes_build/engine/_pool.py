@@ -37,9 +37,10 @@ import trio
 import xxhash
 
 from ..core import BuildError
+from ._decide import LAYER_REPO, image_ref
 from ._docker import BUILDX, DockerClient, existing_images
 from ._engines import EngineClient, EngineSpec, client_for, parse_builders, pool_settings
-from ._orchestrate import LAYER_REPO, build_logged, image_ref
+from ._orchestrate import build_logged
 from ._registry import Registry
 
 __all__ = [

@@ -25,20 +25,24 @@ from urllib.parse import urlencode
 
 from ._decide import (
     RUNTIME_REPO,
+    chute_row,
     container_info,
     container_matches,
     held_ports,
     image_fresh,
+    image_ref,
     image_refs,
+    image_row,
     layer_usable,
     orphans,
     probe_name,
     recorded,
     runtime_keys,
     slot_of,
+    top_ref,
 )
 from ._docker_socket import api_wanted, engine_socket
-from ._gpus import GPU_TEMPLATES, has_gpu
+from ._gpus import has_gpu
 from ._local_ids import L_WORKSPACE, LABEL_KEYS, container_name, containers_by_slot
 from ._options import runtime_production
 from ._outcomes import record_outcomes
@@ -46,7 +50,6 @@ from ._ports import settle_ports
 
 __all__ = ["Settled", "settled_run"]
 
-LAYER_REPO = "chutes-build/layer"
 _TIMEOUT = 10.0
 
 
@@ -234,16 +237,14 @@ def _image_row(plan: _Plan, image: str, chain: list[str], results: dict) -> dict
     if base.ref not in existing or not store.has_action(chain[0]):
         raise _Unsettled  # a missing base fails the run; a new one gets recorded
     attrs = graph.node(image)
-    top = graph.node(attrs.top)
-    top_ref = top.ref if top.kind == "base" else f"{LAYER_REPO}:{attrs.top}"
-    if top.kind == "layer" and not layer_usable(results.get(attrs.top), existing):
+    layer = top_ref(graph, image)
+    if graph.node(attrs.top).kind == "layer" and not layer_usable(results.get(attrs.top),
+                                                                 existing):  # fmt: skip
         raise _Unsettled
-    ref = f"{attrs.name}:{attrs.tag}"
-    if not image_fresh(results.get(image), existing, ref, top_ref):
+    if not image_fresh(results.get(image), existing, image_ref(attrs), layer):
         raise _Unsettled
     plan.cached.append((f"{attrs.kind}:{image}", f"image {attrs.label}"))
-    return {"key": image, "image": attrs.label, "chutes": attrs.chutes, "ref": ref,
-            "layer": top_ref, "status": "cached"}  # fmt: skip
+    return image_row(attrs, layer, "cached")
 
 
 def _runtimes(session, options) -> dict[str, str | None]:
@@ -271,16 +272,8 @@ def _chute_rows(plan: _Plan, known: dict[str, str | None], containers: list) -> 
                    session.workspace.config.port_base, held_ports(nodes.values(), by_slot))
     production, seen, rows = runtime_production(plan.options.runtime, session.workspace), set(), []
     for key, attrs in nodes.items():
-        row = {"chute": attrs.chute, "key": key, "image": attrs.image_ref,
-               "url": f"http://127.0.0.1:{ports[attrs.slot]}", "state": None}  # fmt: skip
-        template = attrs.definition.get("standard_template")
-        if attrs.image is None:
-            row.update(state="prebuilt", url=None,
-                       note="prebuilt image reference: not built or run locally")  # fmt: skip
-        elif template in GPU_TEMPLATES and not gpu:
-            row.update(state="needs-gpu", url=None,
-                       note=f"{template} template: needs a GPU to run")  # fmt: skip
-        else:
+        row = chute_row(attrs, ports[attrs.slot], gpu)
+        if row["state"] is None:
             runtime = _runtime_cached(plan, attrs.image, known.get(attrs.image), production, seen)
             old = by_slot.get(slot_of(attrs), [])
             name = container_name(root, slot_of(attrs))
