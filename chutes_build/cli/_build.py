@@ -173,17 +173,13 @@ def _show_cached(cached: list[tuple[str, str]], as_json: bool) -> None:
     """What the progress display of a run that ran nothing shows: its cached nodes."""
     if not cached:
         return
-    if as_json:
-        sys.stdout.write("".join(json.dumps({"event": "cached", "node": node, "label": label})
-                                 + "\n" for node, label in cached))  # fmt: skip
-        sys.stdout.flush()
-        return
-    from ..engine import make_progress
+    from ..engine import CachedEvent, make_progress
 
-    progress = make_progress(dict(cached), False, console)
+    progress = make_progress(dict(cached), as_json, console)
     for node, _label in cached:
-        progress.state[node] = "cached"
-    console.print(progress)  # as the live view's last frame and the line after it
+        progress.on_event(CachedEvent(node))
+    if not as_json:
+        console.print(progress)  # as the live view's last frame and the line after it
 
 
 def _render(summary: dict[str, Any], as_json: bool, deploy: bool, target=None) -> None:

@@ -35,6 +35,7 @@ from ._buildkit import BuildRequest, build
 from ._context import context_files, expected_digests
 from ._decide import image_fresh, image_ref, image_row, layer_tag, layer_usable, top_ref
 from ._docker import existing_images
+from ._progress import CachedEvent
 from ._protocol import DockerEngine
 
 __all__ = [
@@ -335,7 +336,7 @@ async def run_work(work: Work, *, jobs: int, keep_going: bool, on_event=None):
     if not work.tasks:
         for key in work.cached:
             if on_event is not None:
-                on_event(_CachedEvent(key))
+                on_event(CachedEvent(key))
         return None
     from ._scheduler import DagFailed, run_dag
 
@@ -356,20 +357,6 @@ async def run_work(work: Work, *, jobs: int, keep_going: bool, on_event=None):
         )  # fmt: skip
     except DagFailed as exc:
         return exc.outcome
-
-
-@dataclass(frozen=True)
-class _Kind:
-    value: str = "cached"
-
-
-@dataclass(frozen=True)
-class _CachedEvent:
-    """The shape of a scheduler ``Event`` for a node found cached."""
-
-    node: str
-    kind: _Kind = _Kind()
-    error: None = None
 
 
 def image_summary(ctx: BuildContext, work: Work) -> list[dict[str, Any]]:

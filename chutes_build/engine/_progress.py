@@ -12,9 +12,10 @@ import json
 import re
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any, TextIO
 
-__all__ = ["JsonProgress", "LiveProgress", "make_progress", "short_line"]
+__all__ = ["CachedEvent", "JsonProgress", "LiveProgress", "make_progress", "short_line"]
 
 _STYLE = {
     "queued": "dim",
@@ -28,6 +29,21 @@ _STYLE = {
 _MAX_ROWS = 24
 #: A digest in a log line shows its first 12 hex digits, then an ellipsis.
 _DIGEST = re.compile(r"\b(sha256:)?([0-9a-f]{12})[0-9a-f]{20,}\b")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    value: str = "cached"
+
+
+@dataclass(frozen=True)
+class CachedEvent:
+    """The shape of a scheduler ``Event`` for a node found cached, without the scheduler
+    (a run with nothing to do reports its nodes with it)."""
+
+    node: str
+    kind: _Kind = _Kind()
+    error: None = None
 
 
 def short_line(line: str) -> str:
