@@ -22,12 +22,13 @@ SOURCES = ("chutes_build", "chutes_runtime", "chutes_recipes")
 #: public face of the definitions; the CLI sits on top and may import anything.
 LAYERS = {
     "chutes_build.core": set(),
+    "chutes_build.noop": set(),
     "chutes_build.definitions": {"chutes_build.core"},
     "chutes_build.compat": {"chutes_build.core", "chutes_build.definitions"},
     "chutes_build.workspace": {
         "chutes_build.core", "chutes_build.definitions", "chutes_build.compat",
     },
-    "chutes_build.cache": {"chutes_build.core"},
+    "chutes_build.cache": {"chutes_build.core", "chutes_build.noop"},
     "chutes_build.graph": {
         "chutes_build.core", "chutes_build.definitions", "chutes_build.workspace",
         "chutes_build.cache",
@@ -39,7 +40,7 @@ LAYERS = {
     "chutes_build.engine": {
         "chutes_build", "chutes_build.core", "chutes_build.definitions",
         "chutes_build.workspace", "chutes_build.cache", "chutes_build.graph",
-        "chutes_build.platform",
+        "chutes_build.platform", "chutes_build.noop",
     },
     "chutes_build": {"chutes_build.core", "chutes_build.definitions"},
     "chutes_runtime": {"chutes_build.core", "chutes_build.definitions", "chutes_build.workspace"},

@@ -22,6 +22,7 @@ import shutil
 import stat
 import time
 
+from .. import noop
 from ..core import CacheError
 from ._atomic import atomic_write
 from ._digests import file_kind
@@ -122,6 +123,8 @@ class DiskStore(Store):
             os.utime(path)
         except OSError:
             pass
+        else:
+            noop.entry_used(path)
         return data
 
     def _write(self, area: str, name: str, data: bytes, durable: bool = True) -> None:
@@ -236,6 +239,7 @@ class DiskStore(Store):
                 os.write(fd, line)
             finally:
                 os.close(fd)
+            noop.log_appended(os.path.join(self.root, "stats.log"), line)
         except OSError as exc:
             if exc.errno not in (errno.EACCES, errno.EROFS, errno.ENOSPC, errno.EPERM):
                 raise

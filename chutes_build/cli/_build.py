@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from .. import noop
 from ..core import BuildError, DeployError
 from ..workspace import Workspace, find_workspace
 from ._common import (
@@ -110,18 +111,20 @@ def _network(option: str | None, workspace: Workspace) -> str | None:
 
 @contextlib.contextmanager
 def _workspace_lock(store, workspace: Workspace):
-    """One ``up``/``down`` at a time per workspace (``flock`` on a file in the cache)."""
+    """One ``up``/``down`` at a time per workspace (``flock`` on a file in the cache,
+    whose path it yields)."""
     from ..cache import scope_id
 
     folder = os.path.join(store.location, "locks")
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, f"up-{scope_id(workspace.root)}.lock"), "w") as handle:
+    path = os.path.join(folder, f"up-{scope_id(workspace.root)}.lock")
+    with open(path, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             err_console.print("another `chutes-build up` runs on this workspace; waiting for it")
             fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
+        yield path
 
 
 def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict: bool) -> None:
@@ -138,10 +141,11 @@ def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict
     )  # fmt: skip
     deploy = options.deploy and not options.dry_run
     lock = _workspace_lock(session.store, session.workspace) if deploy else contextlib.nullcontext()
-    with session.store, lock:
+    with session.store, lock as lock_path:
         try:
             settled = settled_run(session, options, os.environ)  # nothing to do: no engine run
             if settled is not None:
+                noop.run_settled(lock_path)  # the console script may record the run
                 summary = settled.summary
                 _show_cached(settled.cached, as_json)
             else:

@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
 
+from .. import noop
 from ..cache import scope_id
 from ..core import DeployError
 
@@ -43,7 +44,9 @@ def port_free(port: int) -> bool:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
+            noop.port_probed(port, False)
             return False
+    noop.port_probed(port, True)
     return True
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from .. import noop
+from ..noop import Miss, ask_engine, get_request
 from ._decide import (
     RUNTIME_REPO,
     chute_row,
@@ -49,8 +50,6 @@ from ._outcomes import record_outcomes
 from ._ports import settle_ports
 
 __all__ = ["Settled", "settled_run"]
-
-_TIMEOUT = 10.0
 
 
 class _Unsettled(Exception):
@@ -101,83 +100,19 @@ def _gate(session, options, env: Mapping[str, str]) -> str:
 # -- the engine, over its socket ---------------------------------------------------------------
 
 
-class _Connection:
-    """An HTTP/1.1 connection to the engine's unix socket for ``GET`` requests.
-    (http.client would do, but costs a no-op run a tenth of its time to import.)"""
-
-    def __init__(self, path: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(_TIMEOUT)
-        self.buffer = b""
-        try:
-            self.sock.connect(path)
-        except OSError:
-            self.sock.close()
-            raise
-
-    def send(self, path: str, params: dict[str, str]) -> None:
-        """Ask ``GET path?params`` (the answer is read by :meth:`receive`)."""
-        self.sock.sendall(f"GET {path}?{urlencode(params)} HTTP/1.1\r\nHost: docker\r\n"
-                          "Accept: application/json\r\n\r\n".encode())  # fmt: skip
-
-    def receive(self) -> Any:
-        """The JSON body of the answer; any status but 200 is work for the full run."""
-        head = self._until(b"\r\n\r\n").decode("latin-1").split("\r\n")
-        status = head[0].split(" ", 2)
-        headers = dict(line.lower().split(": ", 1) for line in head[1:] if ": " in line)
-        if len(status) < 2 or status[1] != "200":
-            raise _Unsettled
-        if headers.get("transfer-encoding", "").strip() == "chunked":
-            return json.loads(self._chunked())
-        return json.loads(self._exactly(int(headers["content-length"])))
-
-    def _fill(self) -> None:
-        data = self.sock.recv(65536)
-        if not data:
-            raise _Unsettled  # the engine closed the connection
-        self.buffer += data
-
-    def _until(self, marker: bytes) -> bytes:
-        while marker not in self.buffer:
-            self._fill()
-        found, _, self.buffer = self.buffer.partition(marker)
-        return found
-
-    def _exactly(self, size: int) -> bytes:
-        while len(self.buffer) < size:
-            self._fill()
-        found, self.buffer = self.buffer[:size], self.buffer[size:]
-        return found
-
-    def _chunked(self) -> bytes:
-        parts = []
-        while True:
-            size = int(self._until(b"\r\n").split(b";")[0], 16)
-            if size == 0:
-                self._until(b"\r\n")  # no trailers from the engine
-                return b"".join(parts)
-            parts.append(self._exactly(size))
-            self._exactly(2)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def _listings(path: str, repos: list[str], labels: list[str] | None):
     """The images of ``repos`` and (``labels`` given) the containers carrying them: two
     connections, so the engine answers both at once."""
-    asks = [("/images/json", {"filters": json.dumps({"reference": repos})})]
+    query = urlencode({"filters": json.dumps({"reference": repos})})
+    requests = [get_request("/images/json", query)]
     if labels is not None:
-        asks.append(("/containers/json", {"all": "1", "filters": json.dumps({"label": labels})}))
-    connections: list[_Connection] = []
+        query = urlencode({"all": "1", "filters": json.dumps({"label": labels})})
+        requests.append(get_request("/containers/json", query))
     try:
-        for ask in asks:
-            connections.append(_Connection(path))
-            connections[-1].send(*ask)
-        answers = [connection.receive() for connection in connections]
-    finally:
-        for connection in connections:
-            connection.close()
+        answers = ask_engine(path, requests)
+    except Miss:
+        raise _Unsettled from None
+    noop.engine_answered(path, requests, answers)
     return answers[0] if repos else [], answers[1] if labels is not None else None
 
 

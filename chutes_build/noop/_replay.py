@@ -1,0 +1,304 @@
+"""The no-op record, replayed: a ``build`` or ``up`` that had nothing to do, answered
+again without loading the workspace.
+
+When the settled check answers a ``build`` or ``up`` (nothing to build, start or
+record), the console script keeps a record of the run (``_trace``
+writes it): every path the process read, listed or checked, each with its state; the
+engine requests it made, with what the answers said; the ports it found free; the
+cache entries it used; and what it printed. The next run of the same command line,
+from the same folder, with the same environment and terminal, checks the record
+before anything else is imported:
+
+- every path is in its recorded state (``lstat``: inode, size, mode, mtime and ctime;
+  a link's target too; an absent path still absent): the workspace's files, folders
+  and configuration, the cache entries, the interpreter's and chutes-build's own
+  modules, the installed packages;
+- every path the run resolved (``os.path.realpath``) resolves to the same path;
+- every recorded port is still free, and (``up``) the workspace's lock is free;
+- the engine answers the same requests with the same images and containers
+  (their ids, tags, names, images, states and labels).
+
+Then it does what the recorded run did: it marks the cache entries used (as a read
+does), appends the same cache counters, prints the same output and exits 0. Anything
+else (a record that does not parse, a changed path, a busy lock, an engine that does
+not answer) is a miss, and the command runs as usual, the same results either way.
+A record is written only when every path it holds was last changed more than a
+second before (as git and ninja treat a racily clean file), so a later change always
+shows. ``CHUTES_BUILD_SETTLED=0`` turns recording and replay off.
+
+This module imports nothing of chutes-build and only what the standard library loads
+fast: a replay costs the interpreter's start, a few hundred ``lstat`` calls and one
+round trip to the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import socket
+import stat as _stat
+import sys
+import zlib
+
+__all__ = ["Miss", "ask_engine", "get_request", "noop_folder", "project", "replay", "signature"]
+
+#: The record's format; a record of another format (or interpreter) is a miss.
+FORMAT = 1
+#: Variables a shell changes on its own, which no command reads.
+_NOISE = ("_", "OLDPWD")
+_TIMEOUT = 10.0
+_COMMANDS = ("build", "up")
+#: Taken before a recording run wraps them (``_trace``).
+_lstat, _stat_target, _realpath = os.lstat, os.stat, os.path.realpath
+
+
+class Miss(Exception):
+    """The record does not hold: the command runs as usual."""
+
+
+def noop_folder(env=os.environ) -> str:
+    """Where records live: ``$CHUTES_BUILD_CACHE_DIR/noop``, else the user cache's."""
+    root = env.get("CHUTES_BUILD_CACHE_DIR")
+    if root:
+        return os.path.join(os.path.abspath(os.path.expanduser(root)), "noop")
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.path.abspath(base), "chutes-build", "noop")
+
+
+def record_key(argv: list[str], cwd: str, env) -> tuple:
+    """What a record is for: the command line, the folder, the interpreter, the
+    environment and the terminal (output is laid out for its width)."""
+    terminal = []
+    for fd in (0, 1, 2):
+        tty = os.isatty(fd)
+        terminal.append(tuple(os.get_terminal_size(fd)) if tty else None)
+    items = tuple(sorted((k, v) for k, v in env.items() if k not in _NOISE))
+    return (FORMAT, tuple(argv), cwd, sys.executable, sys.version, items, tuple(terminal))
+
+
+def record_path(key: tuple, env) -> str:
+    name = zlib.crc32(repr(key).encode("utf-8", "surrogateescape"))
+    return os.path.join(noop_folder(env), f"{name:08x}.noop")
+
+
+def signature(path: str, touched: bool = False) -> tuple | None:
+    """What changes whenever ``path`` does (``None``: absent). A cache entry that reads
+    mark as used (``touched``) keeps only its inode, size and mtime: an entry is only
+    ever replaced whole, by a rename, so its inode tells."""
+    try:
+        st = _lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if touched:
+        return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns)
+    sig = (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if _stat.S_ISLNK(st.st_mode):
+        try:
+            target = _stat_target(path)
+        except OSError:
+            return (*sig, None)
+        sig += (target.st_mode, target.st_ino, target.st_size, target.st_mtime_ns,
+                target.st_ctime_ns)  # fmt: skip
+    return sig
+
+
+# -- the engine ---------------------------------------------------------------------------------
+
+
+def get_request(path: str, query: str) -> bytes:
+    """``GET path?query`` as the engine's API wants it."""
+    return (f"GET {path}?{query} HTTP/1.1\r\nHost: docker\r\n"
+            "Accept: application/json\r\n\r\n").encode()  # fmt: skip
+
+
+class _Connection:
+    """An HTTP/1.1 connection to the engine's unix socket for ``GET`` requests
+    (http.client would do, but costs a no-op run a tenth of its time to import)."""
+
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(_TIMEOUT)
+        self.buffer = b""
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
+
+    def receive(self):
+        """The JSON body of the answer; any status but 200 is a miss."""
+        head = self._until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        status = head[0].split(" ", 2)
+        headers = dict(line.lower().split(": ", 1) for line in head[1:] if ": " in line)
+        if len(status) < 2 or status[1] != "200":
+            raise Miss(f"the engine answered {head[0]}")
+        if headers.get("transfer-encoding", "").strip() == "chunked":
+            return json.loads(self._chunked())
+        return json.loads(self._exactly(int(headers["content-length"])))
+
+    def _fill(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise Miss("the engine closed the connection")
+        self.buffer += data
+
+    def _until(self, marker: bytes) -> bytes:
+        while marker not in self.buffer:
+            self._fill()
+        found, _, self.buffer = self.buffer.partition(marker)
+        return found
+
+    def _exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self._fill()
+        found, self.buffer = self.buffer[:size], self.buffer[size:]
+        return found
+
+    def _chunked(self) -> bytes:
+        parts = []
+        while True:
+            size = int(self._until(b"\r\n").split(b";")[0], 16)
+            if size == 0:
+                self._until(b"\r\n")  # no trailers from the engine
+                return b"".join(parts)
+            parts.append(self._exactly(size))
+            self._exactly(2)
+
+
+def ask_engine(path: str, requests: list[bytes]) -> list:
+    """The engine's answers to ``requests``, each on a connection of its own so that it
+    answers them at once. Raises :class:`Miss` or ``OSError`` when it does not answer."""
+    connections: list[_Connection] = []
+    try:
+        for request in requests:
+            connections.append(_Connection(path))
+            connections[-1].sock.sendall(request)
+        return [connection.receive() for connection in connections]
+    finally:
+        for connection in connections:
+            connection.sock.close()
+
+
+def project(answer) -> list:
+    """What of a listing (``/images/json`` or ``/containers/json``) a decision may use:
+    each object's ids, tags, names, image, state and labels, in a stable order (a
+    container's ``Status``, "Up 5 minutes", changes by itself)."""
+    rows = []
+    for row in answer:
+        rows.append(repr([(key, row.get(key)) for key in
+                          ("Id", "RepoTags", "RepoDigests", "Names", "Image", "ImageID",
+                           "State", "Labels", "Ports")]))  # fmt: skip
+    return sorted(rows)
+
+
+# -- replay -------------------------------------------------------------------------------------
+
+
+def replay(argv: list[str], env=os.environ) -> bool:
+    """Answer ``argv`` from its record when the record holds (then its output has been
+    written and the command is done); ``False``: run the command as usual (with
+    ``CHUTES_BUILD_DEBUG`` set, stderr says why)."""
+    if not argv or argv[0] not in _COMMANDS or env.get("CHUTES_BUILD_SETTLED") == "0":
+        return False
+    try:
+        key = record_key(argv, os.getcwd(), env)
+        path = record_path(key, env)
+        with open(path, "rb") as handle:
+            record = marshal.load(handle)
+        if record["key"] != key:
+            raise Miss("it is of another command line, folder or environment")
+        lock = _lock(record["lock"])
+        try:
+            _check(record)
+            _mark_used(record, path)
+        finally:
+            if lock is not None:
+                os.close(lock)
+    except FileNotFoundError:
+        return False
+    except (Miss, OSError, ValueError, EOFError, TypeError, KeyError, IndexError) as exc:
+        if env.get("CHUTES_BUILD_DEBUG"):
+            sys.stderr.write(f"no-op record not used: {exc}\n")
+        return False
+    _write(record["output"])
+    return True
+
+
+def _lock(path: str | None) -> int | None:
+    """The workspace's ``up`` lock, held while the record is checked and used (a busy
+    lock is a miss: the usual run waits for it)."""
+    if path is None:
+        return None
+    import fcntl
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise Miss("another run holds the workspace") from None
+    return fd
+
+
+def _check(record: dict) -> None:
+    touched = record["touched"]
+    for path, sig in record["paths"]:
+        if signature(path, path in touched) != sig:
+            raise Miss(f"{path} changed")
+    for path, resolved in record["resolved"]:
+        if _realpath(path) != resolved:
+            raise Miss(f"{path} resolves elsewhere")
+    for port in record["ports"]:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))  # OSError: taken since
+    for engine, requests, projections in record["engine"]:
+        answers = ask_engine(engine, requests)
+        if [project(answer) for answer in answers] != projections:
+            raise Miss("the engine's images or containers changed")
+
+
+def _mark_used(record: dict, path: str) -> None:
+    """What the recorded run did besides printing: mark the cache entries it read as
+    used (their mtime is their last use) and append its cache counters; the record
+    then holds the entries' new mtimes."""
+    import time
+
+    now = time.time_ns()
+    touched = record["touched"]
+    paths = []
+    for entry, sig in record["paths"]:
+        if entry in touched:
+            os.utime(entry, ns=(now, now))
+            sig = (*sig[:3], now)
+        paths.append((entry, sig))
+    for log, line in record["appends"]:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    if touched:
+        write_record({**record, "paths": paths}, path)
+
+
+def write_record(record: dict, path: str) -> None:
+    """Write ``record`` at ``path`` whole (a temporary file renamed over it)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        marshal.dump(record, handle)
+    os.replace(temporary, path)
+
+
+def _write(output: list[tuple[int, str]]) -> None:
+    last = None
+    for fd, text in output:
+        stream = sys.stdout if fd == 1 else sys.stderr
+        if last is not None and last is not stream:
+            last.flush()
+        stream.write(text)
+        last = stream
+    sys.stdout.flush()
+    sys.stderr.flush()
