@@ -10,15 +10,18 @@ base), with everything already built and running, measure in one run, interleave
   chutes-build pays to learn that nothing changed (and it restarts nothing yet);
 - python -c pass: the interpreter's own start-up, the floor of any command.
 
-A no-op run is answered by the settled check (one Engine API query, no engine
-import); ``--full-too`` also times the full run (``CHUTES_BUILD_SETTLED=0``).
+A no-op run is answered by its no-op record (``chutes_build.noop``: the paths and
+the engine's answers its last run depended on, checked before chutes-build is
+imported); ``--settled-too`` also times the settled check alone
+(``CHUTES_BUILD_NOOP_RECORD=0``: the workspace loaded, one Engine API query, no
+engine import) and ``--full-too`` the full run (``CHUTES_BUILD_SETTLED=0``).
 
 Prints the medians and the ratio. Our package is byte-compiled first, as an
 installed wheel is (the machine's ``PYTHONDONTWRITEBYTECODE`` would otherwise
 make every run compile it from source).
 
     python bench/bench_noop_up.py [--repeat 5] [--workspace examples] [--command up|build]
-    python bench/bench_noop_up.py --chutes 50 --command build [--full-too]
+    python bench/bench_noop_up.py --chutes 50 --command build [--settled-too] [--full-too]
 """
 
 from __future__ import annotations
@@ -75,10 +78,11 @@ def generate(root: str, chutes: int) -> str:
 
 
 def _cli(
-    workspace: str, *args: str, api: str = "", settled: str = ""
+    workspace: str, *args: str, api: str = "", settled: str = "", record: str = ""
 ) -> subprocess.CompletedProcess:
     env = {**os.environ, **({"CHUTES_BUILD_DOCKER_API": api} if api else {}),
-           **({"CHUTES_BUILD_SETTLED": settled} if settled else {})}  # fmt: skip
+           **({"CHUTES_BUILD_SETTLED": settled} if settled else {}),
+           **({"CHUTES_BUILD_NOOP_RECORD": record} if record else {})}  # fmt: skip
     proc = subprocess.run(
         [sys.executable, "-m", "chutes_build.cli", *args],
         cwd=workspace,
@@ -131,6 +135,8 @@ def main() -> None:
     parser.add_argument("--command", choices=("up", "build"), default="up")
     parser.add_argument("--cli-too", action="store_true",
                         help="also time the command with CHUTES_BUILD_DOCKER_API=0 (interleaved)")
+    parser.add_argument("--settled-too", action="store_true",
+                        help="also time the settled check alone, CHUTES_BUILD_NOOP_RECORD=0")
     parser.add_argument("--full-too", action="store_true",
                         help="also time the full run, CHUTES_BUILD_SETTLED=0 (interleaved)")
     args = parser.parse_args()
@@ -150,18 +156,22 @@ def measure(workspace: str, folder: str, args: argparse.Namespace) -> None:
     _cli(workspace, *command)
     dockerfiles = _dockerfiles(workspace)
     _docker_builds(docker, dockerfiles, folder)  # everything into BuildKit's cache
-    ours, theirs, floor, cli, full = [], [], [], [], []
+    time.sleep(1.1)  # a run is recorded when nothing it read changed within a second
+    _cli(workspace, *command)
+    ours, theirs, floor, cli, full, settled = [], [], [], [], [], []
     for _ in range(args.repeat):  # interleaved, so a change of load hits both sides
         ours.append(_timed(lambda: _cli(workspace, *command)))
         theirs.append(_docker_builds(docker, dockerfiles, folder))
         floor.append(_timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)))
         if args.cli_too:
             cli.append(_timed(lambda: _cli(workspace, *command, api="0")))
+        if args.settled_too:
+            settled.append(_timed(lambda: _cli(workspace, *command, record="0")))
         if args.full_too:
             full.append(_timed(lambda: _cli(workspace, *command, settled="0")))
     mine, base, start = (statistics.median(v) for v in (ours, theirs, floor))
     print(f"images: {len(dockerfiles)}; runs: {args.repeat} each (median)")
-    print(f"chutes-build {' '.join(command[:-1])} (no-op):   {mine:.3f} s")
+    print(f"chutes-build {' '.join(command[:-1])} (no-op, its record):   {mine:.3f} s")
     print(f"docker build x{len(dockerfiles)} (all steps cached): {base:.3f} s")
     print(f"python -c pass (start-up floor): {start:.3f} s")
     print(f"ratio: chutes-build is {base / mine:.1f}x faster")
@@ -169,10 +179,15 @@ def measure(workspace: str, folder: str, args: argparse.Namespace) -> None:
         queried = statistics.median(cli)
         print(f"the same with CHUTES_BUILD_DOCKER_API=0 (queries by CLI): {queried:.3f} s")
         print(f"ratio: with the Engine API it is {queried / mine:.2f}x faster")
+    if settled:
+        check = statistics.median(settled)
+        print(f"the same with CHUTES_BUILD_NOOP_RECORD=0 (the settled check): {check:.3f} s")
+        print(f"ratio: the record is {check / mine:.2f}x faster; the settled check is "
+              f"{base / check:.1f}x faster than docker build")
     if full:
         whole = statistics.median(full)
         print(f"the same with CHUTES_BUILD_SETTLED=0 (the full run): {whole:.3f} s")
-        print(f"ratio: the settled check is {whole / mine:.2f}x faster; the full run is "
+        print(f"ratio: the record is {whole / mine:.2f}x faster; the full run is "
               f"{base / whole:.1f}x faster than docker build")
 
 

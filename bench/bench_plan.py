@@ -11,10 +11,15 @@ layers, a local helper module per family), then measures in one run:
          it reads every action result and writes the index of verified ones;
 - warm:  the same command once more: the no-op plan a team runs again and again
          (the index in place, so only the stamps of the results are checked);
+- record: the same no-op plan answered by its no-op record (``chutes_build.noop``:
+         every path the last plan read, checked before chutes-build is imported;
+         its output must be the warm plan's). The other rows run with
+         ``CHUTES_BUILD_NOOP_RECORD=0``;
 - edit:  after editing one family's helper module (re-imports that family,
          its deploy nodes are dirty and explained);
 
-and the peak memory (ru_maxrss) of each process, and the warm cost per chute.
+and the peak memory (ru_maxrss) of each process, and the warm cost per chute (with
+and without the record).
 Targets: cold <= 1.0x the SDK's time at 5,000 chutes, warm >= 5x faster than
 the SDK at 1,000 chutes and >= 8x at 5,000, peak memory at 5,000 <= the SDK's.
 
@@ -41,6 +46,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -191,15 +197,17 @@ def main() -> None:
 
 def side_by_side(rows: list) -> None:
     """One line per shape: the ratios, peak memory of both, and the warm cost per chute."""
-    print("chutes  add()  cold/sdk  sdk/first  sdk/warm  peak MiB cold (sdk)"
-          "  warm per chute (sdk per chute)")  # fmt: skip
+    print("chutes  add()  cold/sdk  sdk/first  sdk/warm  sdk/record  peak MiB cold (sdk)"
+          "  per chute: warm, record (sdk)")  # fmt: skip
     for shape, results in rows:
-        sdk, cold, first, warm = (results[k] for k in ("sdk", "cold", "first", "warm"))
+        sdk, cold, first, warm, record = (results[k] for k in
+                                          ("sdk", "cold", "first", "warm", "record"))
         adds = f"{shape.add_files:>3d}" if shape.add_files else "  -"
-        per_warm, per_sdk = 1e6 * warm[0] / shape.chutes, 1e6 * sdk[0] / shape.chutes
+        per = [1e6 * r[0] / shape.chutes for r in (warm, record, sdk)]
         print(f"{shape.chutes:6d}  {adds}    {cold[0] / sdk[0]:5.2f}x    {sdk[0] / first[0]:5.1f}x"
-              f"   {sdk[0] / warm[0]:5.1f}x   {cold[1] / 1024:7.1f} ({sdk[1] / 1024:5.1f})"
-              f"       {per_warm:5.0f} us ({per_sdk:5.0f} us)")  # fmt: skip
+              f"   {sdk[0] / warm[0]:5.1f}x    {sdk[0] / record[0]:6.1f}x"
+              f"   {cold[1] / 1024:7.1f} ({sdk[1] / 1024:5.1f})"
+              f"    {per[0]:5.0f} us, {per[1]:4.0f} us ({per[2]:5.0f} us)")  # fmt: skip
 
 
 def run(root: str, args: argparse.Namespace) -> dict:
@@ -218,22 +226,45 @@ def run(root: str, args: argparse.Namespace) -> dict:
     with open(script, "w") as handle:
         handle.write(SDK_SCRIPT)
     results: dict[str, tuple[float, int]] = {}
+    off = {**env, "CHUTES_BUILD_NOOP_RECORD": "0"}
     for _ in range(args.repeat):
         shutil.rmtree(os.path.join(root, ".cache"), ignore_errors=True)
         measure(results, "sdk", [sdk, script, *files], env, root)
-        measure(results, "cold", plan_cmd(), env, root)
+        measure(results, "cold", plan_cmd(), off, root)
         subprocess.run([sys.executable, "-c", FAKE_BUILD, root], env=env, check=True)
-        measure(results, "first", plan_cmd(), env, root)
-        _, _, out = measure(results, "warm", plan_cmd(), env, root)
+        measure(results, "first", plan_cmd(), off, root)
+        _, _, out = measure(results, "warm", plan_cmd(), off, root)
         measure(results, "lib", [sys.executable, "-c", LIB_PLAN, root], env, root)
         summary = json.loads(out)["summary"]
+        _record(plan_cmd(), env, root)
+        _, _, replayed = measure(results, "record", plan_cmd(), env, root)
+        if replayed != out:
+            sys.exit("the plan answered by its record printed another plan")
     helper = os.path.join(root, "chutes", "family0", "helpers_0.py")
     for n in range(args.repeat):
         with open(helper, "a") as handle:
             handle.write(f"EDIT = {n}\n")
-        _, _, out = measure(results, "edit", plan_cmd(), env, root)
+        _, _, out = measure(results, "edit", plan_cmd(), off, root)
     report(results, summary, json.loads(out)["summary"], args)
     return results
+
+
+def _record(cmd: list[str], env: dict, root: str) -> None:
+    """Run ``cmd`` until a run writes its no-op record (a run is recorded only when
+    nothing it read changed within a second of its start)."""
+    folder = os.path.join(env["CHUTES_BUILD_CACHE_DIR"], "noop")
+    def records() -> dict[str, int]:
+        if not os.path.isdir(folder):
+            return {}
+        return {entry.path: entry.stat().st_mtime_ns for entry in os.scandir(folder)}
+
+    for _ in range(5):
+        time.sleep(1.1)
+        before = records()
+        subprocess.run(cmd, env=env, cwd=root, check=True, capture_output=True)
+        if records() != before:
+            return
+    sys.exit("no plan of the unchanged workspace was recorded")
 
 
 def measure(
@@ -292,8 +323,8 @@ sys.exit(proc.returncode)
 
 
 def report(results: dict, warm_summary: dict, edit_summary: dict, args: argparse.Namespace) -> None:
-    sdk, cold, first, warm, edit, lib = (
-        results[k] for k in ("sdk", "cold", "first", "warm", "edit", "lib")
+    sdk, cold, first, warm, edit, lib, record = (
+        results[k] for k in ("sdk", "cold", "first", "warm", "edit", "lib", "record")
     )
     adds = f", each add()s a folder of {args.add_files} files" if args.add_files else ""
     print(
@@ -311,15 +342,18 @@ def report(results: dict, warm_summary: dict, edit_summary: dict, args: argparse
         ("plan, cold cache", cold),
         ("plan, first after a build", first),
         ("plan, warm no-op", warm),
+        ("warm no-op, its record", record),
         ("plan, one helper edited", edit),
         ("warm no-op, library only", lib),
     ]
     for label, (seconds, rss) in rows:
         print(f"  {label:26s} {seconds:7.3f} s   peak RSS {rss / 1024:7.1f} MiB")
     per_chute = 1e6 * warm[0] / args.chutes
-    print(f"warm no-op per chute: {per_chute:.0f} us (sdk: {1e6 * sdk[0] / args.chutes:.0f} us)")
+    print(f"warm no-op per chute: {per_chute:.0f} us, {1e6 * record[0] / args.chutes:.0f} us "
+          f"answered by its record (sdk: {1e6 * sdk[0] / args.chutes:.0f} us)")
     print(f"cold / sdk  = {cold[0] / sdk[0]:.2f}x   (target <= 1.0x at 5,000 chutes)")
     print(f"sdk / warm  = {sdk[0] / warm[0]:.1f}x faster   (target >= 5x at 1,000, >= 8x at 5,000)")
+    print(f"sdk / record = {sdk[0] / record[0]:.1f}x faster   (the warm plan, its record)")
     print(f"sdk / first = {sdk[0] / first[0]:.1f}x faster   (the first plan after a build)")
     print(f"sdk / edit  = {sdk[0] / edit[0]:.1f}x faster")
     print(f"sdk / lib   = {sdk[0] / lib[0]:.1f}x faster   (warm, without the CLI's typer start-up)")

@@ -92,7 +92,10 @@ class DiskStore(Store):
         self.root = self.location = os.path.abspath(root)
         self._tmp = os.path.join(self.root, "tmp")
         try:
-            for area in (*AREAS, "tmp"):
+            # and "noop", where the console script keeps its no-op records (``noop``) when
+            # this is $CHUTES_BUILD_CACHE_DIR or the user's cache: made with the rest, so
+            # that making it later does not change the folder a recorded run read
+            for area in (*AREAS, "tmp", "noop"):
                 os.makedirs(os.path.join(self.root, area), exist_ok=True)
         except OSError as exc:
             raise CacheError(

@@ -3,9 +3,9 @@
 The command tree and the run of a command line are in ``_app`` (each command
 group in a module of its own, only the command's module imported); this module
 is the console script's entry point, which imports nothing else before it has
-asked the no-op record (``chutes_build.noop``) whether a ``build`` or ``up``
-is answered already, and which records such a run when the settled check
-answers it. ``app`` is the whole command tree.
+asked the no-op record (``chutes_build.noop``) whether a ``build``, ``up`` or
+``plan`` is answered already, and which records such a run when the settled
+check answers it (a local ``plan``: when it ends well). ``app`` is the whole command tree.
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:]
     from .. import noop
 
-    if noop.replay(args):
-        return 0
+    try:
+        if noop.replay(args):
+            return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
     noop.start_recording(args)
     code = 1
     try:

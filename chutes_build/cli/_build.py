@@ -149,6 +149,7 @@ def _execute(paths: list[str] | None, options: RunOptions, as_json: bool, strict
                 summary = settled.summary
                 _show_cached(settled.cached, as_json)
             else:
+                noop.run_unsettled()
                 summary = _full_run(session, options, as_json)
         finally:
             if not options.dry_run:
@@ -265,6 +266,7 @@ def up(
     if watch:
         from ._watch import check_watch, watch_up
 
+        noop.run_unsettled()
         check_watch(target)
         return watch_up(paths, options, as_json, strict)
     _execute(paths, options, as_json, strict)

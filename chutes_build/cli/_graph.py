@@ -9,6 +9,7 @@ import re
 import typer
 from rich.markup import escape
 
+from .. import noop
 from ..cache import DiskStore, Store, default_cache_dir, parse_age, parse_size
 from ..core import GraphError
 from ..workspace import Workspace, find_workspace
@@ -124,6 +125,7 @@ def plan(
         _print_plan(result)
     if failed:
         raise typer.Exit(1)
+    noop.run_settled(None)  # a plan reads only: the console script may record it
 
 
 def _plan_chutes(workspace, store, built, as_json: bool) -> None:

@@ -1,12 +1,14 @@
-"""The no-op record: a ``build`` or ``up`` that had nothing to do, answered again from
-what it read and printed, before the rest of chutes-build is imported.
+"""The no-op record: a ``build`` or ``up`` that had nothing to do, or a local ``plan``,
+answered again from what it read and printed, before the rest of chutes-build is
+imported.
 
 ``_replay`` checks a record and replays it (what a record holds, and why a replay
 gives the same results as the run it stands for, is told there); ``_trace`` records
 a run: the console script calls :func:`start_recording` and :func:`finish_recording`,
 the cache and the engine say what else a run did (:func:`entry_used`,
 :func:`log_appended`, :func:`port_probed`, :func:`engine_answered`) and the command
-says when the settled check answered (:func:`run_settled`). The settled check asks
+says when the settled check answered (:func:`run_settled`) or that the run has work
+to do (:func:`run_unsettled`: tracing stops). The settled check asks
 the engine through :func:`ask_engine`, as a replay does.
 
 This package imports nothing of chutes-build and only what the standard library loads
@@ -21,6 +23,7 @@ from ._trace import (
     log_appended,
     port_probed,
     run_settled,
+    run_unsettled,
     start_recording,
 )
 
@@ -35,5 +38,6 @@ __all__ = [
     "port_probed",
     "replay",
     "run_settled",
+    "run_unsettled",
     "start_recording",
 ]

@@ -1,8 +1,9 @@
-"""The no-op record, replayed: a ``build`` or ``up`` that had nothing to do, answered
-again without loading the workspace.
+"""The no-op record, replayed: a ``build`` or ``up`` that had nothing to do (or a local
+``plan``), answered again without loading the workspace.
 
 When the settled check answers a ``build`` or ``up`` (nothing to build, start or
-record), the console script keeps a record of the run (``_trace``
+record), or a ``plan`` of the local target ends well (it only reads), the console
+script keeps a record of the run (``_trace``
 writes it): every path the process read, listed or checked, each with its state; the
 engine requests it made, with what the answers said; the ports it found free; the
 cache entries it used; and what it printed. The next run of the same command line,
@@ -24,7 +25,8 @@ else (a record that does not parse, a changed path, a busy lock, an engine that 
 not answer) is a miss, and the command runs as usual, the same results either way.
 A record is written only when every path it holds was last changed more than a
 second before (as git and ninja treat a racily clean file), so a later change always
-shows. ``CHUTES_BUILD_SETTLED=0`` turns recording and replay off.
+shows. ``CHUTES_BUILD_NOOP_RECORD=0`` turns recording and replay off (and
+``CHUTES_BUILD_SETTLED=0``, which also turns the settled check off).
 
 This module imports nothing of chutes-build and only what the standard library loads
 fast: a replay costs the interpreter's start, a few hundred ``lstat`` calls and one
@@ -41,20 +43,30 @@ import stat as _stat
 import sys
 import zlib
 
-__all__ = ["Miss", "ask_engine", "get_request", "noop_folder", "project", "replay", "signature"]
+__all__ = ["Miss", "ask_engine", "enabled", "get_request", "noop_folder", "project", "replay",
+           "signature"]  # fmt: skip
 
 #: The record's format; a record of another format (or interpreter) is a miss.
 FORMAT = 1
-#: Variables a shell changes on its own, which no command reads.
-_NOISE = ("_", "OLDPWD")
+#: Variables a shell changes on its own, which no command reads, and
+#: ``CHUTES_BUILD_DEBUG``, which changes only what a failing run prints (and makes
+#: a replay say why it missed).
+_NOISE = ("_", "OLDPWD", "CHUTES_BUILD_DEBUG")
 _TIMEOUT = 10.0
-_COMMANDS = ("build", "up")
+#: The commands a record may answer (``plan`` when its target is local: it only reads).
+COMMANDS = ("build", "plan", "up")
 #: Taken before a recording run wraps them (``_trace``).
 _lstat, _stat_target, _realpath = os.lstat, os.stat, os.path.realpath
 
 
 class Miss(Exception):
     """The record does not hold: the command runs as usual."""
+
+
+def enabled(env=os.environ) -> bool:
+    """Whether records are kept and used: not with ``CHUTES_BUILD_NOOP_RECORD=0``, nor
+    with ``CHUTES_BUILD_SETTLED=0`` (every fast path off)."""
+    return env.get("CHUTES_BUILD_NOOP_RECORD") != "0" and env.get("CHUTES_BUILD_SETTLED") != "0"
 
 
 def noop_folder(env=os.environ) -> str:
@@ -199,7 +211,7 @@ def replay(argv: list[str], env=os.environ) -> bool:
     """Answer ``argv`` from its record when the record holds (then its output has been
     written and the command is done); ``False``: run the command as usual (with
     ``CHUTES_BUILD_DEBUG`` set, stderr says why)."""
-    if not argv or argv[0] not in _COMMANDS or env.get("CHUTES_BUILD_SETTLED") == "0":
+    if not argv or argv[0] not in COMMANDS or not enabled(env):
         return False
     try:
         key = record_key(argv, os.getcwd(), env)

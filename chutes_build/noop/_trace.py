@@ -1,6 +1,6 @@
-"""The no-op record, written: what a ``build`` or ``up`` read and printed, kept when
-the settled check answered it (``_replay`` says what a record holds and how it is
-checked).
+"""The no-op record, written: what a ``build``, ``up`` or ``plan`` read and printed,
+kept when the settled check answered it (a ``plan`` of the local target: when it
+ended well). ``_replay`` says what a record holds and how it is checked.
 
 The console script calls :func:`start_recording` before it imports the command
 line and :func:`finish_recording` with its exit code. In between, the process's
@@ -28,7 +28,7 @@ import time
 from . import _replay
 
 __all__ = ["engine_answered", "entry_used", "finish_recording", "log_appended", "port_probed",
-           "run_settled", "start_recording"]  # fmt: skip
+           "run_settled", "run_unsettled", "start_recording"]  # fmt: skip
 
 #: A path changed within this long before the run started may change again unseen.
 RACY_NS = 1_000_000_000
@@ -47,6 +47,7 @@ class _Recorder:
     def __init__(self, argv: list[str], env) -> None:
         self.env = env
         self.key = _replay.record_key(argv, os.getcwd(), env)
+        self.own = _replay.noop_folder(env)  # the records themselves are no input
         self.started = time.time_ns()
         self.reads: dict[str, tuple | None] = {}
         self.touched: set[str] = set()
@@ -66,7 +67,7 @@ class _Recorder:
         if isinstance(path, int):
             return  # an open descriptor: what it came from was noted
         path = os.path.abspath(os.fsdecode(path))
-        if path not in self.reads:
+        if path not in self.reads and not (path + os.sep).startswith(self.own + os.sep):
             if len(self.reads) >= LIMIT:
                 self.tainted = "too many paths"
                 return
@@ -163,7 +164,7 @@ class _Tee:
 def start_recording(argv: list[str], env=os.environ) -> None:
     """Trace this process's run of ``argv`` (a ``build`` or ``up``) for its record."""
     global _RECORDER, _hooked
-    if not argv or argv[0] not in ("build", "up") or env.get("CHUTES_BUILD_SETTLED") == "0":
+    if not argv or argv[0] not in _replay.COMMANDS or not _replay.enabled(env):
         return
     if env.get("CHUTES_BUILD_FAULT") or env.get("CHUTES_BUILD_FAULT_SEEN"):
         return  # a run with a fault armed must reach its fault points
@@ -217,18 +218,25 @@ def run_settled(lock: str | None) -> None:
         _RECORDER.answered, _RECORDER.lock = True, lock
 
 
+def run_unsettled() -> None:
+    """The run has work to do (or goes on watching): it will not be recorded, so stop
+    tracing it (a build that reads thousands of files pays nothing for a record)."""
+    global _RECORDER
+    _RECORDER = None
+
+
 def finish_recording(code: int) -> None:
     """The run ended with ``code``: restore the streams and write its record when the
     settled check answered it and everything it read still holds (with
     ``CHUTES_BUILD_DEBUG`` set, say on stderr why a run is not recorded)."""
     global _RECORDER
     recorder, _RECORDER = _RECORDER, None
-    if recorder is None:
-        return
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if isinstance(stream, _Tee):
             setattr(sys, name, stream._stream)
+    if recorder is None:
+        return
     try:
         if code != 0 or not recorder.answered:
             raise _NotKept("the run had work to do" if code == 0 else f"exit code {code}")

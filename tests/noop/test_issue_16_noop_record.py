@@ -128,3 +128,13 @@ def test_issue_16_a_record_is_not_written_for_a_run_with_a_fault_or_the_fast_pat
             time.sleep(1.1)
             assert _run(repo, *UP, **env)[2] == "ran"
         assert not list(repo.records.glob("*.noop"))
+
+
+def test_issue_16_a_plan_is_answered_by_its_record_until_a_chute_changes(repo):
+    _run(repo, *UP)
+    planned, _ = _recorded(repo, "plan", "--json")
+    assert json.loads(planned)["summary"]["dirty"] == 0
+    assert _run(repo, "plan", "--json")[::2] == (planned, "replayed")
+    repo.write_chute("two", greeting="hey")
+    out, _, how = _run(repo, "plan", "--json")
+    assert how == "ran" and json.loads(out)["summary"]["dirty"] > 0

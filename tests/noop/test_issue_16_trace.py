@@ -131,3 +131,4 @@ def test_issue_16_the_fast_paths_off_turns_replay_off(world):
     assert _drive(world, "record", world["source"]).returncode == 0
     assert _drive(world, "replay").returncode == 0
     assert _drive(world, "replay", CHUTES_BUILD_SETTLED="0").returncode == 3
+    assert _drive(world, "replay", CHUTES_BUILD_NOOP_RECORD="0").returncode == 3
