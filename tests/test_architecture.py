@@ -154,5 +154,5 @@ def test_all_is_sorted_and_complete(name):
         if not n.startswith("_") and not isinstance(value, types.ModuleType)
         and getattr(value, "__module__", name).startswith(name)
     }  # fmt: skip
-    assert public - {"annotations"} <= set(package.__all__)
+    assert public - {"annotations", "TYPE_CHECKING"} <= set(package.__all__)
     assert [n for n in package.__all__ if not hasattr(package, n)] == []

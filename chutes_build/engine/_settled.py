@@ -109,10 +109,11 @@ def _listings(path: str, repos: list[str], labels: list[str] | None):
         query = urlencode({"all": "1", "filters": json.dumps({"label": labels})})
         requests.append(get_request("/containers/json", query))
     try:
-        answers = ask_engine(path, requests)
+        bodies = ask_engine(path, requests)
     except Miss:
         raise _Unsettled from None
-    noop.engine_answered(path, requests, answers)
+    noop.engine_answered(path, requests, bodies)
+    answers = [json.loads(body) for body in bodies]
     return answers[0] if repos else [], answers[1] if labels is not None else None
 
 

@@ -35,13 +35,16 @@ round trip to the engine.
 
 from __future__ import annotations
 
-import json
 import marshal
 import os
-import socket
 import stat as _stat
 import sys
 import zlib
+
+try:  # the socket module's own import (its enums) costs a replay a tenth of its time
+    import _socket as socket
+except ImportError:  # pragma: no cover - an interpreter without it
+    import socket  # type: ignore[no-redef]
 
 __all__ = ["Miss", "ask_engine", "enabled", "get_request", "noop_folder", "project", "replay",
            "signature"]  # fmt: skip
@@ -96,14 +99,14 @@ def record_path(key: tuple, env) -> str:
 
 def signature(path: str, touched: bool = False) -> tuple | None:
     """What changes whenever ``path`` does (``None``: absent). A cache entry that reads
-    mark as used (``touched``) keeps only its inode, size and mtime: an entry is only
-    ever replaced whole, by a rename, so its inode tells."""
+    mark as used (``touched``: its mtime is its last use, so any run moves it) is told
+    by its inode, size and a checksum of its bytes instead."""
     try:
         st = _lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
     if touched:
-        return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns)
+        return (st.st_mode, st.st_ino, st.st_size, _checksum(path))
     sig = (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if _stat.S_ISLNK(st.st_mode):
         try:
@@ -113,6 +116,20 @@ def signature(path: str, touched: bool = False) -> tuple | None:
         sig += (target.st_mode, target.st_ino, target.st_size, target.st_mtime_ns,
                 target.st_ctime_ns)  # fmt: skip
     return sig
+
+
+def _checksum(path: str) -> int | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        crc = 0
+        while chunk := os.read(fd, 1 << 20):
+            crc = zlib.crc32(chunk, crc)
+        return crc
+    finally:
+        os.close(fd)
 
 
 # -- the engine ---------------------------------------------------------------------------------
@@ -138,16 +155,16 @@ class _Connection:
             self.sock.close()
             raise
 
-    def receive(self):
-        """The JSON body of the answer; any status but 200 is a miss."""
+    def receive(self) -> bytes:
+        """The body of the answer; any status but 200 is a miss."""
         head = self._until(b"\r\n\r\n").decode("latin-1").split("\r\n")
         status = head[0].split(" ", 2)
         headers = dict(line.lower().split(": ", 1) for line in head[1:] if ": " in line)
         if len(status) < 2 or status[1] != "200":
             raise Miss(f"the engine answered {head[0]}")
         if headers.get("transfer-encoding", "").strip() == "chunked":
-            return json.loads(self._chunked())
-        return json.loads(self._exactly(int(headers["content-length"])))
+            return self._chunked()
+        return self._exactly(int(headers["content-length"]))
 
     def _fill(self) -> None:
         data = self.sock.recv(65536)
@@ -178,9 +195,10 @@ class _Connection:
             self._exactly(2)
 
 
-def ask_engine(path: str, requests: list[bytes]) -> list:
-    """The engine's answers to ``requests``, each on a connection of its own so that it
-    answers them at once. Raises :class:`Miss` or ``OSError`` when it does not answer."""
+def ask_engine(path: str, requests: list[bytes]) -> list[bytes]:
+    """The bodies of the engine's answers to ``requests`` (JSON), each asked on a
+    connection of its own so that it answers them at once. Raises :class:`Miss` or
+    ``OSError`` when it does not answer."""
     connections: list[_Connection] = []
     try:
         for request in requests:
@@ -192,16 +210,17 @@ def ask_engine(path: str, requests: list[bytes]) -> list:
             connection.sock.close()
 
 
-def project(answer) -> list:
-    """What of a listing (``/images/json`` or ``/containers/json``) a decision may use:
-    each object's ids, tags, names, image, state and labels, in a stable order (a
-    container's ``Status``, "Up 5 minutes", changes by itself)."""
-    rows = []
-    for row in answer:
-        rows.append(repr([(key, row.get(key)) for key in
-                          ("Id", "RepoTags", "RepoDigests", "Names", "Image", "ImageID",
-                           "State", "Labels", "Ports")]))  # fmt: skip
-    return sorted(rows)
+def project(body: bytes) -> int:
+    """A checksum of what a listing (``/images/json``, ``/containers/json``) says that a
+    decision may use: each object's ids, tags, names, image, state, labels and ports,
+    in a stable order (a container's ``Status``, "Up 5 minutes", changes by itself, and
+    the engine lists containers created in the same second in any order)."""
+    import json
+
+    keys = ("Id", "RepoTags", "RepoDigests", "Names", "Image", "ImageID", "State", "Labels",
+            "Ports", "Mounts")  # fmt: skip
+    rows = sorted(repr([(key, row.get(key)) for key in keys]) for row in json.loads(body))
+    return zlib.crc32(repr(rows).encode("utf-8", "surrogateescape"))
 
 
 # -- replay -------------------------------------------------------------------------------------
@@ -223,7 +242,7 @@ def replay(argv: list[str], env=os.environ) -> bool:
         lock = _lock(record["lock"])
         try:
             _check(record)
-            _mark_used(record, path)
+            _mark_used(record)
         finally:
             if lock is not None:
                 os.close(lock)
@@ -262,37 +281,30 @@ def _check(record: dict) -> None:
         if _realpath(path) != resolved:
             raise Miss(f"{path} resolves elsewhere")
     for port in record["ports"]:
-        with socket.socket() as sock:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", port))  # OSError: taken since
+        finally:
+            sock.close()
     for engine, requests, projections in record["engine"]:
         answers = ask_engine(engine, requests)
-        if [project(answer) for answer in answers] != projections:
+        if [project(body) for body in answers] != projections:
             raise Miss("the engine's images or containers changed")
 
 
-def _mark_used(record: dict, path: str) -> None:
+def _mark_used(record: dict) -> None:
     """What the recorded run did besides printing: mark the cache entries it read as
-    used (their mtime is their last use) and append its cache counters; the record
-    then holds the entries' new mtimes."""
-    import time
-
-    now = time.time_ns()
-    touched = record["touched"]
-    paths = []
-    for entry, sig in record["paths"]:
-        if entry in touched:
-            os.utime(entry, ns=(now, now))
-            sig = (*sig[:3], now)
-        paths.append((entry, sig))
+    used (their mtime is their last use) and append its cache counters."""
+    for entry in record["touched"]:
+        os.utime(entry)
     for log, line in record["appends"]:
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)
         finally:
             os.close(fd)
-    if touched:
-        write_record({**record, "paths": paths}, path)
+    os.utime(record["self"])  # in use: kept when old records are pruned
 
 
 def write_record(record: dict, path: str) -> None:

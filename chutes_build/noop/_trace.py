@@ -206,10 +206,10 @@ def port_probed(number: int, free: bool) -> None:
             _RECORDER.tainted = f"port {number} is taken"
 
 
-def engine_answered(path: str, requests: list[bytes], answers: list) -> None:
-    """The engine at socket ``path`` answered ``requests`` with ``answers``."""
+def engine_answered(path: str, requests: list[bytes], bodies: list[bytes]) -> None:
+    """The engine at socket ``path`` answered ``requests`` with ``bodies``."""
     if _RECORDER is not None:
-        _RECORDER.engine.append((path, requests, [_replay.project(a) for a in answers]))
+        _RECORDER.engine.append((path, requests, [_replay.project(b) for b in bodies]))
 
 
 def run_settled(lock: str | None) -> None:
@@ -246,7 +246,7 @@ def finish_recording(code: int) -> None:
                   "resolved": sorted(recorder.resolved.items()),
                   "appends": recorder.appends, "output": recorder.output}  # fmt: skip
         path = _replay.record_path(recorder.key, recorder.env)
-        _replay.write_record(record, path)
+        _replay.write_record({**record, "self": path}, path)
         _prune(os.path.dirname(path))
     except (_NotKept, OSError, ValueError) as exc:  # no record: the next run checks as usual
         if recorder.env.get("CHUTES_BUILD_DEBUG"):
@@ -254,8 +254,8 @@ def finish_recording(code: int) -> None:
 
 
 def _prune(folder: str) -> None:
-    """Remove all but the :data:`KEEP` most recently used records (a replay rewrites
-    its record, so a workspace in use keeps its own)."""
+    """Remove all but the :data:`KEEP` most recently used records (a replay marks its
+    record used, so a workspace in use keeps its own)."""
     with os.scandir(folder) as entries:
         records = [(e.stat().st_mtime_ns, e.path) for e in entries if e.name.endswith(".noop")]
     for _mtime, path in sorted(records, reverse=True)[KEEP:]:

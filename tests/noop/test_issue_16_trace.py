@@ -34,10 +34,10 @@ if mode == "subprocess":
     import subprocess
     subprocess.run(["true"], check=True)
 requests = [noop.get_request("/containers/json", "all=1")]
-answers = noop.ask_engine(engine, requests)
-noop.engine_answered(engine, requests, answers)
+bodies = noop.ask_engine(engine, requests)
+noop.engine_answered(engine, requests, bodies)
 noop.run_settled(None)
-print("containers:", json.dumps(answers))
+print("containers:", json.dumps(json.loads(bodies[0])))
 print("a warning", file=sys.stderr)
 noop.finish_recording(0)
 """
@@ -52,7 +52,7 @@ class _Handler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         while self.rfile.readline() not in (b"\r\n", b""):
             pass
-        body = json.dumps(self.server.containers).encode()
+        body = json.dumps(self.server.containers, separators=(",", ":")).encode()
         self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))  # fmt: skip
 
@@ -61,7 +61,8 @@ class _Handler(socketserver.StreamRequestHandler):
 def world(tmp_path):
     engine = _Engine(str(tmp_path / "engine.sock"), _Handler)
     engine.containers = [{"Id": "c1", "Names": ["/one"], "State": "running",
-                          "Status": "Up 1 second", "Labels": {"a": "b"}}]  # fmt: skip
+                          "Status": "Up 1 second", "Labels": {"a": "b"}},
+                         {"Id": "c2", "Names": ["/two"], "State": "running"}]  # fmt: skip
     threading.Thread(target=engine.serve_forever, daemon=True).start()
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "drive.py").write_text(SCRIPT)
@@ -97,6 +98,11 @@ def test_issue_16_a_replay_prints_the_recorded_output_until_something_changes(wo
         0, recorded.stdout, recorded.stderr)  # fmt: skip
     world["engine"].containers[0]["Status"] = "Up 2 minutes"  # not what a decision reads
     assert _drive(world, "replay").returncode == 0
+    world["engine"].containers.reverse()  # created in the same second: listed in any order
+    assert _drive(world, "replay").returncode == 0
+    world["engine"].containers.append({"Id": "c0", "Names": ["/zero"], "State": "running"})
+    assert _drive(world, "replay").returncode == 3
+    world["engine"].containers.pop()
     world["engine"].containers[0]["State"] = "exited"
     assert _drive(world, "replay").returncode == 3
     world["engine"].containers[0]["State"] = "running"
