@@ -84,6 +84,16 @@ def _scan(path: str) -> list[os.DirEntry]:
         return []
 
 
+def _folder(path: str) -> None:
+    """Make the folder ``path`` unless it is there: ``mkdir`` alone, which a no-op record
+    does not take for a read (``os.makedirs`` checks what it finds with ``stat``, which
+    would make every later write in the folder a change to what the run read)."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+
+
 class DiskStore(Store):
     """A :class:`Store` in a folder; safe to share between processes."""
 
@@ -92,11 +102,12 @@ class DiskStore(Store):
         self.root = self.location = os.path.abspath(root)
         self._tmp = os.path.join(self.root, "tmp")
         try:
+            os.makedirs(self.root, exist_ok=True)
             # and "noop", where the console script keeps its no-op records (``noop``) when
             # this is $CHUTES_BUILD_CACHE_DIR or the user's cache: made with the rest, so
             # that making it later does not change the folder a recorded run read
             for area in (*AREAS, "tmp", "noop"):
-                os.makedirs(os.path.join(self.root, area), exist_ok=True)
+                _folder(os.path.join(self.root, area))
         except OSError as exc:
             raise CacheError(
                 f"cannot create the cache folder {self.root}: {exc.strerror}",

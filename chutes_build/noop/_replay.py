@@ -97,16 +97,19 @@ def record_path(key: tuple, env) -> str:
     return os.path.join(noop_folder(env), f"{name:08x}.noop")
 
 
-def signature(path: str, touched: bool = False) -> tuple | None:
+def signature(path: str, how: str = "") -> tuple | None:
     """What changes whenever ``path`` does (``None``: absent). A cache entry that reads
-    mark as used (``touched``: its mtime is its last use, so any run moves it) is told
-    by its inode, size and a checksum of its bytes instead."""
+    mark as used (``how="used"``: its mtime is its last use, so any run moves it) is told
+    by its inode, size and a checksum of its bytes instead; a path only checked with
+    ``os.access`` (``how="access"``) by its inode, mode and owner."""
     try:
         st = _lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    if touched:
+    if how == "used":
         return (st.st_mode, st.st_ino, st.st_size, _checksum(path))
+    if how == "access":
+        return (st.st_mode, st.st_ino, st.st_uid, st.st_gid)
     sig = (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if _stat.S_ISLNK(st.st_mode):
         try:
@@ -273,9 +276,8 @@ def _lock(path: str | None) -> int | None:
 
 
 def _check(record: dict) -> None:
-    touched = record["touched"]
-    for path, sig in record["paths"]:
-        if signature(path, path in touched) != sig:
+    for path, how, sig in record["paths"]:
+        if signature(path, how) != sig:
             raise Miss(f"{path} changed")
     for path, resolved in record["resolved"]:
         if _realpath(path) != resolved:
@@ -296,8 +298,9 @@ def _check(record: dict) -> None:
 def _mark_used(record: dict) -> None:
     """What the recorded run did besides printing: mark the cache entries it read as
     used (their mtime is their last use) and append its cache counters."""
-    for entry in record["touched"]:
-        os.utime(entry)
+    for path, how, _sig in record["paths"]:
+        if how == "used":
+            os.utime(path)
     for log, line in record["appends"]:
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

@@ -51,6 +51,7 @@ class _Recorder:
         self.started = time.time_ns()
         self.reads: dict[str, tuple | None] = {}
         self.touched: set[str] = set()
+        self.accessed: dict[str, tuple | None] = {}
         self.ports: list[int] = []
         self.binds = 0
         self.connects: list[str] = []
@@ -63,14 +64,18 @@ class _Recorder:
         self.answered = False
         self.lock: str | None = None
 
-    def note(self, path) -> None:
+    def note(self, path, how: str = "") -> None:
+        """``path`` was read, listed or checked (``how="access"``: only its permissions)."""
         if isinstance(path, int):
             return  # an open descriptor: what it came from was noted
         path = os.path.abspath(os.fsdecode(path))
-        if path not in self.reads and not (path + os.sep).startswith(self.own + os.sep):
-            if len(self.reads) >= LIMIT:
-                self.tainted = "too many paths"
-                return
+        if path in self.reads or (path + os.sep).startswith(self.own + os.sep):
+            return
+        if len(self.reads) + len(self.accessed) >= LIMIT:
+            self.tainted = "too many paths"
+        elif how == "access":
+            self.accessed.setdefault(path, _replay.signature(path, how))
+        else:
             self.reads[path] = _replay.signature(path)
 
 
@@ -118,7 +123,7 @@ def _checked(name: str):
                 if kwargs.get("dir_fd") is not None:
                     recorder.tainted = f"os.{name} relative to a folder descriptor"
                 else:
-                    recorder.note(path)
+                    recorder.note(path, "access" if name == "access" else "")
 
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = real.__doc__
@@ -241,7 +246,7 @@ def finish_recording(code: int) -> None:
         if code != 0 or not recorder.answered:
             raise _NotKept("the run had work to do" if code == 0 else f"exit code {code}")
         _why_not(recorder)
-        record = {"key": recorder.key, "paths": _paths(recorder), "touched": recorder.touched,
+        record = {"key": recorder.key, "paths": _paths(recorder),
                   "ports": recorder.ports, "engine": recorder.engine, "lock": recorder.lock,
                   "resolved": sorted(recorder.resolved.items()),
                   "appends": recorder.appends, "output": recorder.output}  # fmt: skip
@@ -281,27 +286,32 @@ def _why_not(recorder: _Recorder) -> None:
         raise _NotKept("a connection the record cannot repeat")
 
 
-def _paths(recorder: _Recorder) -> list[tuple[str, tuple | None]]:
-    """Every path the run depends on with its state now; raises :class:`_NotKept` when
-    one changed since it was read, or too recently."""
+def _paths(recorder: _Recorder) -> list[tuple[str, str, tuple | None]]:
+    """Every path the run depends on, how (``_replay.signature``) and its state now;
+    raises :class:`_NotKept` when one changed since it was read, or too recently."""
     reads = dict(recorder.reads)
     for module in list(sys.modules.values()):
         source = getattr(module, "__file__", None)
-        if isinstance(source, str) and source not in reads:
+        if isinstance(source, str) and os.path.abspath(source) not in reads:
             reads[os.path.abspath(source)] = _replay.signature(source)
     racy = recorder.started - RACY_NS
     paths = []
     for path, then in reads.items():
-        touched = path in recorder.touched
-        now = _replay.signature(path, touched)
-        if touched:
+        how = "used" if path in recorder.touched else ""
+        now = _replay.signature(path, how)
+        if how:
             if then is None or now is None or then[:3] != now[:3]:
                 raise _NotKept(f"{path} changed while the run read it")
         elif now != then:
             raise _NotKept(f"{path} changed while the run read it")
         elif now is not None and _changed_at(now) >= racy:
             raise _NotKept(f"{path} changed within a second of the run's start")
-        paths.append((path, now))
+        paths.append((path, how, now))
+    for path, then in recorder.accessed.items():
+        if path not in reads:
+            if _replay.signature(path, "access") != then:
+                raise _NotKept(f"{path} changed while the run read it")
+            paths.append((path, "access", then))
     return paths
 
 
