@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
 
 __all__ = ["app", "main"]
 
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if not name.startswith("__"):
         app = importlib.import_module(f"{__name__}._app")
         if hasattr(app, name):

@@ -202,14 +202,31 @@ def ask_engine(path: str, requests: list[bytes]) -> list[bytes]:
     """The bodies of the engine's answers to ``requests`` (JSON), each asked on a
     connection of its own so that it answers them at once. Raises :class:`Miss` or
     ``OSError`` when it does not answer."""
-    connections: list[_Connection] = []
-    try:
-        for request in requests:
-            connections.append(_Connection(path))
-            connections[-1].sock.sendall(request)
-        return [connection.receive() for connection in connections]
-    finally:
-        for connection in connections:
+    return _Asked(path, requests).answers()
+
+
+class _Asked:
+    """Requests sent to the engine, whose answers are read later (a replay checks its
+    paths while the engine works)."""
+
+    def __init__(self, path: str, requests: list[bytes]) -> None:
+        self.connections: list[_Connection] = []
+        try:
+            for request in requests:
+                self.connections.append(_Connection(path))
+                self.connections[-1].sock.sendall(request)
+        except BaseException:
+            self.close()
+            raise
+
+    def answers(self) -> list[bytes]:
+        try:
+            return [connection.receive() for connection in self.connections]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for connection in self.connections:
             connection.sock.close()
 
 
@@ -276,6 +293,20 @@ def _lock(path: str | None) -> int | None:
 
 
 def _check(record: dict) -> None:
+    asked = [(_Asked(engine, requests), projections)
+             for engine, requests, projections in record["engine"]]  # fmt: skip
+    try:
+        _check_here(record)
+        for ask, projections in asked:
+            if [project(body) for body in ask.answers()] != projections:
+                raise Miss("the engine's images or containers changed")
+    finally:
+        for ask, _projections in asked:
+            ask.close()
+
+
+def _check_here(record: dict) -> None:
+    """The paths, links and ports of ``record`` (the engine is asked meanwhile)."""
     for path, how, sig in record["paths"]:
         if signature(path, how) != sig:
             raise Miss(f"{path} changed")
@@ -289,10 +320,6 @@ def _check(record: dict) -> None:
             sock.bind(("127.0.0.1", port))  # OSError: taken since
         finally:
             sock.close()
-    for engine, requests, projections in record["engine"]:
-        answers = ask_engine(engine, requests)
-        if [project(body) for body in answers] != projections:
-            raise Miss("the engine's images or containers changed")
 
 
 def _mark_used(record: dict) -> None:
