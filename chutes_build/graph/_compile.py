@@ -63,6 +63,7 @@ class _Compiler:
         self.root = digests.root
         self.layers: dict[tuple[str, Directive], _Layer] = {}
         self.selections: dict[tuple[str, str, tuple[str, ...]], list[list[Any]]] = {}
+        self.parts: dict[int, tuple[list, tuple, dict[str, str]]] = {}
         self.images: dict[str, tuple[str, str]] = {}
         self.deploys: dict[str, str] = {}
         self.users: dict[str, set[str]] = {}
@@ -151,8 +152,18 @@ class _Compiler:
                 line = directive.render()
                 payload = {"line": line}
             key = node_key("layer", payload, (parent,))
-            self.layers[memo] = _layer(key, line, parent, directive, files)
+            self.layers[memo] = _layer(key, line, parent, directive, *self.file_parts(files))
         return self.layers[memo]
+
+    def file_parts(self, files: list[list[Any]]) -> tuple[tuple, dict[str, str]]:
+        """A selection's ``files`` and ``file:`` inputs, made once and shared by every
+        layer that adds it (thousands of chutes may add the same folder)."""
+        known = self.parts.get(id(files))
+        if known is None or known[0] is not files:
+            made = (tuple({"path": p, "digest": d, "mode": m} for p, d, m in files),
+                    {f"file:{p}": f"{d}:{m:o}" for p, d, m in files})  # fmt: skip
+            known = self.parts[id(files)] = (files, *made)
+        return known[1], known[2]
 
     def chain(self, image: ImageSnapshot, rel: str) -> list[_Layer]:
         first = image.directives[0] if image.directives else None
@@ -258,13 +269,12 @@ def _check_name(add: Add, path: str, rel: str) -> None:
         ) from None
 
 
-def _layer(key: str, line: str, parent: str, directive: Directive, files: list[list[Any]]):
-    inputs = {"line": line, "parent": parent}
-    inputs.update((f"file:{p}", f"{d}:{m:o}") for p, d, m in files)
+def _layer(key: str, line: str, parent: str, directive: Directive, files: tuple,
+           file_inputs: dict[str, str]):  # fmt: skip
+    inputs = {"line": line, "parent": parent, **file_inputs}
     return LayerNode(key=key, label=_short(line), text=line, deps=(parent,), line=line,
                      parent=parent, instruction=line.split(" ", 1)[0], directive=plain(directive),
-                     files=tuple({"path": p, "digest": d, "mode": m} for p, d, m in files),
-                     inputs=inputs)  # fmt: skip
+                     files=files, inputs=inputs)  # fmt: skip
 
 
 def _deploy_body(chute: ChuteSnapshot) -> dict[str, Any]:

@@ -138,3 +138,45 @@ def test_issue_16_a_plan_is_answered_by_its_record_until_a_chute_changes(repo):
     repo.write_chute("two", greeting="hey")
     out, _, how = _run(repo, "plan", "--json")
     assert how == "ran" and json.loads(out)["summary"]["dirty"] > 0
+
+
+ADDS = """\
+from common.base import base
+from chutes_build import Chute
+
+image = base("{prefix}-data").add("data/", "/app/data/")
+chute = Chute(username="t", name="{prefix}-data", image=image)
+
+
+@chute.cord(public_api_path="/hello")
+async def hello(self, text: str) -> dict:
+    return {{"text": text}}
+"""
+
+
+def _image_status(stdout: str, name: str) -> str:
+    summary = json.loads(stdout.splitlines()[-1])["summary"]
+    return next(row["status"] for row in summary["images"] if row["image"].endswith(name + ":1"))
+
+
+def test_issue_16_an_add_folder_or_a_stopped_container_is_never_answered_by_the_record(repo):
+    (repo.root / "chutes" / "data").mkdir()
+    (repo.root / "chutes" / "data" / "a.txt").write_text("a\n")
+    (repo.root / "chutes" / "adds.py").write_text(ADDS.format(prefix=repo.prefix))
+    _run(repo, *UP)
+    _recorded(repo, *UP)
+    (repo.root / "chutes" / "data" / "b.txt").write_text("b\n")  # a new file in the folder
+    out, _, how = _run(repo, *UP)
+    assert (how, _image_status(out, "-data"), _states(out)["data"]) == ("ran", "built", "restarted")
+    _recorded(repo, *UP)
+    (repo.root / "chutes" / "data" / "a.txt").write_text("changed\n")  # an added file
+    out, _, how = _run(repo, *UP)
+    assert (how, _image_status(out, "-data"), _states(out)["data"]) == ("ran", "built", "restarted")
+    _recorded(repo, *UP)
+    running = subprocess.run(
+        [repo.docker, "ps", "-q", "--filter", f"label=chutes-build.chute={repo.prefix}-one"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    subprocess.run([repo.docker, "stop", "-t", "1", *running], capture_output=True, check=True)
+    out, _, how = _run(repo, *UP)  # a container stopped
+    assert how == "ran" and _states(out)["one"] in ("started", "restarted")
