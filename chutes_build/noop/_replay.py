@@ -307,6 +307,9 @@ def _check(record: dict) -> None:
 
 def _check_here(record: dict) -> None:
     """The paths, links and ports of ``record`` (the engine is asked meanwhile)."""
+    for log, _line in record["appends"]:
+        if os.path.basename(log) != "stats.log":
+            raise Miss(f"a record may append to a cache's stats.log only, not {log}")
     for path, how, sig in record["paths"]:
         if signature(path, how) != sig:
             raise Miss(f"{path} changed")
