@@ -80,7 +80,7 @@ class _Recorder:
 
 
 _RECORDER: _Recorder | None = None
-_hooked = False
+_audited = False
 
 
 def _audit(event: str, args: tuple) -> None:
@@ -167,8 +167,9 @@ class _Tee:
 
 
 def start_recording(argv: list[str], env=os.environ) -> None:
-    """Trace this process's run of ``argv`` (a ``build`` or ``up``) for its record."""
-    global _RECORDER, _hooked
+    """Trace this process's run of ``argv`` (a ``build``, ``up`` or ``plan``) for its
+    record."""
+    global _RECORDER, _audited
     if not argv or argv[0] not in _replay.COMMANDS or not _replay.enabled(env):
         return
     if env.get("CHUTES_BUILD_FAULT") or env.get("CHUTES_BUILD_FAULT_SEEN"):
@@ -177,12 +178,12 @@ def start_recording(argv: list[str], env=os.environ) -> None:
         recorder = _Recorder(argv, env)
     except OSError:
         return
-    if not _hooked:
+    if not _audited:  # an audit hook stays for the process; it does nothing between runs
         sys.addaudithook(_audit)
-        for name in _real:
-            setattr(os, name, _checked(name))
-        os.path.realpath = _realpath
-        _hooked = True
+        _audited = True
+    for name in _real:
+        setattr(os, name, _checked(name))
+    os.path.realpath = _realpath
     for entry in sys.path:  # listed before recording began: a new module there may shadow
         recorder.note(entry or ".")
     sys.stdout = _Tee(sys.stdout, 1, recorder.output)
@@ -228,6 +229,13 @@ def run_unsettled() -> None:
     tracing it (a build that reads thousands of files pays nothing for a record)."""
     global _RECORDER
     _RECORDER = None
+    _unwrap()
+
+
+def _unwrap() -> None:
+    for name, real in _real.items():
+        setattr(os, name, real)
+    os.path.realpath = _real_realpath
 
 
 def finish_recording(code: int) -> None:
@@ -236,6 +244,7 @@ def finish_recording(code: int) -> None:
     ``CHUTES_BUILD_DEBUG`` set, say on stderr why a run is not recorded)."""
     global _RECORDER
     recorder, _RECORDER = _RECORDER, None
+    _unwrap()
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if isinstance(stream, _Tee):
