@@ -112,15 +112,16 @@ def plan(
         result = make_plan(built, store, local_conditions(workspace))
     failed = _report(built)
     if as_json:
-        nodes = [
+        nodes = (
             {"key": n.key, "kind": n.kind, "label": n.label, "status": n.status, "reason": n.reason,
              "reasons": n.reasons, "chutes": n.chutes, "outcome": n.outcome}
             for n in result.nodes
-        ]  # fmt: skip
+        )  # fmt: skip
         errors = [{"file": rel, "error": str(err)} for rel, err in built.errors]
         summary = {**result.summary, "imported": len(built.imported)}
         warnings = warnings_json(built.warnings, built.root)
-        print_json({"nodes": nodes, "summary": summary, "errors": errors, "warnings": warnings})
+        print_json_rows({"nodes": nodes, "summary": summary, "errors": errors,
+                         "warnings": warnings})  # fmt: skip
     else:
         _print_plan(result)
     if failed:
@@ -307,6 +308,34 @@ def print_json(data) -> None:
     import msgspec
 
     sys.stdout.write(msgspec.json.format(msgspec.json.encode(data), indent=2).decode() + "\n")
+
+
+def print_json_rows(data: dict) -> None:
+    """What :func:`print_json` prints for ``data``, written piece by piece: a value that is
+    an iterator is made and written one item at a time (a plan's 20,000 node rows are
+    never all held, nor the whole document)."""
+    import sys
+    from collections.abc import Iterator
+
+    import msgspec
+
+    def text(value, indent: str) -> str:
+        formatted = msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
+        return formatted.replace("\n", "\n" + indent)
+
+    write = sys.stdout.write
+    write("{")
+    for i, (key, value) in enumerate(data.items()):
+        write(("," if i else "") + "\n  " + text(key, "") + ": ")
+        if not isinstance(value, Iterator):
+            write(text(value, "  "))
+            continue
+        empty = True
+        for item in value:
+            write(("[" if empty else ",") + "\n    " + text(item, "    "))
+            empty = False
+        write("[]" if empty else "\n  ]")
+    write("\n}\n" if data else "}\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -322,15 +322,23 @@ def compile_snapshots(
     digests: FileDigests,
     base_images: dict[str, str] | None = None,
     ignore: tuple[str, ...] = (),
+    consume: bool = False,
 ) -> BuildGraph:
-    """The build graph of ``snapshots``; a chute that cannot compile is recorded in ``errors``."""
+    """The build graph of ``snapshots``; a chute that cannot compile is recorded in ``errors``.
+
+    With ``consume``, each snapshot leaves the list once compiled (the caller needs them no
+    more), so that the memory of what the graph does not keep serves the graph."""
     graph = BuildGraph(digests.root)
     compiler = _Compiler(graph, dict(base_images or {}), digests, ignore)
-    for snap in snapshots:
+    for i, snap in enumerate(snapshots):
+        if consume:
+            snapshots[i] = None  # type: ignore[call-overload]
         for chute in snap.chutes:
             try:
                 compiler.deploy(snap, chute)
             except ChutesBuildError as exc:
                 graph.errors.append((snap.rel, exc))
+    if consume:
+        snapshots.clear()
     compiler.finish()
     return graph

@@ -83,8 +83,8 @@ def compile_workspace(
     evaluation, digests = _evaluate(workspace, paths, store, timeout, strict)
     base_images, ignore = workspace.config.base_images, read_ignore_patterns(digests.root)
 
-    def compile_with(recording) -> BuildGraph:
-        return compile_snapshots(evaluation.snapshots, recording, base_images, ignore)
+    def compile_with(recording) -> BuildGraph:  # the snapshots are not needed after it
+        return compile_snapshots(evaluation.snapshots, recording, base_images, ignore, True)
 
     selections = _selections(store, digests.root)
     with no_gc_pauses():

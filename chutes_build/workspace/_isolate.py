@@ -39,7 +39,7 @@ import msgspec
 from .. import core as _errors
 from ..core import ChutesBuildError, DefinitionWarning, LoadError
 from ._guard import exit_error, timeout_error
-from ._snapshot import ChuteSnapshot, snapshot_chutes
+from ._snapshot import ChuteSnapshot, SharedParts, snapshot_chutes
 from ._workspace import LoadedFile, Workspace, load_paths
 
 __all__ = ["MAX_JOBS", "Outcome", "import_isolated"]
@@ -239,7 +239,17 @@ class _Pool:
         self.outcomes: dict[int, Outcome] = {}
         self.workers: dict[int, _Worker] = {}
         self.poller = select.poll()
-        self.decode = msgspec.msgpack.Decoder(Outcome).decode
+        self.shared = SharedParts()
+        self._decode = msgspec.msgpack.Decoder(Outcome).decode
+
+    def decode(self, data: bytes) -> Outcome:
+        """An outcome as a worker sent it, its parts shared with the outcomes before it
+        (each is held until the last file is imported)."""
+        outcome = self._decode(data)
+        if not outcome.chutes:
+            return outcome
+        chutes = tuple(self.shared.chute(chute) for chute in outcome.chutes)
+        return msgspec.structs.replace(outcome, chutes=chutes)
 
     def start(self, offset: int, stop: int) -> None:
         if offset < stop:

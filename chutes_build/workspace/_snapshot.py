@@ -21,6 +21,7 @@ __all__ = [
     "ChuteSnapshot",
     "FileSnapshot",
     "ImageSnapshot",
+    "SharedParts",
     "snapshot_chutes",
     "snapshot_file",
 ]
@@ -153,6 +154,34 @@ def snapshot_chutes(loaded: LoadedFile, root: str) -> tuple[ChuteSnapshot, ...]:
 
     ``root`` is the resolved workspace root (``FileDigests.root``)."""
     return tuple(_chute(attr, chute, root) for attr, chute in loaded.chutes)
+
+
+class SharedParts:
+    """Equal parts of many snapshots, held once: chutes made from one template or helper
+    share their cords, settings, jobs and node selector, and their images most
+    directives (5,000 such chutes held 35 MiB of snapshots). Nothing changes a
+    snapshot's parts once it is made, so sharing them is safe."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, bytes], Any] = {}
+
+    def one(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return self._seen.setdefault((type(value).__name__, _PARTS.encode(value)), value)
+
+    def chute(self, chute: ChuteSnapshot) -> ChuteSnapshot:
+        image = chute.image
+        if image is not None:
+            directives = tuple(self.one(d) for d in image.directives)
+            image = msgspec.structs.replace(image, directives=directives)
+        return msgspec.structs.replace(
+            chute, image=image, cords=self.one(chute.cords), settings=self.one(chute.settings),
+            jobs=self.one(chute.jobs), node_selector=self.one(chute.node_selector),
+        )  # fmt: skip
+
+
+_PARTS = msgspec.msgpack.Encoder()
 
 
 def snapshot_file(
