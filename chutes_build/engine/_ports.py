@@ -11,7 +11,6 @@ listening socket's process) when this machine shows it.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterable, Mapping
 
 from .. import noop
@@ -38,16 +37,11 @@ class PortMove:
 
 
 def port_free(port: int) -> bool:
-    """Whether a server may listen on ``127.0.0.1:port`` now (as uvicorn binds it)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            noop.port_probed(port, False)
-            return False
-    noop.port_probed(port, True)
-    return True
+    """Whether a server may listen on ``127.0.0.1:port`` now (as uvicorn binds it); a
+    recorded run's replay probes it the same way."""
+    free = noop.port_free(port)
+    noop.port_probed(port, free)
+    return free
 
 
 def _port_of(address: str) -> int:

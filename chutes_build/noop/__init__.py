@@ -15,7 +15,7 @@ This package imports nothing of chutes-build and only what the standard library 
 fast.
 """
 
-from ._replay import Miss, ask_engine, get_request, replay
+from ._replay import Miss, ask_engine, get_request, port_free, replay
 from ._trace import (
     engine_answered,
     entry_used,
@@ -35,6 +35,7 @@ __all__ = [
     "finish_recording",
     "get_request",
     "log_appended",
+    "port_free",
     "port_probed",
     "replay",
     "run_settled",

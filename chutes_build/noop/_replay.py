@@ -46,8 +46,8 @@ try:  # the socket module's own import (its enums) costs a replay a tenth of its
 except ImportError:  # pragma: no cover - an interpreter without it
     import socket  # type: ignore[no-redef]
 
-__all__ = ["Miss", "ask_engine", "enabled", "get_request", "noop_folder", "project", "replay",
-           "signature"]  # fmt: skip
+__all__ = ["Miss", "ask_engine", "enabled", "get_request", "noop_folder", "port_free", "project",
+           "replay", "signature"]  # fmt: skip
 
 #: The record's format; a record of another format (or interpreter) is a miss.
 FORMAT = 1
@@ -317,12 +317,22 @@ def _check_here(record: dict) -> None:
         if _realpath(path) != resolved:
             raise Miss(f"{path} resolves elsewhere")
     for port in record["ports"]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", port))  # OSError: taken since
-        finally:
-            sock.close()
+        if not port_free(port):
+            raise Miss(f"port {port} is taken")
+
+
+def port_free(port: int) -> bool:
+    """Whether a server may listen on ``127.0.0.1:port`` now (as uvicorn binds it): the
+    one probe the settled check and a replay both make."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return True
 
 
 def _mark_used(record: dict) -> None:
